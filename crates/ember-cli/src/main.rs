@@ -1,0 +1,247 @@
+//! The `ember` command: a thin front end over `ember-core` (no engine logic here).
+//!
+//! - `ember sql -e "SELECT 1"` / `ember sql -f file.sql` / `ember sql` (interactive shell)
+//! - `ember submit job.sql [--master local[4]] [--conf k=v ...] [--output table|csv|json]`
+//! - `ember conf` prints every `spark.*` key ember honours.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ember_core::{DataFrame, EmberError, SparkSession};
+
+const EXAMPLES: &str = "\
+Examples:
+  ember sql -e \"SELECT 1 AS one\"
+  ember sql -e \"CREATE TEMPORARY VIEW f USING csv OPTIONS (path 'flights.csv.gz', header 'true', inferSchema 'true', nullValue 'NA'); SELECT carrier, COUNT(*) FROM f GROUP BY carrier\"
+  ember sql -f queries.sql --output csv
+  ember sql                                   # interactive shell (history in ~/.ember_history)
+  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4
+  ember conf                                  # every spark.* key with default and meaning";
+
+#[derive(Parser)]
+#[command(name = "ember", version, about = "ember: Spark-compatible batch data processing in one small binary", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum Output {
+    /// Spark's `show()` table (all rows, strings not truncated).
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per row.
+    Json,
+}
+
+#[derive(clap::Args, Clone)]
+struct SessionArgs {
+    /// Spark master: local, local[n] or local[*].
+    #[arg(long, default_value = "local[*]")]
+    master: String,
+    /// Configuration `key=value` (repeatable), e.g. spark.sql.session.timeZone=UTC.
+    #[arg(long = "conf", value_name = "K=V")]
+    conf: Vec<String>,
+    /// Output format of query results.
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
+    /// Print per-file malformed-row reports of CSV/JSON views to stderr after each query.
+    #[arg(long)]
+    report: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Spark SQL: -e TEXT, -f FILE, or an interactive shell.
+    #[command(after_help = "Examples:\n  ember sql -e \"SELECT 1\"\n  ember sql -f job.sql --output json\n  ember sql --conf spark.sql.session.timeZone=UTC")]
+    Sql {
+        /// SQL text (several statements separated by ';').
+        #[arg(short = 'e', long = "execute")]
+        execute: Option<String>,
+        /// A SQL script file.
+        #[arg(short = 'f', long = "file")]
+        file: Option<String>,
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Run a multi-statement Spark SQL job script, printing each query's result.
+    #[command(after_help = "Example:\n  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4")]
+    Submit {
+        /// The job script (.sql).
+        script: String,
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Print every spark.* configuration key ember honours, with default and meaning.
+    Conf,
+}
+
+fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
+    let mut b = SparkSession::builder().master(&args.master).app_name("ember");
+    for kv in &args.conf {
+        let (k, v) = kv.split_once('=').ok_or_else(|| {
+            EmberError::analysis("INVALID_CONF_VALUE", format!("--conf expects key=value, got '{kv}'"))
+        })?;
+        b = b.config(k.trim(), v.trim());
+    }
+    b.get_or_create()
+}
+
+fn is_query(stmt: &str) -> bool {
+    let up = stmt.trim_start().to_ascii_uppercase();
+    ["SELECT", "WITH", "SHOW", "DESCRIBE", "DESC ", "EXPLAIN", "VALUES", "FROM", "SET", "TABLE ", "("].iter().any(|p| up.starts_with(p))
+}
+
+async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
+    let batches = df.collect().await?;
+    let fo = df.session().format_options();
+    match out {
+        Output::Table => {
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            println!("{}", ember_core::format::show_string(&df.columns(), &batches, rows, 0, &fo).trim_end_matches('\n'));
+        }
+        Output::Csv => {
+            println!("{}", df.columns().join(","));
+            for b in &batches {
+                for r in 0..b.num_rows() {
+                    let cells: Vec<String> = b
+                        .columns()
+                        .iter()
+                        .map(|c| {
+                            let v = ember_core::format::value_string(c.as_ref(), r, &fo).unwrap_or_default();
+                            if v.contains(',') || v.contains('"') || v.contains('\n') {
+                                format!("\"{}\"", v.replace('"', "\"\""))
+                            } else {
+                                v
+                            }
+                        })
+                        .collect();
+                    println!("{}", cells.join(","));
+                }
+            }
+        }
+        Output::Json => {
+            let names = df.columns();
+            for b in &batches {
+                for r in 0..b.num_rows() {
+                    let mut m = serde_json::Map::new();
+                    for (n, c) in names.iter().zip(b.columns()) {
+                        m.insert(n.clone(), ember_core::format::value_json(c.as_ref(), r, &fo));
+                    }
+                    println!("{}", serde_json::Value::Object(m));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_statements(spark: &SparkSession, text: &str, args: &SessionArgs) -> Result<(), EmberError> {
+    for stmt in ember_core::sql::split_statements(text) {
+        let df = spark.sql(&stmt).await?;
+        if is_query(&stmt) {
+            print_df(&df, args.output).await?;
+        }
+        if args.report {
+            for v in spark.list_tables() {
+                if let Some(r) = spark.view_report(&v) {
+                    let text = r.render();
+                    if !text.is_empty() {
+                        eprint!("[{v}] {text}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shell(spark: &SparkSession, args: &SessionArgs) -> Result<(), EmberError> {
+    let mut rl = rustyline::DefaultEditor::new().map_err(|e| EmberError::internal(e.to_string()))?;
+    let history = std::env::var("HOME").map(|h| format!("{h}/.ember_history")).unwrap_or_else(|_| ".ember_history".into());
+    let _ = rl.load_history(&history);
+    let mut buf = String::new();
+    loop {
+        let prompt = if buf.is_empty() { "ember-sql> " } else { "         > " };
+        match rl.readline(prompt) {
+            Ok(line) => {
+                buf.push_str(&line);
+                buf.push('\n');
+                if !line.trim_end().ends_with(';') && !line.trim().is_empty() {
+                    continue;
+                }
+                let text = std::mem::take(&mut buf);
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let _ = rl.add_history_entry(text.trim());
+                if let Err(e) = run_statements(spark, &text, args).await {
+                    eprintln!("{}: {}", e.exception, e);
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => buf.clear(),
+            Err(_) => break,
+        }
+    }
+    let _ = rl.save_history(&history);
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), EmberError> {
+    match cli.command {
+        Command::Conf => {
+            for e in ember_core::config::ENTRIES {
+                println!("{:<45} {:<26} {}", e.key, e.default, e.doc);
+            }
+            Ok(())
+        }
+        Command::Sql { execute, file, session } => {
+            let spark = build_session(&session)?;
+            if let Some(text) = execute {
+                run_statements(&spark, &text, &session).await
+            } else if let Some(f) = file {
+                let text = std::fs::read_to_string(&f).map_err(|e| {
+                    EmberError::analysis("PATH_NOT_FOUND", format!("Path does not exist: {f} ({e})."))
+                })?;
+                run_statements(&spark, &text, &session).await
+            } else if std::io::stdin().is_terminal() {
+                shell(&spark, &session).await
+            } else {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                run_statements(&spark, &text, &session).await
+            }
+        }
+        Command::Submit { script, session } => {
+            let spark = build_session(&session)?;
+            let text = std::fs::read_to_string(&script).map_err(|e| {
+                EmberError::analysis("PATH_NOT_FOUND", format!("Path does not exist: {script} ({e})."))
+            })?;
+            run_statements(&spark, &text, &session).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {}", e.exception, e);
+            ExitCode::FAILURE
+        }
+    }
+}

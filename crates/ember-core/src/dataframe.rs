@@ -1,0 +1,286 @@
+//! `DataFrame`: a lazy, partitioned query, with Spark's method names in snake_case.
+//! Transformations build a DataFusion logical plan; actions (`show`, `collect`,
+//! `count`, `take`, `first`, writes) execute it.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::logical_expr::{col, Expr, JoinType, SortExpr};
+use datafusion::prelude::DataFrame as DfFrame;
+
+use crate::error::{EmberError, Result};
+use crate::session::SparkSession;
+
+/// A Spark DataFrame over a DataFusion plan.
+#[derive(Clone)]
+pub struct DataFrame {
+    session: SparkSession,
+    df: DfFrame,
+    report: Option<ember_datasource::report::ReadReport>,
+}
+
+impl std::fmt::Debug for DataFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DataFrame[{}]", self.schema_simple_string())
+    }
+}
+
+/// Join types by Spark's names (`inner`, `left`, `left_outer`, `right`, `full`,
+/// `outer`, `left_semi`, `semi`, `left_anti`, `anti`, `cross`).
+pub fn parse_join_type(how: &str) -> Result<JoinType> {
+    Ok(match how.to_ascii_lowercase().replace('_', "").as_str() {
+        "inner" | "cross" => JoinType::Inner,
+        "left" | "leftouter" => JoinType::Left,
+        "right" | "rightouter" => JoinType::Right,
+        "full" | "outer" | "fullouter" => JoinType::Full,
+        "leftsemi" | "semi" => JoinType::LeftSemi,
+        "leftanti" | "anti" => JoinType::LeftAnti,
+        other => {
+            return Err(EmberError::analysis(
+                "UNSUPPORTED_JOIN_TYPE",
+                format!("Unsupported join type '{other}'. Supported join types include: 'inner', 'outer', 'full', 'fullouter', 'full_outer', 'leftouter', 'left', 'left_outer', 'rightouter', 'right', 'right_outer', 'leftsemi', 'left_semi', 'semi', 'leftanti', 'left_anti', 'anti', 'cross'."),
+            ))
+        }
+    })
+}
+
+impl DataFrame {
+    pub(crate) fn new(session: SparkSession, df: DfFrame) -> DataFrame {
+        DataFrame { session, df, report: None }
+    }
+
+    pub(crate) fn with_report(mut self, r: Option<ember_datasource::report::ReadReport>) -> DataFrame {
+        self.report = r;
+        self
+    }
+
+    fn wrap(&self, df: DfFrame) -> DataFrame {
+        DataFrame { session: self.session.clone(), df, report: self.report.clone() }
+    }
+
+    /// The DataFusion DataFrame underneath.
+    pub fn inner(&self) -> &DfFrame {
+        &self.df
+    }
+
+    /// The session this DataFrame belongs to.
+    pub fn session(&self) -> &SparkSession {
+        &self.session
+    }
+
+    /// Malformed-row report of the source this DataFrame was read from (CSV/JSON),
+    /// filled in when an action runs.
+    pub fn source_report(&self) -> Option<ember_datasource::report::ReadReport> {
+        self.report.clone()
+    }
+
+    /// Arrow schema (Spark `StructType`).
+    pub fn schema(&self) -> SchemaRef {
+        self.df.schema().inner().clone()
+    }
+
+    /// Column names.
+    pub fn columns(&self) -> Vec<String> {
+        self.schema().fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    fn schema_simple_string(&self) -> String {
+        self.schema()
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.name(), crate::types::simple_string(f.data_type())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `printSchema()` text (`root\n |-- name: type (nullable = ...)`).
+    pub fn tree_string(&self) -> String {
+        crate::types::tree_string(&self.schema())
+    }
+
+    /// Prints the schema as `printSchema()` does.
+    pub fn print_schema(&self) {
+        print!("{}", self.tree_string());
+    }
+
+    /// `select(cols)` by names (`*` allowed).
+    pub fn select(&self, cols: &[&str]) -> Result<DataFrame> {
+        if cols == ["*"] {
+            return Ok(self.clone());
+        }
+        Ok(self.wrap(self.df.clone().select_columns(cols)?))
+    }
+
+    /// `select` with expressions.
+    pub fn select_exprs(&self, exprs: Vec<Expr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().select(exprs)?))
+    }
+
+    /// `selectExpr("a + 1 AS b", ...)`: Spark SQL expression strings.
+    pub fn select_expr(&self, exprs: &[&str]) -> Result<DataFrame> {
+        let parsed = exprs.iter().map(|e| self.parse_expr(e)).collect::<Result<Vec<_>>>()?;
+        self.select_exprs(parsed)
+    }
+
+    /// Parses a Spark SQL expression against this DataFrame's schema.
+    pub fn parse_expr(&self, text: &str) -> Result<Expr> {
+        Ok(self.df.parse_sql_expr(text)?)
+    }
+
+    /// `filter(condition)` / `where`.
+    pub fn filter(&self, condition: Expr) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().filter(condition)?))
+    }
+
+    /// `filter("sql text")`.
+    pub fn filter_sql(&self, condition: &str) -> Result<DataFrame> {
+        let e = self.parse_expr(condition)?;
+        self.filter(e)
+    }
+
+    /// `where` (Rust keyword, hence the underscore).
+    pub fn where_(&self, condition: Expr) -> Result<DataFrame> {
+        self.filter(condition)
+    }
+
+    /// `withColumn(name, expr)`: adds or replaces a column.
+    pub fn with_column(&self, name: &str, e: Expr) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().with_column(name, e)?))
+    }
+
+    /// `withColumnRenamed(existing, new)`: a no-op when `existing` is absent, as Spark.
+    pub fn with_column_renamed(&self, existing: &str, new: &str) -> Result<DataFrame> {
+        if !self.columns().iter().any(|c| c == existing) {
+            return Ok(self.clone());
+        }
+        Ok(self.wrap(self.df.clone().with_column_renamed(existing, new)?))
+    }
+
+    /// `withColumnsRenamed({existing: new})`.
+    pub fn with_columns_renamed(&self, renames: &[(&str, &str)]) -> Result<DataFrame> {
+        let mut out = self.clone();
+        for (a, b) in renames {
+            out = out.with_column_renamed(a, b)?;
+        }
+        Ok(out)
+    }
+
+    /// `drop(cols)`: absent names are ignored, as Spark.
+    pub fn drop(&self, cols: &[&str]) -> Result<DataFrame> {
+        let present: Vec<&str> = cols.iter().copied().filter(|c| self.columns().iter().any(|x| x == c)).collect();
+        Ok(self.wrap(self.df.clone().drop_columns(&present)?))
+    }
+
+    /// `groupBy(cols).agg(aggs)`.
+    pub fn group_by_agg(&self, group: Vec<Expr>, aggs: Vec<Expr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().aggregate(group, aggs)?))
+    }
+
+    /// `orderBy` / `sort`.
+    pub fn order_by(&self, sort: Vec<SortExpr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().sort(sort)?))
+    }
+
+    /// `limit(n)`.
+    pub fn limit(&self, n: usize) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().limit(0, Some(n))?))
+    }
+
+    /// `distinct()`.
+    pub fn distinct(&self) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().distinct()?))
+    }
+
+    /// `dropDuplicates(subset)`: keeps the first row of each group of `subset`.
+    pub fn drop_duplicates(&self, subset: &[&str]) -> Result<DataFrame> {
+        if subset.is_empty() {
+            return self.distinct();
+        }
+        let on: Vec<Expr> = subset.iter().map(|c| col(*c)).collect();
+        Ok(self.wrap(self.df.clone().distinct_on(on, self.columns().iter().map(|c| col(c.as_str())).collect(), None)?))
+    }
+
+    /// `union` / `unionAll` (by position, keeps duplicates, as Spark).
+    pub fn union(&self, other: &DataFrame) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().union(other.df.clone())?))
+    }
+
+    /// `unionByName`.
+    pub fn union_by_name(&self, other: &DataFrame) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().union_by_name(other.df.clone())?))
+    }
+
+    /// `join(other, on=[names], how)`.
+    pub fn join(&self, other: &DataFrame, on: &[&str], how: &str) -> Result<DataFrame> {
+        let jt = parse_join_type(how)?;
+        Ok(self.wrap(self.df.clone().join(other.df.clone(), jt, on, on, None)?))
+    }
+
+    /// `join(other, on=expr, how)`.
+    pub fn join_on(&self, other: &DataFrame, on: Expr, how: &str) -> Result<DataFrame> {
+        let jt = parse_join_type(how)?;
+        Ok(self.wrap(self.df.clone().join_on(other.df.clone(), jt, [on])?))
+    }
+
+    /// `repartition(n)`: round-robin into `n` partitions.
+    pub fn repartition(&self, n: usize) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)))?))
+    }
+
+    /// `repartition(n, cols)`: hash partitioning on `cols`.
+    pub fn repartition_by(&self, n: usize, cols: Vec<Expr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?))
+    }
+
+    /// `coalesce(n)`: fewer partitions without a full shuffle.
+    pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
+        self.repartition(n)
+    }
+
+    /// `cache()` / `persist()`: materialises the result in memory.
+    pub async fn cache(&self) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().cache().await?))
+    }
+
+    /// `explain()` text.
+    pub async fn explain_string(&self, extended: bool) -> Result<String> {
+        let batches = self.df.clone().explain(extended, false)?.collect().await?;
+        Ok(datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
+    }
+
+    /// Executes and returns Arrow batches (`collect`).
+    pub async fn collect(&self) -> Result<Vec<RecordBatch>> {
+        Ok(self.df.clone().collect().await?)
+    }
+
+    /// `count()`.
+    pub async fn count(&self) -> Result<usize> {
+        Ok(self.df.clone().count().await?)
+    }
+
+    /// `take(n)` as batches.
+    pub async fn take(&self, n: usize) -> Result<Vec<RecordBatch>> {
+        Ok(self.df.clone().limit(0, Some(n))?.collect().await?)
+    }
+
+    /// `showString(n, truncate)`: the exact text of Spark's `show()`.
+    pub async fn show_string(&self, n: usize, truncate: usize) -> Result<String> {
+        let batches = self.take(n + 1).await?;
+        Ok(crate::format::show_string(&self.columns(), &batches, n, truncate, &self.session.format_options()))
+    }
+
+    /// `show(n, truncate)`: prints the table.
+    pub async fn show(&self, n: usize, truncate: usize) -> Result<()> {
+        println!("{}", self.show_string(n, truncate).await?);
+        Ok(())
+    }
+
+    /// `createOrReplaceTempView(name)`.
+    pub fn create_or_replace_temp_view(&self, name: &str) -> Result<()> {
+        self.session.create_or_replace_temp_view(name, self)
+    }
+
+    /// `df.write`.
+    pub fn write(&self) -> crate::writer::DataFrameWriter {
+        crate::writer::DataFrameWriter::new(self.clone())
+    }
+}

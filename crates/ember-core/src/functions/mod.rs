@@ -1,0 +1,334 @@
+//! Spark SQL functions that DataFusion and `datafusion-spark` lack or implement with
+//! other semantics. Each follows Spark 4's documented behaviour (ANSI mode on):
+//! `size` (NULL for NULL), `get` (0-based, NULL out of bounds), array subscripts
+//! `a[i]` (0-based, `INVALID_ARRAY_INDEX` out of bounds), `hour`/`minute`/`second`
+//! and `date_format` in the session time zone, `dayofweek` (1 = Sunday),
+//! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, Timelike};
+use chrono_tz::Tz;
+use datafusion::arrow::array::{
+    new_null_array, Array, ArrayRef, AsArray, Int32Array, Int32Builder, Int64Array, ListArray, StringBuilder,
+    Date32Array, UInt32Array,
+};
+use datafusion::arrow::compute::take;
+use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
+use datafusion::common::{exec_err, plan_err, Result};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+
+type RetFn = fn(&[DataType]) -> Result<DataType>;
+type ImplFn = fn(&[ArrayRef], &Tz) -> Result<ArrayRef>;
+
+/// A Spark function implemented over whole arrays. Identity is its name and zone.
+#[derive(Debug)]
+struct SparkFn {
+    name: &'static str,
+    signature: Signature,
+    ret: RetFn,
+    imp: ImplFn,
+    tz: String,
+}
+
+impl PartialEq for SparkFn {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.tz == other.tz
+    }
+}
+impl Eq for SparkFn {}
+impl std::hash::Hash for SparkFn {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.tz.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for SparkFn {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        (self.ret)(arg_types)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let tz: Tz = self.tz.parse().unwrap_or(chrono_tz::UTC);
+        let out = (self.imp)(&arrays, &tz)?;
+        if all_scalar && out.len() == 1 {
+            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?));
+        }
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+fn udf(name: &'static str, signature: Signature, ret: RetFn, imp: ImplFn, tz: &str) -> ScalarUDF {
+    ScalarUDF::new_from_impl(SparkFn { name, signature, ret, imp, tz: tz.to_string() })
+}
+
+fn ts_type(tz: &str) -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(tz)))
+}
+
+/// All of ember's Spark functions for a session in time zone `tz`.
+pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
+    let ts = ts_type(tz);
+    let imm = Volatility::Immutable;
+    vec![
+        udf("size", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
+        udf("cardinality", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
+        udf("get", Signature::any(2, imm), elem_type, get_impl, tz),
+        udf("spark_array_index", Signature::any(2, imm), elem_type, ansi_index_impl, tz),
+        udf("hour", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), hour_impl, tz),
+        udf("minute", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), minute_impl, tz),
+        udf("second", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), second_impl, tz),
+        udf("dayofweek", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofweek_impl, tz),
+        udf("weekday", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), weekday_impl, tz),
+        udf("dayofmonth", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
+        udf("day", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
+        udf("dayofyear", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofyear_impl, tz),
+        udf("weekofyear", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), weekofyear_impl, tz),
+        udf("month", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), month_impl, tz),
+        udf("year", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), year_impl, tz),
+        udf("quarter", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), quarter_impl, tz),
+        udf(
+            "date_format",
+            Signature::exact(vec![ts.clone(), DataType::Utf8], imm),
+            |_| Ok(DataType::Utf8),
+            date_format_impl,
+            tz,
+        ),
+        udf(
+            "regexp_extract",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int32]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                ],
+                imm,
+            ),
+            |_| Ok(DataType::Utf8),
+            regexp_extract_impl,
+            tz,
+        ),
+        udf(
+            "to_date",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Date32]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                ],
+                imm,
+            ),
+            |_| Ok(DataType::Date32),
+            to_date_impl,
+            tz,
+        ),
+    ]
+}
+
+fn list_of(a: &ArrayRef) -> Result<&ListArray> {
+    match a.data_type() {
+        DataType::List(_) => Ok(a.as_list::<i32>()),
+        other => exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected an ARRAY, got {other}"),
+    }
+}
+
+fn elem_type(args: &[DataType]) -> Result<DataType> {
+    match args.first() {
+        Some(DataType::List(f)) | Some(DataType::LargeList(f)) => Ok(f.data_type().clone()),
+        Some(DataType::Null) => Ok(DataType::Null),
+        Some(other) => plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot index a value of type {other}: an ARRAY is required."),
+        None => plan_err!("missing argument"),
+    }
+}
+
+fn size_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    let arr = &a[0];
+    if arr.data_type() == &DataType::Null {
+        return Ok(new_null_array(&DataType::Int32, arr.len()));
+    }
+    let out: Int32Array = match arr.data_type() {
+        DataType::List(_) => {
+            let l = arr.as_list::<i32>();
+            (0..l.len()).map(|i| if l.is_null(i) { None } else { Some(l.value_length(i)) }).collect()
+        }
+        DataType::Map(_, _) => {
+            let m = arr.as_map();
+            (0..m.len()).map(|i| if m.is_null(i) { None } else { Some(m.value_length(i)) }).collect()
+        }
+        other => return exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] size() expects an ARRAY or MAP, got {other}"),
+    };
+    Ok(Arc::new(out))
+}
+
+fn indices(a: &[ArrayRef], ansi: bool) -> Result<ArrayRef> {
+    let l = list_of(&a[0])?;
+    let idx = datafusion::arrow::compute::cast(&a[1], &DataType::Int64)?;
+    let idx: &Int64Array = idx.as_primitive();
+    let offsets = l.value_offsets();
+    let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
+    for i in 0..l.len() {
+        if l.is_null(i) || idx.is_null(i) {
+            take_idx.push(None);
+            continue;
+        }
+        let n = l.value_length(i) as i64;
+        let k = idx.value(i);
+        if k < 0 || k >= n {
+            if ansi {
+                return exec_err!(
+                    "[INVALID_ARRAY_INDEX] The index {k} is out of bounds. The array has {n} elements. Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003"
+                );
+            }
+            take_idx.push(None);
+        } else {
+            take_idx.push(Some((offsets[i] as i64 + k) as u32));
+        }
+    }
+    let ti = UInt32Array::from(take_idx);
+    Ok(take(l.values().as_ref(), &ti, None)?)
+}
+
+fn get_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    indices(a, false)
+}
+
+fn ansi_index_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    indices(a, true)
+}
+
+fn map_ts(a: &ArrayRef, tz: &Tz, f: impl Fn(chrono::DateTime<Tz>) -> i32) -> Result<ArrayRef> {
+    let micros = datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let m = micros.as_primitive::<TimestampMicrosecondType>();
+    let out: Int32Array = m
+        .iter()
+        .map(|v| v.and_then(|v| chrono::DateTime::from_timestamp_micros(v)).map(|t| f(t.with_timezone(tz))))
+        .collect();
+    Ok(Arc::new(out))
+}
+
+fn hour_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_ts(&a[0], tz, |t| t.hour() as i32)
+}
+fn minute_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_ts(&a[0], tz, |t| t.minute() as i32)
+}
+fn second_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_ts(&a[0], tz, |t| t.second() as i32)
+}
+
+fn map_date(a: &ArrayRef, f: impl Fn(NaiveDate) -> i32) -> Result<ArrayRef> {
+    let d = a.as_primitive::<Date32Type>();
+    let mut b = Int32Builder::with_capacity(d.len());
+    for v in d.iter() {
+        b.append_option(v.and_then(|v| NaiveDate::from_num_days_from_ce_opt(v + 719_163)).map(&f));
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+fn dayofweek_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.weekday().num_days_from_sunday() as i32 + 1)
+}
+fn weekday_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.weekday().num_days_from_monday() as i32)
+}
+fn dayofmonth_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.day() as i32)
+}
+fn dayofyear_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.ordinal() as i32)
+}
+fn weekofyear_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.iso_week().week() as i32)
+}
+fn month_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.month() as i32)
+}
+fn year_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| d.year())
+}
+fn quarter_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], |d| (d.month0() / 3 + 1) as i32)
+}
+
+fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    let micros = datafusion::arrow::compute::cast(&a[0], &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let m = micros.as_primitive::<TimestampMicrosecondType>();
+    let fmts = a[1].as_string::<i32>();
+    let mut b = StringBuilder::new();
+    let mut cache: Option<(String, String)> = None;
+    for i in 0..m.len() {
+        if m.is_null(i) || fmts.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let f = fmts.value(i);
+        if cache.as_ref().map(|c| c.0 != f).unwrap_or(true) {
+            cache = Some((f.to_string(), ember_datasource::values::java_pattern_to_chrono(f)));
+        }
+        let cf = &cache.as_ref().map(|c| c.1.clone()).unwrap_or_default();
+        match chrono::DateTime::from_timestamp_micros(m.value(i)) {
+            Some(t) => b.append_value(t.with_timezone(tz).format(cf).to_string()),
+            None => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    let s = a[0].as_string::<i32>();
+    let p = a[1].as_string::<i32>();
+    let idx: Option<&Int32Array> = a.get(2).map(|x| x.as_primitive());
+    let mut b = StringBuilder::new();
+    let mut cache: Option<(String, regex::Regex)> = None;
+    for i in 0..s.len() {
+        if s.is_null(i) || p.is_null(i) || idx.is_some_and(|x| x.is_null(i)) {
+            b.append_null();
+            continue;
+        }
+        let pat = p.value(i);
+        if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
+            match regex::Regex::new(pat) {
+                Ok(r) => cache = Some((pat.to_string(), r)),
+                Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `regexp_extract` is invalid: {e}"),
+            }
+        }
+        let Some((_, re)) = cache.as_ref() else { b.append_null(); continue };
+        let g = idx.map(|x| x.value(i)).unwrap_or(1);
+        if g < 0 || g as usize >= re.captures_len() {
+            return exec_err!(
+                "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract` is invalid: Expects group index between 0 and {}, but got {g}.",
+                re.captures_len() - 1
+            );
+        }
+        match re.captures(s.value(i)) {
+            Some(c) => b.append_value(c.get(g as usize).map(|m| m.as_str()).unwrap_or("")),
+            None => b.append_value(""),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+fn to_date_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    if a.len() == 1 {
+        return Ok(a[0].clone());
+    }
+    let s = a[0].as_string::<i32>();
+    let f = a[1].as_string::<i32>();
+    let out: Date32Array = (0..s.len())
+        .map(|i| {
+            if s.is_null(i) || f.is_null(i) {
+                None
+            } else {
+                let cf = ember_datasource::values::java_pattern_to_chrono(f.value(i));
+                ember_datasource::values::parse_date_with_pattern(s.value(i), &cf)
+            }
+        })
+        .collect();
+    Ok(Arc::new(out))
+}

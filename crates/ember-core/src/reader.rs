@@ -1,0 +1,155 @@
+//! `DataFrameReader` (`spark.read`): `format`, `option(s)`, `schema`, and `csv`,
+//! `json`, `parquet`, `text`, `load`, with Spark's options.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::ParquetReadOptions;
+
+use crate::dataframe::DataFrame;
+use crate::error::{EmberError, Result};
+use crate::session::SparkSession;
+
+/// Spark's `DataFrameReader`.
+#[derive(Debug, Clone)]
+pub struct DataFrameReader {
+    session: SparkSession,
+    format: String,
+    options: HashMap<String, String>,
+    schema: Option<SchemaRef>,
+    schema_ddl: Option<String>,
+}
+
+impl DataFrameReader {
+    pub(crate) fn new(session: SparkSession) -> DataFrameReader {
+        DataFrameReader { session, format: "parquet".into(), options: HashMap::new(), schema: None, schema_ddl: None }
+    }
+    /// `format("csv" | "json" | "parquet" | "text")`.
+    pub fn format(mut self, f: &str) -> Self {
+        self.format = f.to_ascii_lowercase();
+        self
+    }
+    /// `option(key, value)`; keys are case-insensitive as in Spark.
+    pub fn option(mut self, k: &str, v: &str) -> Self {
+        self.options.insert(k.to_string(), v.to_string());
+        self
+    }
+    /// `options(map)`.
+    pub fn options(mut self, opts: &HashMap<String, String>) -> Self {
+        self.options.extend(opts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self
+    }
+    /// `schema(StructType)`.
+    pub fn schema(mut self, s: SchemaRef) -> Self {
+        self.schema = Some(s);
+        self
+    }
+    /// `schema("id INT, name STRING")`.
+    pub fn schema_ddl(mut self, ddl: &str) -> Self {
+        self.schema_ddl = Some(ddl.to_string());
+        self
+    }
+
+    fn resolved_schema(&self) -> Result<Option<SchemaRef>> {
+        if let Some(s) = &self.schema {
+            return Ok(Some(s.clone()));
+        }
+        match &self.schema_ddl {
+            Some(d) => Ok(Some(Arc::new(crate::types::parse_ddl_schema(d, self.session.time_zone().name())?))),
+            None => Ok(None),
+        }
+    }
+
+    /// `csv(paths)`.
+    pub async fn csv(self, paths: &[&str]) -> Result<DataFrame> {
+        self.format("csv").load(paths).await
+    }
+    /// `json(paths)` (JSON lines).
+    pub async fn json(self, paths: &[&str]) -> Result<DataFrame> {
+        self.format("json").load(paths).await
+    }
+    /// `parquet(paths)`.
+    pub async fn parquet(self, paths: &[&str]) -> Result<DataFrame> {
+        self.format("parquet").load(paths).await
+    }
+    /// `text(paths)`: one `value: string` row per line.
+    pub async fn text(self, paths: &[&str]) -> Result<DataFrame> {
+        self.format("text").load(paths).await
+    }
+
+    /// `load(paths)` with the configured format.
+    ///
+    /// Errors: `PATH_NOT_FOUND` naming the path; `UNABLE_TO_INFER_SCHEMA`;
+    /// `INVALID_OPTION` for bad option values.
+    pub async fn load(self, paths: &[&str]) -> Result<DataFrame> {
+        let paths: Vec<String> = if paths.is_empty() {
+            self.options.iter().find(|(k, _)| k.eq_ignore_ascii_case("path")).map(|(_, v)| vec![v.clone()]).unwrap_or_default()
+        } else {
+            paths.iter().map(|p| p.to_string()).collect()
+        };
+        let (provider, report) = self.provider(&paths).await?;
+        let df = self.session.context().read_table(provider)?;
+        Ok(DataFrame::new(self.session.clone(), df).with_report(report))
+    }
+
+    /// Builds the table provider for `paths` (used by `CREATE VIEW ... USING`).
+    pub(crate) async fn provider(
+        &self,
+        paths: &[String],
+    ) -> Result<(Arc<dyn datafusion::catalog::TableProvider>, Option<ember_datasource::report::ReadReport>)> {
+        let schema = self.resolved_schema()?;
+        match self.format.as_str() {
+            "csv" => {
+                let opts = ember_datasource::csv::CsvOptions::from_map(&self.options, self.session.time_zone())?;
+                let paths = paths.to_vec();
+                let table = tokio::task::spawn_blocking(move || ember_datasource::csv::CsvTable::try_new(&paths, opts, schema))
+                    .await
+                    .map_err(|e| EmberError::internal(e.to_string()))??;
+                let report = table.report();
+                Ok((Arc::new(table), Some(report)))
+            }
+            "json" => {
+                let opts = ember_datasource::json::JsonOptions::from_map(&self.options);
+                let paths = paths.to_vec();
+                let (schema, batches, report) =
+                    tokio::task::spawn_blocking(move || ember_datasource::json::read_json(&paths, &opts, schema))
+                        .await
+                        .map_err(|e| EmberError::internal(e.to_string()))??;
+                let parts = if batches.is_empty() { vec![vec![]] } else { vec![batches] };
+                Ok((Arc::new(MemTable::try_new(schema, parts)?), Some(report)))
+            }
+            "text" => {
+                let listing = ember_datasource::listing::list(paths)?;
+                let mut b = datafusion::arrow::array::StringBuilder::new();
+                for f in &listing.files {
+                    let data = ember_datasource::compression::read_all(&f.path)?;
+                    for line in String::from_utf8_lossy(&data).lines() {
+                        b.append_value(line);
+                    }
+                }
+                let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
+                let batch = datafusion::arrow::record_batch::RecordBatch::try_new(schema.clone(), vec![Arc::new(b.finish())])?;
+                Ok((Arc::new(MemTable::try_new(schema, vec![vec![batch]])?), None))
+            }
+            "parquet" => {
+                let listing = ember_datasource::listing::list(paths)?;
+                let ctx = self.session.context();
+                if paths.len() == 1 && !listing.partition_columns.is_empty() {
+                    let cols: Vec<(String, DataType)> = listing.partition_columns.clone();
+                    let opts = ParquetReadOptions::default().table_partition_cols(cols);
+                    let df = ctx.read_parquet(paths[0].clone(), opts).await?;
+                    return Ok((df.into_view(), None));
+                }
+                let files: Vec<String> = listing.files.iter().map(|f| f.path.display().to_string()).collect();
+                let df = ctx.read_parquet(files, ParquetReadOptions::default()).await?;
+                Ok((df.into_view(), None))
+            }
+            other => Err(EmberError::analysis(
+                "DATA_SOURCE_NOT_FOUND",
+                format!("Failed to find the data source: {other}. Supported: csv, json, parquet, text."),
+            )),
+        }
+    }
+}

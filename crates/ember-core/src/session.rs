@@ -1,0 +1,259 @@
+//! `SparkSession`: the entry point, as in Spark. It owns a DataFusion
+//! `SessionContext` configured for Spark's semantics (dialect, decimal literals,
+//! null ordering, session time zone, memory pool with spilling, Spark functions) and
+//! the catalog of temporary views.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use chrono_tz::Tz;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_spark::SessionStateBuilderSpark;
+
+use crate::config;
+use crate::dataframe::DataFrame;
+use crate::error::{EmberError, Result};
+use crate::reader::DataFrameReader;
+
+/// Builder for [`SparkSession`], as `SparkSession.builder` in Spark.
+#[derive(Debug, Clone, Default)]
+pub struct SparkSessionBuilder {
+    conf: BTreeMap<String, String>,
+}
+
+impl SparkSessionBuilder {
+    /// `spark.master`: `local`, `local[n]` or `local[*]`.
+    pub fn master(mut self, master: &str) -> Self {
+        self.conf.insert("spark.master".into(), master.into());
+        self
+    }
+    /// `spark.app.name`.
+    pub fn app_name(mut self, name: &str) -> Self {
+        self.conf.insert("spark.app.name".into(), name.into());
+        self
+    }
+    /// Sets any configuration key (see [`crate::config::ENTRIES`]).
+    pub fn config(mut self, key: &str, value: &str) -> Self {
+        self.conf.insert(key.into(), value.into());
+        self
+    }
+    /// Creates the session.
+    ///
+    /// Errors: `INVALID_CONF_VALUE`-style analysis errors for a bad `spark.master`,
+    /// time zone or memory size.
+    pub fn get_or_create(self) -> Result<SparkSession> {
+        SparkSession::new(self.conf)
+    }
+}
+
+pub(crate) struct Inner {
+    pub ctx: SessionContext,
+    pub conf: RwLock<BTreeMap<String, String>>,
+    pub tz: Tz,
+    pub views: RwLock<HashMap<String, ViewInfo>>,
+}
+
+/// What ember knows of a temporary view beyond DataFusion's catalog.
+#[derive(Clone)]
+pub(crate) struct ViewInfo {
+    /// Malformed-row report of the view's source, when it is a CSV/JSON source.
+    pub report: Option<ember_datasource::report::ReadReport>,
+}
+
+/// A Spark session: configuration, temporary views and query execution.
+/// Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct SparkSession {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SparkSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparkSession").field("tz", &self.inner.tz).finish()
+    }
+}
+
+fn machine_tz() -> String {
+    iana_time_zone::get_timezone().unwrap_or_else(|_| "UTC".into())
+}
+
+impl SparkSession {
+    /// `SparkSession.builder`.
+    pub fn builder() -> SparkSessionBuilder {
+        SparkSessionBuilder::default()
+    }
+
+    fn new(mut conf: BTreeMap<String, String>) -> Result<SparkSession> {
+        let master = conf.entry("spark.master".into()).or_insert_with(|| "local[*]".into()).clone();
+        let threads = config::parse_master(&master).ok_or_else(|| {
+            EmberError::analysis("INVALID_CONF_VALUE", format!("Invalid value '{master}' for spark.master: use local, local[n] or local[*] (cluster mode: `ember master`/`ember worker`)."))
+        })?;
+        let tz_name = conf.get("spark.sql.session.timeZone").cloned().unwrap_or_else(machine_tz);
+        let tz: Tz = tz_name.parse().map_err(|_| {
+            EmberError::analysis("INVALID_CONF_VALUE.TIME_ZONE", format!("The value '{tz_name}' in the config \"spark.sql.session.timeZone\" is an invalid time zone."))
+        })?;
+        conf.insert("spark.sql.session.timeZone".into(), tz_name.clone());
+        let parallelism = conf
+            .get("spark.default.parallelism")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(threads);
+        let shuffle = conf.get("spark.sql.shuffle.partitions").and_then(|v| v.parse::<usize>().ok());
+        // One DataFusion partition count drives scans and shuffles; Spark's default of
+        // 200 shuffle partitions is tuned for clusters, so ember uses the thread count
+        // unless the user set it.
+        let target = shuffle.map(|s| s.min(parallelism.max(threads) * 4).max(1)).unwrap_or(parallelism).max(1);
+        let broadcast = conf
+            .get("spark.sql.autoBroadcastJoinThreshold")
+            .and_then(|v| config::parse_bytes(v).or_else(|| v.parse::<i64>().ok().map(|x| x.max(0) as u64)))
+            .unwrap_or(10 << 20);
+        let memory = conf.get("spark.driver.memory").and_then(|v| config::parse_bytes(v)).unwrap_or(1 << 30);
+
+        let mut cfg = SessionConfig::new()
+            .with_target_partitions(target)
+            .with_batch_size(8192)
+            .with_information_schema(true)
+            .with_create_default_catalog_and_schema(true);
+        let opts = cfg.options_mut();
+        opts.sql_parser.dialect = datafusion::common::config::Dialect::Databricks;
+        opts.sql_parser.parse_float_as_decimal = true;
+        opts.sql_parser.default_null_ordering = "nulls_min".into();
+        opts.sql_parser.map_string_types_to_utf8view = false;
+        opts.execution.time_zone = Some(tz_name.clone());
+        opts.execution.parquet.schema_force_view_types = false;
+        opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
+        opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
+
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(memory as usize)))
+            .build_arc()?;
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_config(cfg)
+            .with_runtime_env(runtime)
+            .with_spark_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for f in crate::functions::spark_functions(&tz_name) {
+            ctx.register_udf(f);
+        }
+        let ansi = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
+        let index_fn = ctx
+            .udf(if ansi { "spark_array_index" } else { "get" })
+            .map_err(EmberError::from)?;
+        ctx.add_analyzer_rule(Arc::new(crate::sql::rules::SparkSemantics { array_index: index_fn }));
+        Ok(SparkSession {
+            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()) }),
+        })
+    }
+
+    /// The session time zone (`spark.sql.session.timeZone`).
+    pub fn time_zone(&self) -> Tz {
+        self.inner.tz
+    }
+
+    /// The underlying DataFusion context (for advanced use).
+    pub fn context(&self) -> &SessionContext {
+        &self.inner.ctx
+    }
+
+    /// Current value of a configuration key (`spark.conf.get`).
+    pub fn conf_get(&self, key: &str) -> Option<String> {
+        let conf = self.inner.conf.read().ok()?;
+        conf.get(key).cloned().or_else(|| config::entry(key).map(|e| e.default.to_string()))
+    }
+
+    /// Sets a runtime configuration key (`spark.conf.set`, SQL `SET k=v`).
+    /// Keys fixed at start-up (`spark.master`, `spark.sql.session.timeZone`,
+    /// `spark.driver.memory`) are recorded but take effect in a new session.
+    pub fn conf_set(&self, key: &str, value: &str) {
+        if let Ok(mut c) = self.inner.conf.write() {
+            c.insert(key.to_string(), value.to_string());
+        }
+        if key == "spark.sql.shuffle.partitions" {
+            if let Ok(n) = value.parse::<usize>() {
+                let state = self.inner.ctx.state_ref();
+                let mut st = state.write();
+                st.config_mut().options_mut().execution.target_partitions = n.max(1);
+            }
+        }
+    }
+
+    /// All explicitly set configuration, sorted by key.
+    pub fn conf_all(&self) -> BTreeMap<String, String> {
+        self.inner.conf.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// `spark.read`.
+    pub fn read(&self) -> DataFrameReader {
+        DataFrameReader::new(self.clone())
+    }
+
+    /// `spark.sql(text)`: runs one statement; queries return a lazy DataFrame, commands
+    /// run eagerly and return their result (often empty).
+    ///
+    /// Errors: `PARSE_SYNTAX_ERROR` with position, analysis errors with Spark's class.
+    pub async fn sql(&self, text: &str) -> Result<DataFrame> {
+        crate::sql::execute(self, text).await
+    }
+
+    /// `spark.table(name)`.
+    pub async fn table(&self, name: &str) -> Result<DataFrame> {
+        let df = self.inner.ctx.table(name).await?;
+        Ok(DataFrame::new(self.clone(), df))
+    }
+
+    /// Registers `df` as a temporary view (`createOrReplaceTempView`).
+    pub fn create_or_replace_temp_view(&self, name: &str, df: &DataFrame) -> Result<()> {
+        let view = df.inner().clone().into_view();
+        let _ = self.inner.ctx.deregister_table(name)?;
+        self.inner.ctx.register_table(name, view)?;
+        if let Ok(mut v) = self.inner.views.write() {
+            v.insert(name.to_lowercase(), ViewInfo { report: df.source_report() });
+        }
+        Ok(())
+    }
+
+    /// Registers a table provider as a temporary view with an optional read report.
+    pub(crate) fn register_view(
+        &self,
+        name: &str,
+        provider: Arc<dyn datafusion::catalog::TableProvider>,
+        report: Option<ember_datasource::report::ReadReport>,
+    ) -> Result<()> {
+        let _ = self.inner.ctx.deregister_table(name)?;
+        self.inner.ctx.register_table(name, provider)?;
+        if let Ok(mut v) = self.inner.views.write() {
+            v.insert(name.to_lowercase(), ViewInfo { report });
+        }
+        Ok(())
+    }
+
+    /// Drops a temporary view; returns whether it existed.
+    pub fn drop_temp_view(&self, name: &str) -> Result<bool> {
+        let existed = self.inner.ctx.deregister_table(name)?.is_some();
+        if let Ok(mut v) = self.inner.views.write() {
+            v.remove(&name.to_lowercase());
+        }
+        Ok(existed)
+    }
+
+    /// Names of the temporary views, sorted.
+    pub fn list_tables(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.views.read().map(|v| v.keys().cloned().collect()).unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The malformed-row report of a view's most recent scan (CSV/JSON sources).
+    pub fn view_report(&self, name: &str) -> Option<ember_datasource::report::ReadReport> {
+        self.inner.views.read().ok()?.get(&name.to_lowercase())?.report.clone()
+    }
+
+    /// Formatting options for `show()`.
+    pub fn format_options(&self) -> crate::format::FormatOptions {
+        crate::format::FormatOptions { session_tz: self.inner.tz }
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test of the workspace.
+# Reuses CARGO_TARGET_DIR (default: ~/.cache/ember/target, outside the clone);
+# builds from scratch where none exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ember/target}"
+export CARGO_TERM_COLOR=never
+mkdir -p "$CARGO_TARGET_DIR"
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+cargo build --workspace --all-targets
+cargo nextest run --workspace --no-fail-fast --failure-output final
+# Doc examples compile (they are marked no_run where they need data).
+cargo test --workspace --doc
