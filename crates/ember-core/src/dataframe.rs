@@ -24,6 +24,14 @@ impl std::fmt::Debug for DataFrame {
     }
 }
 
+fn analyzed(session: &SparkSession, df: DfFrame) -> DfFrame {
+    let state = session.context().state();
+    match crate::sql::rules::analyze(&state, df.logical_plan().clone(), &session.rule_functions()) {
+        Ok(plan) => DfFrame::new(state, plan),
+        Err(_) => df,
+    }
+}
+
 /// Join types by Spark's names (`inner`, `left`, `left_outer`, `right`, `full`,
 /// `outer`, `left_semi`, `semi`, `left_anti`, `anti`, `cross`).
 pub fn parse_join_type(how: &str) -> Result<JoinType> {
@@ -44,8 +52,19 @@ pub fn parse_join_type(how: &str) -> Result<JoinType> {
 }
 
 impl DataFrame {
+    /// Wraps a DataFusion DataFrame, analyzing its plan with Spark's semantics
+    /// (see [`crate::sql::rules::analyze`]). Panics never; analysis errors are
+    /// reported by the first action if they cannot be reported here.
     pub(crate) fn new(session: SparkSession, df: DfFrame) -> DataFrame {
+        let df = analyzed(&session, df);
         DataFrame { session, df, report: None }
+    }
+
+    /// As [`DataFrame::new`] but returning analysis errors.
+    pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
+        let state = session.context().state();
+        let plan = crate::sql::rules::analyze(&state, df.logical_plan().clone(), &session.rule_functions())?;
+        Ok(DataFrame { df: DfFrame::new(state, plan), session, report: None })
     }
 
     pub(crate) fn with_report(mut self, r: Option<ember_datasource::report::ReadReport>) -> DataFrame {
@@ -54,7 +73,7 @@ impl DataFrame {
     }
 
     fn wrap(&self, df: DfFrame) -> DataFrame {
-        DataFrame { session: self.session.clone(), df, report: self.report.clone() }
+        DataFrame { session: self.session.clone(), df: analyzed(&self.session, df), report: self.report.clone() }
     }
 
     /// The DataFusion DataFrame underneath.

@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     pub conf: RwLock<BTreeMap<String, String>>,
     pub tz: Tz,
     pub views: RwLock<HashMap<String, ViewInfo>>,
+    pub array_index: Arc<datafusion::logical_expr::ScalarUDF>,
+    pub nullable_fn: Arc<datafusion::logical_expr::ScalarUDF>,
+    pub not_null_fn: Arc<datafusion::logical_expr::ScalarUDF>,
 }
 
 /// What ember knows of a temporary view beyond DataFusion's catalog.
@@ -139,13 +142,18 @@ impl SparkSession {
         for f in crate::functions::spark_functions(&tz_name) {
             ctx.register_udf(f);
         }
+        crate::functions::register_aggregate_aliases(&ctx)?;
+        crate::functions::window::register(&ctx)?;
+        ctx.register_udf(crate::functions::window::Nullability::udf(true));
+        ctx.register_udf(crate::functions::window::Nullability::udf(false));
         let ansi = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
         let index_fn = ctx
             .udf(if ansi { "spark_array_index" } else { "get" })
             .map_err(EmberError::from)?;
-        ctx.add_analyzer_rule(Arc::new(crate::sql::rules::SparkSemantics { array_index: index_fn }));
+        let nullable_fn = ctx.udf("ember_nullable")?;
+        let not_null_fn = ctx.udf("ember_not_null")?;
         Ok(SparkSession {
-            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()) }),
+            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn }),
         })
     }
 
@@ -250,6 +258,14 @@ impl SparkSession {
     /// The malformed-row report of a view's most recent scan (CSV/JSON sources).
     pub fn view_report(&self, name: &str) -> Option<ember_datasource::report::ReadReport> {
         self.inner.views.read().ok()?.get(&name.to_lowercase())?.report.clone()
+    }
+
+    pub(crate) fn rule_functions(&self) -> crate::sql::rules::RuleFunctions {
+        crate::sql::rules::RuleFunctions {
+            array_index: self.inner.array_index.clone(),
+            nullable: self.inner.nullable_fn.clone(),
+            not_null: self.inner.not_null_fn.clone(),
+        }
     }
 
     /// Formatting options for `show()`.

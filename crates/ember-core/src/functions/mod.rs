@@ -5,6 +5,8 @@
 //! and `date_format` in the session time zone, `dayofweek` (1 = Sunday),
 //! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
 
+pub mod window;
+
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, Timelike};
@@ -70,6 +72,50 @@ fn udf(name: &'static str, signature: Signature, ret: RetFn, imp: ImplFn, tz: &s
     ScalarUDF::new_from_impl(SparkFn { name, signature, ret, imp, tz: tz.to_string() })
 }
 
+fn date_sig(ts: &DataType) -> Signature {
+    Signature::one_of(
+        vec![
+            datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Date32]),
+            datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+        ],
+        Volatility::Immutable,
+    )
+}
+
+/// Local dates (days since the epoch) of dates or timestamps (in `tz`).
+fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
+    match a.data_type() {
+        DataType::Date32 => Ok(a.as_primitive::<Date32Type>().clone()),
+        DataType::Timestamp(_, _) => {
+            let micros = datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let m = micros.as_primitive::<TimestampMicrosecondType>();
+            Ok(m.iter()
+                .map(|v| {
+                    v.and_then(chrono::DateTime::from_timestamp_micros)
+                        .map(|t| t.with_timezone(tz).date_naive().num_days_from_ce() - 719_163)
+                })
+                .collect())
+        }
+        DataType::Utf8 => Ok(a
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.and_then(ember_datasource::values::parse_date_lenient))
+            .collect()),
+        other => exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected a DATE or TIMESTAMP, got {other}"),
+    }
+}
+
+/// Registers Spark's names for DataFusion aggregates: `variance` (= `var_samp`),
+/// `std` (= `stddev_samp`).
+pub fn register_aggregate_aliases(ctx: &datafusion::prelude::SessionContext) -> crate::error::Result<()> {
+    use datafusion::execution::FunctionRegistry;
+    for (base, alias) in [("var_samp", "variance"), ("stddev_samp", "std")] {
+        let f = ctx.udaf(base)?;
+        ctx.register_udaf(f.as_ref().clone().with_aliases([alias]));
+    }
+    Ok(())
+}
+
 fn ts_type(tz: &str) -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(tz)))
 }
@@ -86,15 +132,15 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
         udf("hour", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), hour_impl, tz),
         udf("minute", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), minute_impl, tz),
         udf("second", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), second_impl, tz),
-        udf("dayofweek", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofweek_impl, tz),
-        udf("weekday", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), weekday_impl, tz),
-        udf("dayofmonth", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
-        udf("day", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
-        udf("dayofyear", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), dayofyear_impl, tz),
-        udf("weekofyear", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), weekofyear_impl, tz),
-        udf("month", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), month_impl, tz),
-        udf("year", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), year_impl, tz),
-        udf("quarter", Signature::exact(vec![DataType::Date32], imm), |_| Ok(DataType::Int32), quarter_impl, tz),
+        udf("dayofweek", date_sig(&ts), |_| Ok(DataType::Int32), dayofweek_impl, tz),
+        udf("weekday", date_sig(&ts), |_| Ok(DataType::Int32), weekday_impl, tz),
+        udf("dayofmonth", date_sig(&ts), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
+        udf("day", date_sig(&ts), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
+        udf("dayofyear", date_sig(&ts), |_| Ok(DataType::Int32), dayofyear_impl, tz),
+        udf("weekofyear", date_sig(&ts), |_| Ok(DataType::Int32), weekofyear_impl, tz),
+        udf("month", date_sig(&ts), |_| Ok(DataType::Int32), month_impl, tz),
+        udf("year", date_sig(&ts), |_| Ok(DataType::Int32), year_impl, tz),
+        udf("quarter", date_sig(&ts), |_| Ok(DataType::Int32), quarter_impl, tz),
         udf(
             "date_format",
             Signature::exact(vec![ts.clone(), DataType::Utf8], imm),
@@ -107,6 +153,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             Signature::one_of(
                 vec![
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int32]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
                 ],
                 imm,
@@ -120,6 +167,8 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             Signature::one_of(
                 vec![
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Date32]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
                 ],
                 imm,
@@ -222,8 +271,8 @@ fn second_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     map_ts(&a[0], tz, |t| t.second() as i32)
 }
 
-fn map_date(a: &ArrayRef, f: impl Fn(NaiveDate) -> i32) -> Result<ArrayRef> {
-    let d = a.as_primitive::<Date32Type>();
+fn map_date(a: &ArrayRef, tz: &Tz, f: impl Fn(NaiveDate) -> i32) -> Result<ArrayRef> {
+    let d = local_dates(a, tz)?;
     let mut b = Int32Builder::with_capacity(d.len());
     for v in d.iter() {
         b.append_option(v.and_then(|v| NaiveDate::from_num_days_from_ce_opt(v + 719_163)).map(&f));
@@ -231,29 +280,29 @@ fn map_date(a: &ArrayRef, f: impl Fn(NaiveDate) -> i32) -> Result<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
-fn dayofweek_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.weekday().num_days_from_sunday() as i32 + 1)
+fn dayofweek_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.weekday().num_days_from_sunday() as i32 + 1)
 }
-fn weekday_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.weekday().num_days_from_monday() as i32)
+fn weekday_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.weekday().num_days_from_monday() as i32)
 }
-fn dayofmonth_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.day() as i32)
+fn dayofmonth_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.day() as i32)
 }
-fn dayofyear_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.ordinal() as i32)
+fn dayofyear_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.ordinal() as i32)
 }
-fn weekofyear_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.iso_week().week() as i32)
+fn weekofyear_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.iso_week().week() as i32)
 }
-fn month_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.month() as i32)
+fn month_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.month() as i32)
 }
-fn year_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| d.year())
+fn year_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| d.year())
 }
-fn quarter_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    map_date(&a[0], |d| (d.month0() / 3 + 1) as i32)
+fn quarter_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    map_date(&a[0], tz, |d| (d.month0() / 3 + 1) as i32)
 }
 
 fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
@@ -283,7 +332,8 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     let s = a[0].as_string::<i32>();
     let p = a[1].as_string::<i32>();
-    let idx: Option<&Int32Array> = a.get(2).map(|x| x.as_primitive());
+    let idx_arr = a.get(2).map(|x| datafusion::arrow::compute::cast(x, &DataType::Int32)).transpose()?;
+    let idx: Option<&Int32Array> = idx_arr.as_ref().map(|x| x.as_primitive());
     let mut b = StringBuilder::new();
     let mut cache: Option<(String, regex::Regex)> = None;
     for i in 0..s.len() {
@@ -314,9 +364,9 @@ fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
-fn to_date_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+fn to_date_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     if a.len() == 1 {
-        return Ok(a[0].clone());
+        return Ok(Arc::new(local_dates(&a[0], tz)?));
     }
     let s = a[0].as_string::<i32>();
     let f = a[1].as_string::<i32>();

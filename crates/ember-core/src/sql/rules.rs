@@ -2,7 +2,12 @@
 //! - `/` on integral operands is fractional division (Spark's `Divide` returns
 //!   `double`), not integer division;
 //! - array subscripts `a[i]` are 0-based and, under ANSI mode, fail with
-//!   `INVALID_ARRAY_INDEX` out of bounds (DataFusion's are 1-based, NULL out of bounds).
+//!   `INVALID_ARRAY_INDEX` out of bounds (DataFusion's are 1-based, NULL out of bounds);
+//! - integer literals are `int` when they fit (Spark), not `bigint` (DataFusion);
+//! - `row_number`, `rank`, `dense_rank`, `ntile` return `int`, not unsigned `bigint`.
+//!
+//! [`analyze`] runs them around DataFusion's analyzer, eagerly, as Spark analyzes
+//! eagerly: schemas and analysis errors are known before any action.
 
 use std::sync::Arc;
 
@@ -10,6 +15,9 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::common::ScalarValue;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::optimizer::AnalyzerRule;
@@ -19,14 +27,34 @@ use datafusion::optimizer::AnalyzerRule;
 pub struct SparkSemantics {
     /// `spark_array_index` (ANSI) or `get` (non-ANSI).
     pub array_index: Arc<ScalarUDF>,
+    /// Identity with a nullable result.
+    pub nullable: Arc<ScalarUDF>,
+    /// Identity with a non-nullable result.
+    pub not_null: Arc<ScalarUDF>,
 }
 
 fn is_integral(t: &DataType) -> bool {
     t.is_integer()
 }
 
-fn rewrite(e: Expr, schema: &DFSchema, idx: &Arc<ScalarUDF>) -> Result<Transformed<Expr>> {
+fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed<Expr>> {
+    let idx = &r.array_index;
     match e {
+        // Collapse repeated wrappers (plans are re-analyzed as DataFrames grow).
+        Expr::ScalarFunction(sf)
+            if (sf.func.name() == "ember_nullable" || sf.func.name() == "ember_not_null")
+                && matches!(sf.args.first(), Some(Expr::ScalarFunction(inner)) if inner.func.name() == sf.func.name()) =>
+        {
+            Ok(Transformed::yes(sf.args.into_iter().next().unwrap_or(Expr::Literal(ScalarValue::Null, None))))
+        }
+        // Spark: a cast from string to another type may fail, so it is nullable.
+        Expr::Cast(c) if c.field.data_type() != &DataType::Utf8 && c.expr.get_type(schema)? == DataType::Utf8 && !c.expr.nullable(schema)? => {
+            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.nullable.clone(), vec![Expr::Cast(c)]))))
+        }
+        // Spark: concat_ws is null only when its separator is.
+        Expr::ScalarFunction(sf) if sf.func.name() == "concat_ws" && sf.args.first().is_some_and(|a| !a.nullable(schema).unwrap_or(true)) => {
+            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.not_null.clone(), vec![Expr::ScalarFunction(sf)]))))
+        }
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }) => {
             let lt = left.get_type(schema)?;
             let rt = right.get_type(schema)?;
@@ -50,7 +78,11 @@ impl AnalyzerRule for SparkSemantics {
         let out = plan.transform_up_with_subqueries(|p| {
             let inputs = p.inputs();
             let schema: Arc<DFSchema> = if inputs.len() == 1 { inputs[0].schema().clone() } else { p.schema().clone() };
-            let t = p.map_expressions(|e| e.transform_up(|x| rewrite(x, &schema, &self.array_index)))?;
+            let names = NamePreserver::new(&p);
+            let t = p.map_expressions(|e| {
+                let saved = names.save(&e);
+                Ok(e.transform_up(|x| rewrite(x, &schema, self))?.update_data(|e| saved.restore(e)))
+            })?;
             let changed = t.transformed;
             let p = t.data.recompute_schema()?;
             Ok(if changed { Transformed::yes(p) } else { Transformed::no(p) })
@@ -61,4 +93,47 @@ impl AnalyzerRule for SparkSemantics {
     fn name(&self) -> &str {
         "spark_semantics"
     }
+}
+
+/// Spark: an integer literal is `int` when it fits, else `bigint`. Runs before type
+/// coercion. `LIMIT`/`OFFSET` values keep DataFusion's `bigint`.
+pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
+    Ok(plan
+        .transform_up_with_subqueries(|p| {
+            if matches!(p, LogicalPlan::Limit(_)) {
+                return Ok(Transformed::no(p));
+            }
+            let names = NamePreserver::new(&p);
+            p.map_expressions(|e| {
+                let saved = names.save(&e);
+                Ok(e.transform_up(|x| match x {
+                    Expr::Literal(ScalarValue::Int64(Some(v)), m) if i32::try_from(v).is_ok() => {
+                        Ok(Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), m)))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })?
+                .update_data(|e| saved.restore(e)))
+            })
+        })?
+        .data)
+}
+
+/// Analyzes `plan` with Spark's semantics: literal narrowing, DataFusion's analyzer
+/// (type coercion), then [`SparkSemantics`] and ranking-function types.
+pub fn analyze(state: &SessionState, plan: LogicalPlan, fns: &RuleFunctions) -> Result<LogicalPlan> {
+    let plan = narrow_literals(plan)?;
+    let plan = state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?;
+    let rule = SparkSemantics { array_index: fns.array_index.clone(), nullable: fns.nullable.clone(), not_null: fns.not_null.clone() };
+    rule.analyze(plan, state.config_options())
+}
+
+/// The functions the Spark rules insert.
+#[derive(Debug, Clone)]
+pub struct RuleFunctions {
+    /// `spark_array_index` (ANSI) or `get`.
+    pub array_index: Arc<ScalarUDF>,
+    /// `ember_nullable`.
+    pub nullable: Arc<ScalarUDF>,
+    /// `ember_not_null`.
+    pub not_null: Arc<ScalarUDF>,
 }

@@ -176,7 +176,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         return empty_df(session);
     }
     let df = session.context().sql(sql).await?;
-    Ok(DataFrame::new(session.clone(), df))
+    DataFrame::try_new(session.clone(), df)
 }
 
 fn set(session: &SparkSession, sql: &str) -> Result<DataFrame> {
