@@ -144,13 +144,12 @@ async fn run_statements(spark: &SparkSession, text: &str, args: &SessionArgs) ->
         if is_query(&stmt) {
             print_df(&df, args.output).await?;
         }
-        if args.report {
-            for v in spark.list_tables() {
-                if let Some(r) = spark.view_report(&v) {
-                    let text = r.render();
-                    if !text.is_empty() {
-                        eprint!("[{v}] {text}");
-                    }
+    }
+    if args.report {
+        for v in spark.list_tables() {
+            if let Some(r) = spark.view_report(&v) {
+                for line in r.render().lines() {
+                    eprintln!("[{v}] {line}");
                 }
             }
         }

@@ -125,6 +125,7 @@ impl SparkSession {
         opts.sql_parser.default_null_ordering = "nulls_min".into();
         opts.sql_parser.map_string_types_to_utf8view = false;
         opts.execution.time_zone = Some(tz_name.clone());
+        opts.execution.enable_ansi_mode = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
         opts.execution.parquet.schema_force_view_types = false;
         opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
@@ -144,6 +145,8 @@ impl SparkSession {
         }
         crate::functions::register_aggregate_aliases(&ctx)?;
         crate::functions::window::register(&ctx)?;
+        let spark_round = ctx.udf("round")?;
+        ctx.register_udf(crate::functions::round::SparkRound::udf(spark_round));
         ctx.register_udf(crate::functions::window::Nullability::udf(true));
         ctx.register_udf(crate::functions::window::Nullability::udf(false));
         let ansi = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);

@@ -70,14 +70,12 @@ impl ReadReport {
         }
     }
 
-    /// Human-readable summary, one line per file with malformed rows and its samples.
+    /// Human-readable summary: one line per file (rows read, malformed rows) followed
+    /// by the sampled malformed rows with line number and reason.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (file, r) in self.files() {
-            if r.malformed == 0 && r.invalid_utf8 == 0 {
-                continue;
-            }
-            out.push_str(&format!("{file}: {} malformed of {} rows", r.malformed, r.rows));
+            out.push_str(&format!("{file}: {} rows, {} malformed", r.rows, r.malformed));
             if r.invalid_utf8 > 0 {
                 out.push_str(&format!(", {} with invalid UTF-8", r.invalid_utf8));
             }

@@ -5,6 +5,7 @@
 //! and `date_format` in the session time zone, `dayofweek` (1 = Sunday),
 //! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
 
+pub mod round;
 pub mod window;
 
 use std::sync::Arc;
