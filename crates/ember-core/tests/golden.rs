@@ -12,11 +12,22 @@ use std::path::{Path, PathBuf};
 use ember_core::SparkSession;
 use serde_json::Value;
 
+/// `$EMBER_GOLDEN_DIR`, else `shared/golden` beside the project root or any of its
+/// ancestors (the project lives at `<work>/main` with `<work>/shared` beside it),
+/// else `/work/shared/golden`.
 fn golden_dir() -> PathBuf {
     if let Ok(d) = std::env::var("EMBER_GOLDEN_DIR") {
         return PathBuf::from(d);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    for dir in root.ancestors() {
+        let g = dir.join("shared/golden");
+        if g.join("VIEWS.sql").exists() {
+            return g;
+        }
+    }
+    PathBuf::from("/work/shared/golden")
 }
 
 fn data_dir() -> PathBuf {
