@@ -16,6 +16,10 @@ pub struct DataFrame {
     session: SparkSession,
     df: DfFrame,
     report: Option<ember_datasource::report::ReadReport>,
+    /// Exact output partition count requested by `repartition`/`coalesce` (Spark
+    /// guarantees it; DataFusion's optimizer may change it, so it is enforced on the
+    /// physical plan by [`DataFrame::execute_partitioned`]).
+    partitions: Option<usize>,
 }
 
 impl std::fmt::Debug for DataFrame {
@@ -57,14 +61,14 @@ impl DataFrame {
     /// reported by the first action if they cannot be reported here.
     pub(crate) fn new(session: SparkSession, df: DfFrame) -> DataFrame {
         let df = analyzed(&session, df);
-        DataFrame { session, df, report: None }
+        DataFrame { session, df, report: None, partitions: None }
     }
 
     /// As [`DataFrame::new`] but returning analysis errors.
     pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
         let state = session.context().state();
         let plan = crate::sql::rules::analyze(&state, df.logical_plan().clone(), &session.rule_functions())?;
-        Ok(DataFrame { df: DfFrame::new(state, plan), session, report: None })
+        Ok(DataFrame { df: DfFrame::new(state, plan), session, report: None, partitions: None })
     }
 
     pub(crate) fn with_report(mut self, r: Option<ember_datasource::report::ReadReport>) -> DataFrame {
@@ -73,7 +77,31 @@ impl DataFrame {
     }
 
     fn wrap(&self, df: DfFrame) -> DataFrame {
-        DataFrame { session: self.session.clone(), df: analyzed(&self.session, df), report: self.report.clone() }
+        DataFrame { session: self.session.clone(), df: analyzed(&self.session, df), report: self.report.clone(), partitions: None }
+    }
+
+    fn with_partitions(mut self, n: usize) -> DataFrame {
+        self.partitions = Some(n.max(1));
+        self
+    }
+
+    /// Executes the plan and returns one stream per output partition; the count is
+    /// exactly the one asked by `repartition(n)`/`coalesce(n)` when they are the last
+    /// transformation (Spark's contract that writers rely on for file counts).
+    pub async fn execute_partitioned(&self) -> Result<Vec<datafusion::physical_plan::SendableRecordBatchStream>> {
+        use datafusion::physical_plan::{coalesce_partitions::CoalescePartitionsExec, repartition::RepartitionExec, ExecutionPlan, ExecutionPlanProperties};
+        let task = std::sync::Arc::new(self.df.task_ctx());
+        let mut plan: std::sync::Arc<dyn ExecutionPlan> = self.df.clone().create_physical_plan().await?;
+        if let Some(n) = self.partitions {
+            if plan.output_partitioning().partition_count() != n {
+                plan = if n == 1 {
+                    std::sync::Arc::new(CoalescePartitionsExec::new(plan))
+                } else {
+                    std::sync::Arc::new(RepartitionExec::try_new(plan, datafusion::physical_plan::Partitioning::RoundRobinBatch(n))?)
+                };
+            }
+        }
+        Ok(datafusion::physical_plan::execute_stream_partitioned(plan, task)?)
     }
 
     /// The DataFusion DataFrame underneath.
@@ -196,7 +224,9 @@ impl DataFrame {
 
     /// `orderBy` / `sort`.
     pub fn order_by(&self, sort: Vec<SortExpr>) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().sort(sort)?))
+        let out = self.wrap(self.df.clone().sort(sort)?);
+        // A global sort yields one ordered partition (Spark: range partitions read in order).
+        Ok(match self.partitions { Some(1) => out.with_partitions(1), _ => out })
     }
 
     /// `limit(n)`.
@@ -242,12 +272,12 @@ impl DataFrame {
 
     /// `repartition(n)`: round-robin into `n` partitions.
     pub fn repartition(&self, n: usize) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)))?))
+        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)))?).with_partitions(n))
     }
 
     /// `repartition(n, cols)`: hash partitioning on `cols`.
     pub fn repartition_by(&self, n: usize, cols: Vec<Expr>) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?))
+        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?).with_partitions(n))
     }
 
     /// `coalesce(n)`: fewer partitions without a full shuffle.

@@ -285,31 +285,24 @@ pub fn show_string(names: &[String], batches: &[RecordBatch], num_rows: usize, t
             *w = (*w).max(half_width(c));
         }
     }
-    let sep: String = {
-        let mut s = String::from("+");
-        for w in &widths {
-            s.push_str(&"-".repeat(*w));
-            s.push('+');
-        }
-        s.push('\n');
-        s
-    };
+    // As Spark's `mkString("+", "+", "+\n")`: zero columns give "++".
+    let sep: String = format!("+{}+\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("+"));
     let mut out = String::new();
     out.push_str(&sep);
     for (ri, r) in rows.iter().enumerate() {
-        out.push('|');
-        for (c, w) in r.iter().zip(&widths) {
-            let pad = " ".repeat(w.saturating_sub(half_width(c)));
-            if truncate > 0 {
-                out.push_str(&pad);
-                out.push_str(c);
-            } else {
-                out.push_str(c);
-                out.push_str(&pad);
-            }
-            out.push('|');
-        }
-        out.push('\n');
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                let pad = " ".repeat(w.saturating_sub(half_width(c)));
+                if truncate > 0 {
+                    format!("{pad}{c}")
+                } else {
+                    format!("{c}{pad}")
+                }
+            })
+            .collect();
+        out.push_str(&format!("|{}|\n", cells.join("|")));
         if ri == 0 {
             out.push_str(&sep);
         }
@@ -389,6 +382,12 @@ mod tests {
         let ny: Tz = "America/New_York".parse().unwrap();
         assert_eq!(format_timestamp_micros(1_357_034_400_000_000, Some(&ny)), "2013-01-01 05:00:00");
         assert_eq!(format_date(0), "1970-01-01");
+    }
+
+    #[test]
+    fn empty_schema_table() {
+        let fo = FormatOptions { session_tz: "UTC".parse().unwrap() };
+        assert_eq!(show_string(&[], &[], 20, 20, &fo), "++\n||\n++\n++\n");
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl DataFrameWriter {
             }
         };
         let suffix = if codec_name.is_empty() { ext.to_string() } else if ext == "parquet" { format!("{codec_name}.{ext}") } else { format!("{ext}.{codec_name}") };
-        let streams = self.df.inner().clone().execute_stream_partitioned().await?;
+        let streams = self.df.execute_partitioned().await?;
         let fo = self.df.session().format_options();
         let mut tasks = Vec::new();
         for (i, mut stream) in streams.into_iter().enumerate() {

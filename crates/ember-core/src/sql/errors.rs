@@ -76,6 +76,8 @@ pub fn translate(e: DataFusionError) -> EmberError {
     // Unwrap contexts and shared wrappers.
     let e = match e {
         DataFusionError::Context(_, inner) => return translate(*inner),
+        DataFusionError::Diagnostic(_, inner) => return translate(*inner),
+        DataFusionError::Collection(mut errs) if !errs.is_empty() => return translate(errs.remove(0)),
         DataFusionError::Shared(inner) => return translate(DataFusionError::Internal(inner.to_string())).with_source_text(&inner),
         other => other,
     };
@@ -111,11 +113,7 @@ pub fn translate(e: DataFusionError) -> EmberError {
                 EmberError::analysis("COLUMN_ALREADY_EXISTS", format!("The column `{name}` already exists."))
             }
         },
-        DataFusionError::SQL(pe, _) => {
-            let msg = pe.to_string();
-            let msg = msg.trim_start_matches("sql parser error: ");
-            EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error: {msg}."))
-        }
+        DataFusionError::SQL(pe, _) => parse_error(&pe.to_string()),
         DataFusionError::ArrowError(ae, _) => from_text(&ae.to_string()),
         DataFusionError::Plan(m) => from_text(&m),
         DataFusionError::Execution(m) => from_text(&m),
@@ -145,6 +143,28 @@ impl WithSource for EmberError {
             self
         }
     }
+}
+
+/// Spark's `PARSE_SYNTAX_ERROR` from sqlparser's "Expected: X, found: Y at Line: L,
+/// Column: C": `Syntax error at or near 'Y': expected X. (line L, pos C-1)` (Spark's
+/// positions are 0-based columns).
+pub fn parse_error(text: &str) -> EmberError {
+    let msg = text.trim_start_matches("sql parser error: ");
+    let re = regex::Regex::new(r"^Expected: (.*), found: (.*?) at Line: (\d+), Column: (\d+)").ok();
+    if let Some(c) = re.as_ref().and_then(|r| r.captures(msg)) {
+        let found = &c[2];
+        let col: usize = c[4].parse().unwrap_or(1);
+        let near = if found == "EOF" { "end of input".to_string() } else { format!("'{found}'") };
+        return EmberError::parse(
+            "PARSE_SYNTAX_ERROR",
+            format!("Syntax error at or near {near}: expected {}. (line {}, pos {})", &c[1], &c[3], col.saturating_sub(1)),
+        );
+    }
+    if msg.contains("found: EOF") {
+        let expected = msg.split("Expected: ").nth(1).and_then(|r| r.split(", found").next()).unwrap_or("more input");
+        return EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error at or near end of input: expected {expected}."));
+    }
+    EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error: {msg}."))
 }
 
 /// Recognises error texts from DataFusion/Arrow and ember's own `[CLASS] ...` texts.
@@ -265,6 +285,13 @@ mod tests {
             .map(String::from)
             .collect();
         assert_eq!(suggestions("carier", &cols), vec!["`carrier`", "`air_time`", "`arr_time`", "`day`", "`dest`"]);
+    }
+
+    #[test]
+    fn parse_errors_name_line_and_position() {
+        let e = parse_error("sql parser error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1");
+        assert_eq!(e.error_class, "PARSE_SYNTAX_ERROR");
+        assert!(e.message.contains("'SELEC'") && e.message.contains("(line 1, pos 0)"), "{}", e.message);
     }
 
     #[test]
