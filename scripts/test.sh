@@ -10,6 +10,15 @@ mkdir -p "$CARGO_TARGET_DIR"
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
+# TPC-H SF1 data for the tpch test (tpchgen-cli 4.0.0 from PyPI, as the answers were made).
+if ! command -v tpchgen-cli >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "tpchgen-cli==4.0.0"
+fi
+export EMBER_TPCH_DIR="${EMBER_TPCH_DIR:-$HOME/.cache/ember/tpch-sf1}"
+if [ ! -f "$EMBER_TPCH_DIR/lineitem.parquet" ]; then
+  mkdir -p "$EMBER_TPCH_DIR"
+  tpchgen-cli parquet -s 1 --output-dir "$EMBER_TPCH_DIR"
+fi
 cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast --failure-output final
 # Doc examples compile (they are marked no_run where they need data).
