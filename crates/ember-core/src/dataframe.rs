@@ -4,7 +4,9 @@
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::logical_expr::{col, Expr, JoinType, SortExpr};
+use datafusion::logical_expr::{col, Expr, JoinType};
+
+use crate::column::{Column, SortOrder};
 use datafusion::prelude::DataFrame as DfFrame;
 
 use crate::error::{EmberError, Result};
@@ -174,8 +176,46 @@ impl DataFrame {
     }
 
     /// `filter(condition)` / `where`.
-    pub fn filter(&self, condition: Expr) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().filter(condition)?))
+    pub fn filter(&self, condition: impl Into<Expr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().filter(condition.into())?))
+    }
+
+    /// `select(cols)` with [`Column`]s.
+    pub fn select_cols(&self, cols: Vec<Column>) -> Result<DataFrame> {
+        self.select_exprs(cols.into_iter().map(|c| c.0).collect())
+    }
+
+    /// `groupBy(cols)`: returns [`crate::grouped::GroupedData`] for `agg`, `count`...
+    pub fn group_by(&self, cols: Vec<Column>) -> crate::grouped::GroupedData {
+        crate::grouped::GroupedData::new(self.clone(), cols.into_iter().map(|c| c.0).collect())
+    }
+
+    /// `na`: missing-value functions (`fill`, `drop`).
+    pub fn na(&self) -> crate::grouped::NaFunctions {
+        crate::grouped::NaFunctions::new(self.clone())
+    }
+
+    /// `describe(cols)`: count, mean, stddev, min, max of each column as strings
+    /// (all numeric and string columns when `cols` is empty), as Spark.
+    pub async fn describe(&self, cols: &[&str]) -> Result<DataFrame> {
+        crate::grouped::describe(self, cols).await
+    }
+
+    /// `collect()` as [`crate::row::Row`]s.
+    pub async fn collect_rows(&self) -> Result<Vec<crate::row::Row>> {
+        let batches = self.collect().await?;
+        crate::row::rows_of(&batches)
+    }
+
+    /// `take(n)` as rows.
+    pub async fn take_rows(&self, n: usize) -> Result<Vec<crate::row::Row>> {
+        let batches = self.take(n).await?;
+        crate::row::rows_of(&batches)
+    }
+
+    /// `first()`: the first row, or `None` for an empty DataFrame.
+    pub async fn first(&self) -> Result<Option<crate::row::Row>> {
+        Ok(self.take_rows(1).await?.into_iter().next())
     }
 
     /// `filter("sql text")`.
@@ -185,13 +225,13 @@ impl DataFrame {
     }
 
     /// `where` (Rust keyword, hence the underscore).
-    pub fn where_(&self, condition: Expr) -> Result<DataFrame> {
+    pub fn where_(&self, condition: impl Into<Expr>) -> Result<DataFrame> {
         self.filter(condition)
     }
 
     /// `withColumn(name, expr)`: adds or replaces a column.
-    pub fn with_column(&self, name: &str, e: Expr) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().with_column(name, e)?))
+    pub fn with_column(&self, name: &str, e: impl Into<Expr>) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().with_column(name, e.into())?))
     }
 
     /// `withColumnRenamed(existing, new)`: a no-op when `existing` is absent, as Spark.
@@ -223,8 +263,8 @@ impl DataFrame {
     }
 
     /// `orderBy` / `sort`.
-    pub fn order_by(&self, sort: Vec<SortExpr>) -> Result<DataFrame> {
-        let out = self.wrap(self.df.clone().sort(sort)?);
+    pub fn order_by(&self, sort: Vec<SortOrder>) -> Result<DataFrame> {
+        let out = self.wrap(self.df.clone().sort(sort.into_iter().map(|s| s.0).collect())?);
         // A global sort yields one ordered partition (Spark: range partitions read in order).
         Ok(match self.partitions { Some(1) => out.with_partitions(1), _ => out })
     }
@@ -265,9 +305,24 @@ impl DataFrame {
     }
 
     /// `join(other, on=expr, how)`.
-    pub fn join_on(&self, other: &DataFrame, on: Expr, how: &str) -> Result<DataFrame> {
+    pub fn join_on(&self, other: &DataFrame, on: impl Into<Expr>, how: &str) -> Result<DataFrame> {
         let jt = parse_join_type(how)?;
-        Ok(self.wrap(self.df.clone().join_on(other.df.clone(), jt, [on])?))
+        Ok(self.wrap(self.df.clone().join_on(other.df.clone(), jt, [on.into()])?))
+    }
+
+    /// `crossJoin(other)`.
+    pub fn cross_join(&self, other: &DataFrame) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().join_on(other.df.clone(), JoinType::Inner, [])?))
+    }
+
+    /// `alias(name)`: a qualifier for the columns (`df.alias("f")` then `col("f.x")`).
+    pub fn alias(&self, name: &str) -> Result<DataFrame> {
+        Ok(self.wrap(self.df.clone().alias(name)?))
+    }
+
+    /// `unpersist()`: drops a cached result (a no-op for uncached DataFrames).
+    pub fn unpersist(&self) -> DataFrame {
+        self.clone()
     }
 
     /// `repartition(n)`: round-robin into `n` partitions.
@@ -283,6 +338,11 @@ impl DataFrame {
     /// `coalesce(n)`: fewer partitions without a full shuffle.
     pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
         self.repartition(n)
+    }
+
+    /// `persist()`: as [`DataFrame::cache`] (memory only).
+    pub async fn persist(&self) -> Result<DataFrame> {
+        self.cache().await
     }
 
     /// `cache()` / `persist()`: materialises the result in memory.

@@ -6,7 +6,8 @@
 //!
 //! Crate organisation:
 //! - [`session`]: `SparkSession` and its builder; configuration ([`config`]).
-//! - [`dataframe`]: `DataFrame` transformations and actions.
+//! - [`dataframe`]: `DataFrame` transformations and actions; [`column`]: `Column`,
+//!   `Window`; [`grouped`]: `groupBy`, `na`, `describe`; [`row`]: `Row`.
 //! - [`reader`], [`writer`]: `spark.read` and `df.write` with Spark's options and layout.
 //! - [`sql`]: statement handling, Spark-semantics analyzer rules, error translation.
 //! - [`functions`]: Spark functions missing from DataFusion and datafusion-spark.
@@ -24,18 +25,23 @@
 //! # Ok(()) }
 //! ```
 
+pub mod column;
 pub mod config;
 pub mod dataframe;
 pub mod error;
 pub mod format;
 pub mod functions;
+pub mod grouped;
 pub mod reader;
+pub mod row;
 pub mod session;
 pub mod sql;
 pub mod types;
 pub mod writer;
 
+pub use column::{col, lit, Column, SortOrder, Window, WindowSpec};
 pub use dataframe::DataFrame;
+pub use row::Row;
 pub use error::{EmberError, ErrorKind, Result};
 pub use session::{SparkSession, SparkSessionBuilder};
 pub use writer::SaveMode;

@@ -66,6 +66,10 @@ impl DataFrameReader {
     pub async fn csv(self, paths: &[&str]) -> Result<DataFrame> {
         self.format("csv").load(paths).await
     }
+    /// `csv(path)` taking an owned path (convenient in closures).
+    pub async fn csv_owned(self, path: String) -> Result<DataFrame> {
+        self.format("csv").load(&[path.as_str()]).await
+    }
     /// `json(paths)` (JSON lines).
     pub async fn json(self, paths: &[&str]) -> Result<DataFrame> {
         self.format("json").load(paths).await

@@ -89,10 +89,7 @@ async fn write_layout_matches_spark() {
 
     // single CSV file with header, ordered
     let csv = d.path().join("csv");
-    let ordered = df.coalesce(1).unwrap().order_by(vec![
-        datafusion::prelude::col("origin").sort(true, true),
-        datafusion::prelude::col("carrier").sort(true, true),
-    ]).unwrap();
+    let ordered = df.coalesce(1).unwrap().order_by(vec!["origin".into(), "carrier".into()]).unwrap();
     ordered.write().option("header", "true").mode(SaveMode::Overwrite).csv(csv.to_str().unwrap()).await.unwrap();
     let files: Vec<String> = files_under(&csv).iter().map(|f| mask_uuid(f)).collect();
     assert_eq!(files, vec!["_SUCCESS", "part-00000-<uuid>-c000.csv"]);
@@ -130,7 +127,7 @@ async fn save_modes_and_atomic_overwrite() {
 
 #[tokio::test]
 async fn dataframe_api_basics() {
-    use datafusion::prelude::{col, lit};
+    use ember_core::{col, lit};
     let s = spark();
     let airlines = s.read().option("header", "true").option("inferSchema", "true").csv(&[&data("airlines.csv.gz")]).await.unwrap();
     assert_eq!(airlines.tree_string(), "root\n |-- carrier: string (nullable = true)\n |-- name: string (nullable = true)\n");
@@ -147,8 +144,71 @@ async fn dataframe_api_basics() {
     assert_eq!(u.drop_duplicates(&["carrier"]).unwrap().count().await.unwrap(), 16);
     let j = airlines.join(&airlines.with_column_renamed("name", "n2").unwrap(), &["carrier"], "left_semi").unwrap();
     assert_eq!(j.count().await.unwrap(), 16);
-    let top = airlines.order_by(vec![col("carrier").sort(false, false)]).unwrap().limit(2).unwrap();
+    let top = airlines.order_by(vec![col("carrier").desc()]).unwrap().limit(2).unwrap();
     let text = top.show_string(20, 20).await.unwrap();
     assert_eq!(text, "+-------+--------------------+\n|carrier|                name|\n+-------+--------------------+\n|     YV|  Mesa Airlines Inc.|\n|     WN|Southwest Airline...|\n+-------+--------------------+\n");
     assert!(airlines.drop(&["name"]).unwrap().columns() == vec!["carrier"]);
+}
+
+#[tokio::test]
+async fn grouping_windows_na_describe_rows() {
+    use ember_core::functions::{avg, count, dense_rank, lag, max, row_number, sum, when};
+    use ember_core::{col, lit, Window};
+    let s = spark();
+    let df = s
+        .sql("SELECT * FROM VALUES ('a', 1, 10.0), ('a', 2, NULL), ('b', 3, 30.0), ('b', 3, 40.0), (NULL, 5, 50.0) AS t(k, n, x)")
+        .await
+        .unwrap();
+    // groupBy().agg with Spark's default names
+    let g = df.group_by(vec![col("k")]).agg(vec![sum("n"), avg("x"), count(lit(1)).alias("c"), max("x")]).unwrap();
+    assert_eq!(g.columns(), vec!["k", "sum(n)", "avg(x)", "c", "max(x)"]);
+    let g = g.order_by(vec![col("k").asc()]).unwrap();
+    assert_eq!(
+        g.show_string(20, 20).await.unwrap(),
+        // 10.0 is a decimal(3,1) literal: avg gives decimal(7,5), as Spark.
+        "+----+------+--------+---+------+\n|   k|sum(n)|  avg(x)|  c|max(x)|\n+----+------+--------+---+------+\n|NULL|     5|50.00000|  1|  50.0|\n|   a|     3|10.00000|  2|  10.0|\n|   b|     6|35.00000|  2|  40.0|\n+----+------+--------+---+------+\n"
+    );
+    let counted = df.group_by(vec![col("k")]).count().unwrap();
+    assert_eq!(counted.columns(), vec!["k", "count"]);
+    // Window functions: int ranks, running sums, lag
+    let w = Window::partition_by(vec![col("k")]).order_by(vec![col("n").asc()]);
+    let running = Window::partition_by(vec![col("k")]).order_by(vec![col("n").asc()]).rows_between(ember_core::column::UNBOUNDED_PRECEDING, ember_core::column::CURRENT_ROW);
+    let out = df
+        .select_cols(vec![
+            col("k"),
+            col("n"),
+            row_number().over(&w).unwrap().alias("rn"),
+            dense_rank().over(&w).unwrap().alias("dr"),
+            sum("n").over(&running).unwrap().alias("run"),
+            lag("n", 1).over(&w).unwrap().alias("prev"),
+        ])
+        .unwrap()
+        .filter(col("k").eq(lit("b")))
+        .unwrap()
+        .order_by(vec![col("rn").asc()])
+        .unwrap();
+    assert_eq!(out.tree_string().lines().nth(3).unwrap(), " |-- rn: integer (nullable = false)");
+    let rows = out.collect_rows().await.unwrap();
+    let vals: Vec<String> = rows.iter().map(|r| r.values().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(vals, vec!["b,3,1,1,3,NULL", "b,3,2,1,6,3"]);
+    // when/otherwise
+    let flag = df.select_cols(vec![when(col("n").gt(lit(2)), lit("big")).otherwise(lit("small")).unwrap().alias("size")]).unwrap();
+    assert_eq!(flag.filter(col("size").eq(lit("big"))).unwrap().count().await.unwrap(), 3);
+    // na.fill / na.drop
+    let filled = df.na().fill(datafusion::common::ScalarValue::Float64(Some(0.0)), &[]).unwrap();
+    assert_eq!(filled.filter(col("x").is_null()).unwrap().count().await.unwrap(), 0);
+    let filled_s = df.na().fill(datafusion::common::ScalarValue::Utf8(Some("?".into())), &["k"]).unwrap();
+    assert_eq!(filled_s.filter(col("k").eq(lit("?"))).unwrap().count().await.unwrap(), 1);
+    assert_eq!(df.na().drop("any", None, &[]).unwrap().count().await.unwrap(), 3);
+    assert_eq!(df.na().drop("all", None, &["k", "x"]).unwrap().count().await.unwrap(), 5);
+    assert_eq!(df.na().drop("any", Some(3), &[]).unwrap().count().await.unwrap(), 3);
+    // describe
+    let d = df.describe(&["n"]).await.unwrap();
+    assert_eq!(
+        d.show_string(20, 20).await.unwrap(),
+        "+-------+------------------+\n|summary|                 n|\n+-------+------------------+\n|  count|                 5|\n|   mean|               2.8|\n| stddev|1.4832396974191326|\n|    min|                 1|\n|    max|                 5|\n+-------+------------------+\n"
+    );
+    // first / take as rows
+    let first = df.order_by(vec![col("n").desc()]).unwrap().first().await.unwrap().unwrap();
+    assert_eq!(first.get_by_name("n"), Some(&datafusion::common::ScalarValue::Int32(Some(5))));
 }

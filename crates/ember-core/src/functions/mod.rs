@@ -383,3 +383,6 @@ fn to_date_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
         .collect();
     Ok(Arc::new(out))
 }
+
+pub mod api;
+pub use api::*;

@@ -103,16 +103,27 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             if matches!(p, LogicalPlan::Limit(_)) {
                 return Ok(Transformed::no(p));
             }
-            let names = NamePreserver::new(&p);
-            p.map_expressions(|e| {
-                let saved = names.save(&e);
-                Ok(e.transform_up(|x| match x {
+            let narrow = |e: Expr| {
+                e.transform_up(|x| match x {
                     Expr::Literal(ScalarValue::Int64(Some(v)), m) if i32::try_from(v).is_ok() => {
                         Ok(Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), m)))
                     }
                     other => Ok(Transformed::no(other)),
-                })?
-                .update_data(|e| saved.restore(e)))
+                })
+            };
+            if let LogicalPlan::Values(v) = p {
+                // VALUES rows: rebuild so the schema follows the narrowed types.
+                let rows = v
+                    .values
+                    .into_iter()
+                    .map(|row| row.into_iter().map(|e| narrow(e).map(|t| t.data)).collect::<Result<Vec<_>>>())
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(Transformed::yes(datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?));
+            }
+            let names = NamePreserver::new(&p);
+            p.map_expressions(|e| {
+                let saved = names.save(&e);
+                Ok(narrow(e)?.update_data(|e| saved.restore(e)))
             })
         })?
         .data)
