@@ -57,6 +57,7 @@ pub(crate) struct Inner {
     pub array_index: Arc<datafusion::logical_expr::ScalarUDF>,
     pub nullable_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub not_null_fn: Arc<datafusion::logical_expr::ScalarUDF>,
+    pub to_string_fn: Arc<datafusion::logical_expr::ScalarUDF>,
 }
 
 /// What ember knows of a temporary view beyond DataFusion's catalog.
@@ -155,8 +156,9 @@ impl SparkSession {
             .map_err(EmberError::from)?;
         let nullable_fn = ctx.udf("ember_nullable")?;
         let not_null_fn = ctx.udf("ember_not_null")?;
+        let to_string_fn = ctx.udf("spark_to_string")?;
         Ok(SparkSession {
-            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn }),
+            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn, to_string_fn }),
         })
     }
 
@@ -268,6 +270,7 @@ impl SparkSession {
             array_index: self.inner.array_index.clone(),
             nullable: self.inner.nullable_fn.clone(),
             not_null: self.inner.not_null_fn.clone(),
+            to_string: self.inner.to_string_fn.clone(),
         }
     }
 

@@ -127,6 +127,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     let imm = Volatility::Immutable;
     vec![
         udf("size", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
+        udf("spark_to_string", Signature::any(1, imm), |_| Ok(DataType::Utf8), to_string_impl, tz),
         udf("cardinality", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
         udf("get", Signature::any(2, imm), elem_type, get_impl, tz),
         udf("spark_array_index", Signature::any(2, imm), elem_type, ansi_index_impl, tz),
@@ -179,6 +180,17 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             tz,
         ),
     ]
+}
+
+/// Spark's `CAST(x AS STRING)` for types whose text differs from Arrow's cast:
+/// timestamps in the session zone (`yyyy-MM-dd HH:mm:ss[.f]`), doubles as Java
+/// prints them (`1.0E7`), arrays `[a, b]`, structs `{a, b}`, binary `[0A 0B]`.
+fn to_string_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    let fo = crate::format::FormatOptions { session_tz: *tz };
+    let arr = &a[0];
+    let out: datafusion::arrow::array::StringArray =
+        (0..arr.len()).map(|i| crate::format::value_string(arr.as_ref(), i, &fo)).collect();
+    Ok(Arc::new(out))
 }
 
 fn list_of(a: &ArrayRef) -> Result<&ListArray> {

@@ -31,6 +31,8 @@ pub struct SparkSemantics {
     pub nullable: Arc<ScalarUDF>,
     /// Identity with a non-nullable result.
     pub not_null: Arc<ScalarUDF>,
+    /// Spark's string cast for timestamps, floating point and nested values.
+    pub to_string: Arc<ScalarUDF>,
 }
 
 fn is_integral(t: &DataType) -> bool {
@@ -46,6 +48,16 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
                 && matches!(sf.args.first(), Some(Expr::ScalarFunction(inner)) if inner.func.name() == sf.func.name()) =>
         {
             Ok(Transformed::yes(sf.args.into_iter().next().unwrap_or(Expr::Literal(ScalarValue::Null, None))))
+        }
+        // Spark's text for timestamps, doubles and nested values.
+        Expr::Cast(c)
+            if c.field.data_type() == &DataType::Utf8
+                && matches!(
+                    c.expr.get_type(schema)?,
+                    DataType::Timestamp(_, _) | DataType::Float64 | DataType::Float32 | DataType::List(_) | DataType::Struct(_) | DataType::Map(_, _) | DataType::Binary
+                ) =>
+        {
+            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.to_string.clone(), vec![*c.expr]))))
         }
         // Spark: a cast from string to another type may fail, so it is nullable.
         Expr::Cast(c) if c.field.data_type() != &DataType::Utf8 && c.expr.get_type(schema)? == DataType::Utf8 && !c.expr.nullable(schema)? => {
@@ -134,7 +146,12 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
 pub fn analyze(state: &SessionState, plan: LogicalPlan, fns: &RuleFunctions) -> Result<LogicalPlan> {
     let plan = narrow_literals(plan)?;
     let plan = state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?;
-    let rule = SparkSemantics { array_index: fns.array_index.clone(), nullable: fns.nullable.clone(), not_null: fns.not_null.clone() };
+    let rule = SparkSemantics {
+        array_index: fns.array_index.clone(),
+        nullable: fns.nullable.clone(),
+        not_null: fns.not_null.clone(),
+        to_string: fns.to_string.clone(),
+    };
     rule.analyze(plan, state.config_options())
 }
 
@@ -147,4 +164,6 @@ pub struct RuleFunctions {
     pub nullable: Arc<ScalarUDF>,
     /// `ember_not_null`.
     pub not_null: Arc<ScalarUDF>,
+    /// `spark_to_string`.
+    pub to_string: Arc<ScalarUDF>,
 }
