@@ -66,7 +66,7 @@ impl DataFrame {
         DataFrame { session, df, report: None, partitions: None }
     }
 
-    /// As [`DataFrame::new`] but returning analysis errors.
+    /// Wraps a planned SQL query, analyzing it with Spark's semantics.
     pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
         let state = session.context().state();
         let plan = crate::sql::rules::analyze(&state, df.logical_plan().clone(), &session.rule_functions())?;

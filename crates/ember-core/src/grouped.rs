@@ -26,7 +26,7 @@ pub struct GroupedData {
 fn spark_name(e: &Expr) -> String {
     match e {
         Expr::Alias(a) => a.name.clone(),
-        other => other.schema_name().to_string().replace("Int32(1)", "1").replace("Int64(1)", "1"),
+        other => crate::sql::naming::spark_sql(other),
     }
 }
 

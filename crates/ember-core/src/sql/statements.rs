@@ -175,6 +175,21 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         session.drop_temp_view(name)?;
         return empty_df(session);
     }
+    // Queries: give unaliased items Spark's names, then plan.
+    let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
+    let mut parsed = datafusion::sql::parser::DFParser::parse_sql_with_dialect(sql, &dialect)?;
+    if parsed.len() == 1 {
+        if let Some(datafusion::sql::parser::Statement::Statement(st)) = parsed.front_mut() {
+            if matches!(st.as_ref(), datafusion::sql::sqlparser::ast::Statement::Query(_)) {
+                crate::sql::naming::alias_select_items(st);
+                let stmt = parsed.pop_front().ok_or_else(|| EmberError::internal("empty statement"))?;
+                let state = session.context().state();
+                let plan = state.statement_to_plan(stmt).await?;
+                let df = datafusion::prelude::DataFrame::new(state, plan);
+                return DataFrame::try_new(session.clone(), df);
+            }
+        }
+    }
     let df = session.context().sql(sql).await?;
     DataFrame::try_new(session.clone(), df)
 }
