@@ -16,12 +16,25 @@
 //! - [`error`]: errors with Spark's error classes.
 //!
 //! ```no_run
+//! // The README's Rust example (kept compiling by `cargo test --doc`).
+//! use ember_core::functions::{avg, count, row_number};
+//! use ember_core::{col, lit, SparkSession, Window};
+//!
 //! # async fn demo() -> ember_core::Result<()> {
-//! use ember_core::SparkSession;
-//! let spark = SparkSession::builder().master("local[2]").app_name("demo").get_or_create()?;
-//! let df = spark.read().option("header", "true").option("inferSchema", "true").csv(&["flights.csv.gz"]).await?;
-//! df.create_or_replace_temp_view("flights")?;
-//! spark.sql("SELECT carrier, COUNT(*) AS n FROM flights GROUP BY carrier").await?.show(20, 20).await?;
+//! let spark = SparkSession::builder().master("local[2]").app_name("demo")
+//!     .config("spark.sql.session.timeZone", "UTC").get_or_create()?;
+//! let flights = spark.read().option("header", "true").option("inferSchema", "true")
+//!     .option("nullValue", "NA").csv(&["examples/flights/data/flights.csv.gz"]).await?;
+//! flights.print_schema();
+//! let by_origin = flights.filter(col("dep_delay").gt(lit(0)))?
+//!     .group_by(vec![col("origin"), col("carrier")])
+//!     .agg(vec![count(lit(1)).alias("late"), avg("dep_delay")])?;
+//! let w = Window::partition_by(vec![col("origin")]).order_by(vec![col("late").desc()]);
+//! by_origin.with_column("rank", row_number().over(&w)?)?.filter(col("rank").le(lit(3)))?
+//!     .show(20, 20).await?;
+//! flights.create_or_replace_temp_view("flights")?;
+//! spark.sql("SELECT origin, COUNT(*) FROM flights GROUP BY origin").await?.show(20, 20).await?;
+//! flights.write().mode_str("overwrite")?.partition_by(&["month"]).parquet("target/flights").await?;
 //! # Ok(()) }
 //! ```
 

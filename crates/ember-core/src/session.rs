@@ -58,6 +58,7 @@ pub(crate) struct Inner {
     pub nullable_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub not_null_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub to_string_fn: Arc<datafusion::logical_expr::ScalarUDF>,
+    pub divide_fn: Arc<datafusion::logical_expr::ScalarUDF>,
 }
 
 /// What ember knows of a temporary view beyond DataFusion's catalog.
@@ -157,8 +158,10 @@ impl SparkSession {
         let nullable_fn = ctx.udf("ember_nullable")?;
         let not_null_fn = ctx.udf("ember_not_null")?;
         let to_string_fn = ctx.udf("spark_to_string")?;
+        ctx.register_udf(crate::functions::SparkDivide::udf());
+        let divide_fn = ctx.udf("spark_divide")?;
         Ok(SparkSession {
-            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn, to_string_fn }),
+            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn, to_string_fn, divide_fn }),
         })
     }
 
@@ -271,6 +274,7 @@ impl SparkSession {
             nullable: self.inner.nullable_fn.clone(),
             not_null: self.inner.not_null_fn.clone(),
             to_string: self.inner.to_string_fn.clone(),
+            divide: self.inner.divide_fn.clone(),
         }
     }
 

@@ -157,3 +157,17 @@ async fn type_errors_are_spark_errors() {
     let e = rows(&s, "SELECT * FROM nosuchview").await.unwrap_err();
     assert_eq!(e.error_class, "TABLE_OR_VIEW_NOT_FOUND", "{e}");
 }
+
+#[tokio::test]
+async fn division_follows_spark() {
+    let s = spark();
+    let e = rows(&s, "SELECT 1 / 0").await.unwrap_err();
+    assert_eq!(e.error_class, "DIVIDE_BY_ZERO", "{e}");
+    let e = rows(&s, "SELECT CAST(1.5 AS DOUBLE) / 0").await.unwrap_err();
+    assert_eq!(e.error_class, "DIVIDE_BY_ZERO", "{e}");
+    let off = SparkSession::builder().master("local[1]").config("spark.sql.ansi.enabled", "false").get_or_create().unwrap();
+    let out = off.sql("SELECT 1 / 0 AS q, 7 / 2 AS h").await.unwrap().show_string(20, 20).await.unwrap();
+    assert_eq!(out, "+----+---+\n|   q|  h|\n+----+---+\n|NULL|3.5|\n+----+---+\n");
+    let e = rows(&s, "SELECT carrier, flight FROM VALUES ('a', 1) AS t(carrier, flight) GROUP BY carrier").await.unwrap_err();
+    assert_eq!(e.error_class, "MISSING_AGGREGATION", "{e}");
+}

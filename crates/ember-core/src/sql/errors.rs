@@ -268,6 +268,12 @@ pub fn from_text(text: &str) -> EmberError {
             return unresolved_column(&name, &valid);
         }
     }
+    if text.contains("must appear in the GROUP BY clause") || text.contains("must be in GROUP BY or an aggregate function") {
+        return EmberError::analysis(
+            "MISSING_AGGREGATION",
+            format!("The non-aggregating expression is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use `any_value` if you do not care which value is returned. ({text})"),
+        );
+    }
     if text.contains("Cannot coerce") || text.contains("No function matches") || text.contains("type_coercion") || text.contains("Cannot infer common") {
         return EmberError::analysis("DATATYPE_MISMATCH", text.to_string());
     }

@@ -1,6 +1,6 @@
 //! Analyzer rules that give DataFusion plans Spark's semantics where the two differ:
-//! - `/` on integral operands is fractional division (Spark's `Divide` returns
-//!   `double`), not integer division;
+//! - `/` on integral or floating operands is `double` division (Spark's `Divide`),
+//!   not integer division, and division by zero raises `DIVIDE_BY_ZERO` under ANSI;
 //! - array subscripts `a[i]` are 0-based and, under ANSI mode, fail with
 //!   `INVALID_ARRAY_INDEX` out of bounds (DataFusion's are 1-based, NULL out of bounds);
 //! - integer literals are `int` when they fit (Spark), not `bigint` (DataFusion);
@@ -33,14 +33,21 @@ pub struct SparkSemantics {
     pub not_null: Arc<ScalarUDF>,
     /// Spark's string cast for timestamps, floating point and nested values.
     pub to_string: Arc<ScalarUDF>,
+    /// Spark's `/` on doubles (ANSI division by zero).
+    pub divide: Arc<ScalarUDF>,
 }
 
 fn is_integral(t: &DataType) -> bool {
     t.is_integer()
 }
 
+fn r_divide(r: &SparkSemantics) -> Arc<ScalarUDF> {
+    r.divide.clone()
+}
+
 fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed<Expr>> {
     let idx = &r.array_index;
+    let rr = r;
     match e {
         // Collapse repeated wrappers (plans are re-analyzed as DataFrames grow).
         Expr::ScalarFunction(sf)
@@ -70,10 +77,11 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }) => {
             let lt = left.get_type(schema)?;
             let rt = right.get_type(schema)?;
-            if is_integral(&lt) && is_integral(&rt) {
+            let fractional = |t: &DataType| is_integral(t) || matches!(t, DataType::Float64 | DataType::Float32);
+            if fractional(&lt) && fractional(&rt) {
                 let l = Expr::Cast(Cast::new(left, DataType::Float64));
                 let r = Expr::Cast(Cast::new(right, DataType::Float64));
-                Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(Box::new(l), Operator::Divide, Box::new(r)))))
+                Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r_divide(rr), vec![l, r]))))
             } else {
                 Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right })))
             }
@@ -151,6 +159,7 @@ pub fn analyze(state: &SessionState, plan: LogicalPlan, fns: &RuleFunctions) -> 
         nullable: fns.nullable.clone(),
         not_null: fns.not_null.clone(),
         to_string: fns.to_string.clone(),
+        divide: fns.divide.clone(),
     };
     rule.analyze(plan, state.config_options())
 }
@@ -166,4 +175,6 @@ pub struct RuleFunctions {
     pub not_null: Arc<ScalarUDF>,
     /// `spark_to_string`.
     pub to_string: Arc<ScalarUDF>,
+    /// `spark_divide`.
+    pub divide: Arc<ScalarUDF>,
 }
