@@ -1,5 +1,7 @@
 //! DataFrame API and writer behaviour on the bundled flights data.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ember_core::{SaveMode, SparkSession};
@@ -60,25 +62,13 @@ async fn write_layout_matches_spark() {
     let pq = d.path().join("pq");
     df.repartition(2).unwrap().write().partition_by(&["origin"]).mode(SaveMode::Overwrite).parquet(pq.to_str().unwrap()).await.unwrap();
     let got: Vec<String> = files_under(&pq).iter().map(|f| mask_uuid(f)).collect();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden/_write_layout/layout.txt");
-    let want_pq: Vec<String> = if golden.exists() {
-        std::fs::read_to_string(&golden)
-            .unwrap()
-            .lines()
-            .filter(|l| l.starts_with("pq/") && !l.contains(".crc"))
-            .map(|l| l.trim_start_matches("pq/").to_string())
-            .collect()
-    } else {
-        vec![
-            "_SUCCESS".into(),
-            "origin=EWR/part-00000-<uuid>.c000.snappy.parquet".into(),
-            "origin=EWR/part-00001-<uuid>.c000.snappy.parquet".into(),
-            "origin=JFK/part-00000-<uuid>.c000.snappy.parquet".into(),
-            "origin=JFK/part-00001-<uuid>.c000.snappy.parquet".into(),
-            "origin=LGA/part-00000-<uuid>.c000.snappy.parquet".into(),
-            "origin=LGA/part-00001-<uuid>.c000.snappy.parquet".into(),
-        ]
-    };
+    let golden = common::shared_dir("golden", "VIEWS.sql").join("_write_layout/layout.txt");
+    let want_pq: Vec<String> = std::fs::read_to_string(&golden)
+        .expect("golden _write_layout/layout.txt")
+        .lines()
+        .filter(|l| l.starts_with("pq/") && !l.contains(".crc"))
+        .map(|l| l.trim_start_matches("pq/").to_string())
+        .collect();
     let mut want_pq = want_pq;
     want_pq.sort();
     assert_eq!(got, want_pq);
@@ -95,12 +85,8 @@ async fn write_layout_matches_spark() {
     assert_eq!(files, vec!["_SUCCESS", "part-00000-<uuid>-c000.csv"]);
     let part = std::fs::read_dir(&csv).unwrap().flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with(".csv")).unwrap();
     let text = std::fs::read_to_string(part).unwrap();
-    let golden_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden/_write_layout/csv_part_content.csv");
-    if golden_csv.exists() {
-        assert_eq!(text, std::fs::read_to_string(golden_csv).unwrap());
-    } else {
-        assert!(text.starts_with("origin,carrier,n\nEWR,9E,1268\n"), "{text}");
-    }
+    let golden_csv = common::shared_dir("golden", "VIEWS.sql").join("_write_layout/csv_part_content.csv");
+    assert_eq!(text, std::fs::read_to_string(golden_csv).expect("golden csv_part_content.csv"));
 }
 
 #[tokio::test]

@@ -7,27 +7,19 @@
 //! (so the list only shrinks). The pass count is printed and written to
 //! `target/golden-report.txt`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ember_core::SparkSession;
 use serde_json::Value;
 
-/// `$EMBER_GOLDEN_DIR`, else `shared/golden` beside the project root or any of its
-/// ancestors (the project lives at `<work>/main` with `<work>/shared` beside it),
-/// else `/work/shared/golden`.
+/// `$EMBER_GOLDEN_DIR`, else `shared/golden` found by [`common::shared_dir`].
 fn golden_dir() -> PathBuf {
     if let Ok(d) = std::env::var("EMBER_GOLDEN_DIR") {
         return PathBuf::from(d);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
-    for dir in root.ancestors() {
-        let g = dir.join("shared/golden");
-        if g.join("VIEWS.sql").exists() {
-            return g;
-        }
-    }
-    PathBuf::from("/work/shared/golden")
+    common::shared_dir("golden", "VIEWS.sql")
 }
 
 fn data_dir() -> PathBuf {

@@ -6,6 +6,8 @@
 //! `$EMBER_TPCH_DIR` (default `~/.cache/ember/tpch-sf1`) when missing; `scripts/test.sh`
 //! installs `tpchgen-cli` 4.0.0 from PyPI.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ember_core::SparkSession;
@@ -14,15 +16,7 @@ use serde_json::Value;
 const TABLES: [&str; 8] = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
 
 fn shared_tpch() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
-    for dir in root.ancestors() {
-        let t = dir.join("shared/tpch");
-        if t.join("queries").exists() {
-            return t;
-        }
-    }
-    PathBuf::from("/work/shared/tpch")
+    common::shared_dir("tpch", "queries/q01.sql")
 }
 
 fn data_dir() -> PathBuf {

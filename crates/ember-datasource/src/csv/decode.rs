@@ -291,15 +291,7 @@ impl<'a> FileDecoder<'a> {
         }
         let f = rec.fields[j];
         let bytes = rec.bytes(j);
-        let text: std::borrow::Cow<str> = if bytes.is_empty() {
-            if f.quoted {
-                std::borrow::Cow::Borrowed(o.empty_value.as_str())
-            } else {
-                std::borrow::Cow::Borrowed(o.null_value.as_str())
-            }
-        } else {
-            String::from_utf8_lossy(bytes)
-        };
+        let text = rec.text(j, &o.null_value, &o.empty_value);
         if *text == *o.null_value {
             return Ok(Val::Null);
         }
@@ -412,9 +404,7 @@ impl<'a> FileDecoder<'a> {
                 // Skip blank lines and comments as Spark does.
                 let line_end = slice.iter().position(|&b| b == b'\n').map(|p| p + 1).unwrap_or(slice.len());
                 let line = &slice[..line_end];
-                if line.iter().all(|c| c.is_ascii_whitespace())
-                    || (self.plan.opts.comment.is_some() && line.first() == self.plan.opts.comment.as_ref())
-                {
+                if super::tokenizer::is_skipped_line(line, self.plan.opts.comment) {
                     start += line_end;
                     line_no += line.iter().filter(|&&b| b == b'\n').count() as u64;
                     continue;

@@ -55,7 +55,7 @@ fn first_record(files: &[InputFile], tok: &Tokenizer, opts: &CsvOptions) -> Resu
             let (used, _) = tok.next_record(&data[pos..], &mut rec);
             let line = &data[pos..pos + used];
             pos += used.max(1);
-            if line.iter().all(|c| c.is_ascii_whitespace()) || (opts.comment.is_some() && line.first() == opts.comment.as_ref()) {
+            if super::tokenizer::is_skipped_line(line, opts.comment) {
                 continue;
             }
             return Ok(Some((0..rec.fields.len()).map(|i| String::from_utf8_lossy(rec.bytes(i)).into_owned()).collect()));
@@ -248,7 +248,7 @@ fn infer_file(path: &std::path::Path, opts: &CsvOptions, inf: &Inferrer, types: 
         let rest = &data[pos..];
         let line_end = rest.iter().position(|&b| b == b'\n').map(|p| p + 1).unwrap_or(rest.len());
         let line = &rest[..line_end];
-        if line.iter().all(|c| c.is_ascii_whitespace()) || (opts.comment.is_some() && line.first() == opts.comment.as_ref()) {
+        if super::tokenizer::is_skipped_line(line, opts.comment) {
             pos += line_end;
             continue;
         }
@@ -259,21 +259,10 @@ fn infer_file(path: &std::path::Path, opts: &CsvOptions, inf: &Inferrer, types: 
             continue;
         }
         for (i, t) in types.iter_mut().enumerate().take(rec.fields.len()) {
-            let f = rec.fields[i];
-            let bytes = rec.bytes(i);
-            let text = if bytes.is_empty() {
-                if f.quoted {
-                    std::borrow::Cow::Borrowed(opts.empty_value.as_str())
-                } else {
-                    std::borrow::Cow::Borrowed(opts.null_value.as_str())
-                }
-            } else {
-                String::from_utf8_lossy(bytes)
-            };
             if *t == DataType::Utf8 {
                 continue;
             }
-            *t = inf.infer_field(t, Some(&text));
+            *t = inf.infer_field(t, Some(&rec.text(i, &opts.null_value, &opts.empty_value)));
         }
     }
     Ok(())

@@ -32,6 +32,18 @@ pub struct Record {
 }
 
 impl Record {
+    /// Text of field `i` as univocity hands it to Spark: an unquoted empty field is
+    /// `null_value`, a quoted empty field is `empty_value`; invalid UTF-8 is replaced
+    /// with U+FFFD.
+    pub fn text<'a>(&'a self, i: usize, null_value: &'a str, empty_value: &'a str) -> std::borrow::Cow<'a, str> {
+        let bytes = self.bytes(i);
+        if bytes.is_empty() {
+            std::borrow::Cow::Borrowed(if self.fields[i].quoted { empty_value } else { null_value })
+        } else {
+            String::from_utf8_lossy(bytes)
+        }
+    }
+
     /// Bytes of field `i`.
     pub fn bytes(&self, i: usize) -> &[u8] {
         let f = self.fields[i];
@@ -58,6 +70,11 @@ pub struct Tokenizer {
     pub ignore_trailing_ws: bool,
     /// Quoted fields may contain line breaks.
     pub multi_line: bool,
+}
+
+/// Spark skips blank lines and, when `comment` is set, lines starting with it.
+pub fn is_skipped_line(line: &[u8], comment: Option<u8>) -> bool {
+    line.iter().all(|c| c.is_ascii_whitespace()) || (comment.is_some() && line.first() == comment.as_ref())
 }
 
 #[inline]

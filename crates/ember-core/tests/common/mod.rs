@@ -1,0 +1,18 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+/// `shared/<sub>` beside the project root or any of its ancestors (the project lives
+/// at `<work>/main` with `<work>/shared` beside it), else `/work/shared/<sub>`.
+/// `marker` is a file that must exist in the folder.
+pub fn shared_dir(sub: &str, marker: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    for dir in root.ancestors() {
+        let d = dir.join("shared").join(sub);
+        if d.join(marker).exists() {
+            return d;
+        }
+    }
+    PathBuf::from("/work/shared").join(sub)
+}
