@@ -130,6 +130,9 @@ impl SparkSession {
         opts.execution.enable_ansi_mode = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
         opts.execution.parquet.schema_force_view_types = false;
         opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
+        // Sorts reserve memory for their spill merge; keep that a small share of
+        // small pools so that they spill instead of failing.
+        opts.execution.sort_spill_reservation_bytes = ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
 
         let runtime = RuntimeEnvBuilder::new()

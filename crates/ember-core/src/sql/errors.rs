@@ -268,6 +268,14 @@ pub fn from_text(text: &str) -> EmberError {
             return unresolved_column(&name, &valid);
         }
     }
+    if text.contains("Resources exhausted") || text.contains("Not enough memory") {
+        return EmberError::new(
+            ErrorKind::Runtime,
+            "UNABLE_TO_ACQUIRE_MEMORY",
+            format!("{} (raise spark.driver.memory)", text.lines().find(|l| l.contains("Resources exhausted")).unwrap_or(text).trim()),
+            Some("53200"),
+        );
+    }
     if text.contains("must appear in the GROUP BY clause") || text.contains("must be in GROUP BY or an aggregate function") {
         return EmberError::analysis(
             "MISSING_AGGREGATION",
