@@ -108,9 +108,15 @@ impl DataFrameReader {
             "csv" => {
                 let opts = ember_datasource::csv::CsvOptions::from_map(&self.options, self.session.time_zone())?;
                 let paths = paths.to_vec();
+                let max_split = self
+                    .session
+                    .conf_get("spark.sql.files.maxPartitionBytes")
+                    .and_then(|v| crate::config::parse_bytes(&v))
+                    .unwrap_or(128 << 20);
                 let table = tokio::task::spawn_blocking(move || ember_datasource::csv::CsvTable::try_new(&paths, opts, schema))
                     .await
-                    .map_err(|e| EmberError::internal(e.to_string()))??;
+                    .map_err(|e| EmberError::internal(e.to_string()))??
+                    .with_max_partition_bytes(max_split);
                 let report = table.report();
                 Ok((Arc::new(table), Some(report)))
             }

@@ -108,7 +108,7 @@ async fn wrong_field_counts_in_each_mode() {
     let files = report.files();
     let f = files.values().next().unwrap();
     assert_eq!((f.rows, f.malformed), (5, 3));
-    assert_eq!(f.samples.iter().map(|x| x.line).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert_eq!(f.samples.iter().map(|x| x.line).collect::<Vec<_>>(), vec![Some(3), Some(4), Some(5)]);
     assert!(f.samples[0].reason.contains("expected 2 fields, found 1"), "{:?}", f.samples[0]);
     assert!(f.samples[2].reason.contains("column 1"), "{:?}", f.samples[2]);
     // DROPMALFORMED: 2 rows, 3 counted

@@ -66,6 +66,22 @@ pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
     })
 }
 
+/// Opens an uncompressed file positioned at byte `offset` (for split reading).
+///
+/// Errors: as [`open`].
+pub fn open_at(path: &Path, offset: u64) -> Result<Box<dyn Read + Send>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            DataSourceError::PathNotFound(path.display().to_string())
+        } else {
+            DataSourceError::Io { path: path.to_path_buf(), source: e }
+        }
+    })?;
+    file.seek(SeekFrom::Start(offset)).map_err(|e| DataSourceError::Io { path: path.to_path_buf(), source: e })?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
 /// Reads a whole (decompressed) file into memory.
 ///
 /// Errors: as [`open`], plus [`DataSourceError::Io`] naming the file when the stream

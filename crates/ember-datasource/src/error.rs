@@ -18,12 +18,12 @@ pub enum DataSourceError {
         source: std::io::Error,
     },
     /// A malformed record in FAILFAST mode. Spark: `MALFORMED_RECORD_IN_PARSING`.
-    #[error("[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in record parsing: {record}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'. ({path} line {line}: {reason}) SQLSTATE: 22023")]
+    #[error("[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in record parsing: {record}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'. ({path} {location}: {reason}) SQLSTATE: 22023")]
     MalformedRecord {
         /// The file holding the record.
         path: String,
-        /// 1-based line number where the record starts.
-        line: u64,
+        /// `line N` or `byte offset N`.
+        location: String,
         /// The raw text of the record.
         record: String,
         /// Which column failed and why.

@@ -158,13 +158,13 @@ pub fn read_json(
                     fr.malformed += 1;
                     if fr.samples.len() < MAX_SAMPLES_PER_FILE {
                         tracing::warn!(file = %f.path.display(), line = ln + 1, reason = %reason, "malformed JSON record");
-                        fr.samples.push(MalformedSample { line: ln as u64 + 1, reason: reason.clone(), raw: line.chars().take(200).collect() });
+                        fr.samples.push(MalformedSample { line: Some(ln as u64 + 1), offset: 0, reason: reason.clone(), raw: line.chars().take(200).collect() });
                     }
                     match opts.mode {
                         ParseMode::FailFast => {
                             return Err(DataSourceError::MalformedRecord {
                                 path: f.path.display().to_string(),
-                                line: ln as u64 + 1,
+                                location: format!("line {}", ln + 1),
                                 record: line.to_string(),
                                 reason,
                             })

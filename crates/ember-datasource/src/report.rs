@@ -10,12 +10,25 @@ pub const MAX_SAMPLES_PER_FILE: usize = 5;
 /// One malformed row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedSample {
-    /// 1-based line number where the record starts.
-    pub line: u64,
+    /// 1-based line number where the record starts, when known (a task reading a
+    /// split that starts mid-file knows only byte offsets).
+    pub line: Option<u64>,
+    /// Byte offset of the record in the (decompressed) file.
+    pub offset: u64,
     /// Why it is malformed (field count, or column and value that failed).
     pub reason: String,
     /// The raw record text (truncated to 200 bytes).
     pub raw: String,
+}
+
+impl MalformedSample {
+    /// `line N`, or `byte offset N` when the line is not known.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(l) => format!("line {l}"),
+            None => format!("byte offset {}", self.offset),
+        }
+    }
 }
 
 /// Counts for one input file.
@@ -81,7 +94,7 @@ impl ReadReport {
             }
             out.push('\n');
             for s in &r.samples {
-                out.push_str(&format!("  line {}: {} | {}\n", s.line, s.reason, s.raw));
+                out.push_str(&format!("  {}: {} | {}\n", s.location(), s.reason, s.raw));
             }
         }
         out

@@ -347,21 +347,31 @@ impl<'a> FileDecoder<'a> {
         })
     }
 
-    /// Decodes one file. `extra(rows)` returns the constant partition columns for a batch.
+    /// Decodes one file, or the split `range` = `(start, end)` bytes of an uncompressed
+    /// file with Hadoop's line-split rule (a split owns the records starting in
+    /// `(start, end]`, or `[0, end]` for the first). `extra(rows)` returns the constant
+    /// partition columns for a batch.
     pub fn decode_file(
         &mut self,
         path: &Path,
+        range: Option<(u64, u64)>,
         extra: &dyn Fn(usize) -> Vec<ArrayRef>,
         emit: &mut dyn FnMut(RecordBatch) -> bool,
     ) -> Result<FileReport> {
         let file_name = path.display().to_string();
-        let mut reader = crate::compression::open(path)?;
+        let split_start = range.map(|r| r.0).unwrap_or(0);
+        let split_end = range.map(|r| r.1);
+        let mut reader = if split_start > 0 { crate::compression::open_at(path, split_start)? } else { crate::compression::open(path)? };
+        // Absolute offset of buf[0]; lines are counted only from the file start.
+        let mut base = split_start;
+        let mut skip_partial = split_start > 0;
+        let lines_known = split_start == 0;
         let io_err = |e: std::io::Error| DataSourceError::Io { path: path.to_path_buf(), source: e };
         let mut report = FileReport::default();
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 22);
         let mut eof = false;
         let mut line_no: u64 = 1;
-        let mut header_pending = self.plan.opts.header;
+        let mut header_pending = self.plan.opts.header && split_start == 0;
         let mut rec = Record::default();
         let chunk = 1 << 22;
         let mut start = 0usize;
@@ -369,6 +379,7 @@ impl<'a> FileDecoder<'a> {
             // Refill: keep unconsumed bytes, read more.
             if !eof {
                 buf.drain(..start);
+                base += start as u64;
                 start = 0;
                 let old = buf.len();
                 if self.plan.opts.multi_line {
@@ -399,7 +410,29 @@ impl<'a> FileDecoder<'a> {
                     }
                 }
             };
+            if skip_partial {
+                // The first (partial) line of a split belongs to the previous split.
+                match buf[start..limit].iter().position(|&b| b == b'\n') {
+                    Some(p) => {
+                        start += p + 1;
+                        skip_partial = false;
+                    }
+                    None => {
+                        start = limit;
+                        if eof {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            }
             while start < limit {
+                if split_end.is_some_and(|e| base + start as u64 > e) {
+                    // Records starting after the split's end belong to the next split.
+                    eof = true;
+                    buf.truncate(start);
+                    break;
+                }
                 let slice = &buf[start..limit];
                 // Skip blank lines and comments as Spark does.
                 let line_end = slice.iter().position(|&b| b == b'\n').map(|p| p + 1).unwrap_or(slice.len());
@@ -410,7 +443,8 @@ impl<'a> FileDecoder<'a> {
                     continue;
                 }
                 let (used, lines) = self.tok.next_record(slice, &mut rec);
-                let rec_line = line_no;
+                let rec_line = if lines_known { Some(line_no) } else { None };
+                let rec_offset = base + start as u64;
                 let raw_end = {
                     let mut e = used;
                     while e > 0 && (slice[e - 1] == b'\n' || slice[e - 1] == b'\r') {
@@ -452,9 +486,10 @@ impl<'a> FileDecoder<'a> {
                     report.malformed += 1;
                     let raw_text = String::from_utf8_lossy(raw).into_owned();
                     if report.samples.len() < MAX_SAMPLES_PER_FILE {
-                        tracing::warn!(file = %file_name, line = rec_line, reason = %r, "malformed CSV record");
+                        tracing::warn!(file = %file_name, line = ?rec_line, offset = rec_offset, reason = %r, "malformed CSV record");
                         report.samples.push(MalformedSample {
                             line: rec_line,
+                            offset: rec_offset,
                             reason: r.clone(),
                             raw: raw_text.chars().take(200).collect(),
                         });
@@ -464,7 +499,10 @@ impl<'a> FileDecoder<'a> {
                         ParseMode::FailFast => {
                             return Err(DataSourceError::MalformedRecord {
                                 path: file_name,
-                                line: rec_line,
+                                location: match rec_line {
+                                    Some(l) => format!("line {l}"),
+                                    None => format!("byte offset {rec_offset}"),
+                                },
                                 record: raw_text,
                                 reason: r.clone(),
                             })

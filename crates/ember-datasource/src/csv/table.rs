@@ -1,6 +1,7 @@
 //! The CSV table: schema resolution (user schema, or Spark's inference over all rows)
 //! and a DataFusion scan that reads each file in a blocking task and streams batches.
-//! Partitioning: one output partition per group of files (files are not split yet).
+//! Partitioning: uncompressed files are split into byte ranges as Spark splits them;
+//! splits are packed into at most `target_partitions` output partitions.
 
 use std::fmt;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct CsvTable {
     n_partition_cols: usize,
     schema: SchemaRef,
     report: ReadReport,
+    /// `spark.sql.files.maxPartitionBytes` (bytes, default 128 MB).
+    max_partition_bytes: u64,
 }
 
 /// Reads the first record of the first non-empty file: header names or column count.
@@ -155,6 +158,7 @@ impl CsvTable {
                         corrupt_index: None,
                         schema,
                         report: ReadReport::default(),
+                        max_partition_bytes: 128 << 20,
                     });
                 };
                 let names = header_names(&first, opts.header);
@@ -176,7 +180,14 @@ impl CsvTable {
             corrupt_index,
             schema: Arc::new(Schema::new(fields)),
             report: ReadReport::default(),
+            max_partition_bytes: 128 << 20,
         })
+    }
+
+    /// Sets the largest split a task reads (`spark.sql.files.maxPartitionBytes`).
+    pub fn with_max_partition_bytes(mut self, bytes: u64) -> Self {
+        self.max_partition_bytes = bytes.max(1);
+        self
     }
 
     /// Malformed-row counts of the most recent scan of this table, per file.
@@ -312,21 +323,45 @@ impl TableProvider for CsvTable {
             batch_size: state.config().batch_size(),
         };
         let partition_cols: Vec<usize> = natural.iter().filter(|&&i| i >= n_table_data).map(|&i| i - n_table_data).collect();
-        // Group files into at most target_partitions groups, balancing bytes.
-        let n_groups = state.config().target_partitions().max(1).min(self.files.len().max(1));
-        let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n_groups];
-        let mut order: Vec<usize> = (0..self.files.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(self.files[i].size));
-        for i in order {
-            if let Some(g) = groups.iter_mut().min_by_key(|g| g.0) {
-                g.0 += self.files[i].size.max(1);
-                g.1.push(i);
+        // Splits as Spark's FilePartition: uncompressed files (without multiLine) are cut
+        // into byte ranges of maxSplitBytes = min(spark.sql.files.maxPartitionBytes,
+        // max(4 MB open cost, total bytes / parallelism)); splits are then packed
+        // into at most target_partitions groups, largest first.
+        let parallelism = state.config().target_partitions().max(1);
+        let total: u64 = self.files.iter().map(|f| f.size).sum();
+        let max_split = self.max_partition_bytes.min((4u64 << 20).max(total / parallelism as u64)).max(1);
+        let mut splits: Vec<(usize, Option<(u64, u64)>, u64)> = Vec::new();
+        for (i, f) in self.files.iter().enumerate() {
+            let splittable = crate::compression::Codec::from_path(&f.path).is_splittable() && !self.opts.multi_line;
+            if splittable && f.size > max_split {
+                let mut start = 0;
+                while start < f.size {
+                    let end = (start + max_split).min(f.size);
+                    splits.push((i, Some((start, end)), end - start));
+                    start = end;
+                }
+            } else {
+                splits.push((i, None, f.size));
             }
         }
-        let groups: Vec<Vec<usize>> = groups.into_iter().map(|(_, mut g)| {
-            g.sort();
-            g
-        }).filter(|g| !g.is_empty()).collect();
+        let n_groups = parallelism.min(splits.len().max(1));
+        let mut groups: Vec<(u64, Vec<(usize, Option<(u64, u64)>)>)> = vec![(0, Vec::new()); n_groups];
+        let mut order: Vec<usize> = (0..splits.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(splits[i].2));
+        for i in order {
+            if let Some(g) = groups.iter_mut().min_by_key(|g| g.0) {
+                g.0 += splits[i].2.max(1);
+                g.1.push((splits[i].0, splits[i].1));
+            }
+        }
+        let groups: Vec<Vec<(usize, Option<(u64, u64)>)>> = groups
+            .into_iter()
+            .map(|(_, mut g)| {
+                g.sort_by_key(|(f, r)| (*f, r.map(|x| x.0)));
+                g
+            })
+            .filter(|g| !g.is_empty())
+            .collect();
         let groups = if groups.is_empty() { vec![vec![]] } else { groups };
         self.report.reset();
         let props = Arc::new(PlanProperties::new(
@@ -355,7 +390,7 @@ pub struct CsvScanExec {
     files: Arc<Vec<InputFile>>,
     partition_types: Vec<DataType>,
     partition_cols: Vec<usize>,
-    groups: Vec<Vec<usize>>,
+    groups: Vec<Vec<(usize, Option<(u64, u64)>)>>,
     plan: Arc<DecodePlan>,
     perm: Vec<usize>,
     schema: SchemaRef,
@@ -405,7 +440,7 @@ impl ExecutionPlan for CsvScanExec {
                     return;
                 }
             };
-            for fi in group {
+            for (fi, range) in group {
                 let file = &files[fi];
                 let values: Vec<ScalarValue> =
                     pcols.iter().map(|&c| partition_value(file.partition_values[c].as_deref(), &ptypes[c])).collect();
@@ -419,7 +454,7 @@ impl ExecutionPlan for CsvScanExec {
                     let b = b.project(&perm).map_err(DataFusionError::from);
                     tx.blocking_send(b).is_ok()
                 };
-                match decoder.decode_file(&file.path, &extra, &mut emit) {
+                match decoder.decode_file(&file.path, range, &extra, &mut emit) {
                     Ok(r) => report.merge(&file.path.display().to_string(), r),
                     Err(e) => {
                         let _ = tx.blocking_send(Err(e.into()));
