@@ -29,6 +29,7 @@ pub const ENTRIES: &[ConfEntry] = &[
     ConfEntry { key: "spark.task.maxFailures", default: "4", doc: "Attempts per task before the job fails." },
     ConfEntry { key: "spark.ui.port", default: "4040", doc: "Port of the web UI (when enabled)." },
     ConfEntry { key: "spark.eventLog.dir", default: "", doc: "Directory for JSON-lines event logs (empty: disabled)." },
+    ConfEntry { key: "datafusion.*", default: "DataFusion's", doc: "Expert: any DataFusion option, set as is (e.g. datafusion.execution.parquet.pushdown_filters)." },
 ];
 
 /// Looks a key up.

@@ -135,6 +135,12 @@ impl SparkSession {
         opts.execution.sort_spill_reservation_bytes = ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
 
+        // Expert escape hatch: `datafusion.*` keys set DataFusion options directly.
+        for (k, v) in conf.iter().filter(|(k, _)| k.starts_with("datafusion.")) {
+            cfg.options_mut().set(k, v).map_err(|e| {
+                EmberError::analysis("INVALID_CONF_VALUE", format!("Invalid value '{v}' for {k}: {e}"))
+            })?;
+        }
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(memory as usize)))
             .build_arc()?;
