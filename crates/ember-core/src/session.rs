@@ -156,6 +156,9 @@ impl SparkSession {
         }
         crate::functions::register_aggregate_aliases(&ctx)?;
         crate::functions::window::register(&ctx)?;
+        if let Ok(prev) = ctx.udf("element_at") {
+            ctx.register_udf(crate::functions::ElementAt::udf(prev));
+        }
         let spark_round = ctx.udf("round")?;
         ctx.register_udf(crate::functions::round::SparkRound::udf(spark_round));
         ctx.register_udf(crate::functions::window::Nullability::udf(true));

@@ -23,6 +23,7 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 
 type RetFn = fn(&[DataType]) -> Result<DataType>;
 type ImplFn = fn(&[ArrayRef], &Tz) -> Result<ArrayRef>;
+type CoerceFn = fn(&[DataType]) -> Result<Vec<DataType>>;
 
 /// A Spark function implemented over whole arrays. Identity is its name and zone.
 #[derive(Debug)]
@@ -32,6 +33,8 @@ struct SparkFn {
     ret: RetFn,
     imp: ImplFn,
     tz: String,
+    /// For `Signature::user_defined` functions: the argument types to cast to.
+    coerce: Option<CoerceFn>,
 }
 
 impl PartialEq for SparkFn {
@@ -44,6 +47,95 @@ impl std::hash::Hash for SparkFn {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.name.hash(state);
         self.tz.hash(state);
+    }
+}
+
+/// Spark's `element_at`: for arrays, 1-based (negative counts from the end) with
+/// `INVALID_ARRAY_INDEX_IN_ELEMENT_AT` out of bounds under ANSI; other inputs (maps)
+/// go to the wrapped implementation.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ElementAt {
+    inner: Arc<ScalarUDF>,
+    signature: Signature,
+}
+
+impl ElementAt {
+    /// Wraps the session's previous `element_at`.
+    pub fn udf(inner: Arc<ScalarUDF>) -> ScalarUDF {
+        ScalarUDF::new_from_impl(ElementAt { inner, signature: Signature::user_defined(Volatility::Immutable) })
+    }
+}
+
+impl ScalarUDFImpl for ElementAt {
+    fn name(&self) -> &str {
+        "element_at"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types.first() {
+            Some(DataType::List(_)) => Ok(vec![arg_types[0].clone(), DataType::Int64]),
+            _ => self.inner.coerce_types(arg_types),
+        }
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types.first() {
+            Some(DataType::List(f)) => Ok(f.data_type().clone()),
+            Some(DataType::Map(f, _)) => match f.data_type() {
+                DataType::Struct(kv) if kv.len() == 2 => Ok(kv[1].data_type().clone()),
+                _ => self.inner.return_type(arg_types),
+            },
+            _ => self.inner.return_type(arg_types),
+        }
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if !matches!(args.arg_fields.first().map(|f| f.data_type()), Some(DataType::List(_))) {
+            // Maps: the wrapped map_extract returns a one-element list per row; Spark
+            // returns the value itself.
+            let mut inner_args = args;
+            let inner_ret = self.inner.return_type(&inner_args.arg_fields.iter().map(|f| f.data_type().clone()).collect::<Vec<_>>())?;
+            inner_args.return_field = Arc::new(datafusion::arrow::datatypes::Field::new("element_at", inner_ret, true));
+            let out = self.inner.invoke_with_args(inner_args)?;
+            let arr = out.into_array(1)?;
+            if let DataType::List(_) = arr.data_type() {
+                let l = arr.as_list::<i32>();
+                let offsets = l.value_offsets();
+                let idx: UInt32Array = (0..l.len())
+                    .map(|i| if l.is_null(i) || l.value_length(i) == 0 { None } else { Some(offsets[i] as u32) })
+                    .collect();
+                return Ok(ColumnarValue::Array(take(l.values().as_ref(), &idx, None)?));
+            }
+            return Ok(ColumnarValue::Array(arr));
+        }
+        let ansi = args.config_options.execution.enable_ansi_mode;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let l = list_of(&arrays[0])?;
+        let idx = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
+        let idx: &Int64Array = idx.as_primitive();
+        let offsets = l.value_offsets();
+        let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
+        for i in 0..l.len() {
+            if l.is_null(i) || idx.is_null(i) {
+                take_idx.push(None);
+                continue;
+            }
+            let n = l.value_length(i) as i64;
+            let k = idx.value(i);
+            if k == 0 {
+                return exec_err!("[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003");
+            }
+            let pos = if k > 0 { k - 1 } else { n + k };
+            if pos < 0 || pos >= n {
+                if ansi {
+                    return exec_err!("[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index {k} is out of bounds. The array has {n} elements. Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003");
+                }
+                take_idx.push(None);
+            } else {
+                take_idx.push(Some((offsets[i] as i64 + pos) as u32));
+            }
+        }
+        Ok(ColumnarValue::Array(take(l.values().as_ref(), &UInt32Array::from(take_idx), None)?))
     }
 }
 
@@ -105,6 +197,12 @@ impl ScalarUDFImpl for SparkFn {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         (self.ret)(arg_types)
     }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match self.coerce {
+            Some(c) => c(arg_types),
+            None => plan_err!("{} has no user-defined coercion", self.name),
+        }
+    }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
@@ -118,7 +216,51 @@ impl ScalarUDFImpl for SparkFn {
 }
 
 fn udf(name: &'static str, signature: Signature, ret: RetFn, imp: ImplFn, tz: &str) -> ScalarUDF {
-    ScalarUDF::new_from_impl(SparkFn { name, signature, ret, imp, tz: tz.to_string() })
+    ScalarUDF::new_from_impl(SparkFn { name, signature, ret, imp, tz: tz.to_string(), coerce: None })
+}
+
+/// A function whose arguments are cast as `coerce` says (Spark's implicit casts:
+/// any integer to `int`, any number to `double`, ...).
+fn udf_coerced(name: &'static str, coerce: CoerceFn, ret: RetFn, imp: ImplFn, tz: &str) -> ScalarUDF {
+    ScalarUDF::new_from_impl(SparkFn {
+        name,
+        signature: Signature::user_defined(Volatility::Immutable),
+        ret,
+        imp,
+        tz: tz.to_string(),
+        coerce: Some(coerce),
+    })
+}
+
+fn args_between(name: &str, args: &[DataType], min: usize, max: usize) -> Result<()> {
+    if args.len() < min || args.len() > max {
+        return plan_err!(
+            "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {} parameters but the actual number is {}.",
+            if min == max { min.to_string() } else { format!("[{min}, {max}]") },
+            args.len()
+        );
+    }
+    Ok(())
+}
+
+/// `split(string, string[, int])`.
+fn coerce_split(args: &[DataType]) -> Result<Vec<DataType>> {
+    args_between("split", args, 2, 3)?;
+    let mut v = vec![DataType::Utf8, DataType::Utf8];
+    if args.len() == 3 {
+        v.push(DataType::Int32);
+    }
+    Ok(v)
+}
+
+/// `bround(double[, int])`.
+fn coerce_bround(args: &[DataType]) -> Result<Vec<DataType>> {
+    args_between("bround", args, 1, 2)?;
+    let mut v = vec![DataType::Float64];
+    if args.len() == 2 {
+        v.push(DataType::Int32);
+    }
+    Ok(v)
 }
 
 fn date_sig(ts: &DataType) -> Signature {
@@ -158,11 +300,29 @@ fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
 /// `std` (= `stddev_samp`).
 pub fn register_aggregate_aliases(ctx: &datafusion::prelude::SessionContext) -> crate::error::Result<()> {
     use datafusion::execution::FunctionRegistry;
-    for (base, alias) in [("var_samp", "variance"), ("stddev_samp", "std")] {
+    for (base, alias) in [
+        ("var_samp", "variance"),
+        ("stddev_samp", "std"),
+        ("approx_percentile_cont", "percentile_approx"),
+        ("approx_percentile_cont", "approx_percentile"),
+        ("first_value", "first"),
+        ("last_value", "last"),
+    ] {
         let f = ctx.udaf(base)?;
         ctx.register_udaf(f.as_ref().clone().with_aliases([alias]));
     }
     Ok(())
+}
+
+fn date_int_sig(ts: &DataType) -> Signature {
+    use datafusion::logical_expr::TypeSignature::Exact;
+    let mut v = Vec::new();
+    for d in [DataType::Date32, ts.clone(), DataType::Utf8] {
+        for n in [DataType::Int32, DataType::Int64, DataType::Int16, DataType::Int8] {
+            v.push(Exact(vec![d.clone(), n]));
+        }
+    }
+    Signature::one_of(v, Volatility::Immutable)
 }
 
 fn ts_type(tz: &str) -> DataType {
@@ -191,6 +351,27 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
         udf("month", date_sig(&ts), |_| Ok(DataType::Int32), month_impl, tz),
         udf("year", date_sig(&ts), |_| Ok(DataType::Int32), year_impl, tz),
         udf("quarter", date_sig(&ts), |_| Ok(DataType::Int32), quarter_impl, tz),
+        udf_coerced("split", coerce_split, |_| Ok(DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true)))), split_impl, tz),
+        udf("months_between", Signature::one_of(vec![
+                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone(), ts.clone()]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone(), ts.clone(), DataType::Boolean]),
+            ], imm), |_| Ok(DataType::Float64), months_between_impl, tz),
+        udf("unix_timestamp", Signature::one_of(vec![
+                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+            ], imm), |_| Ok(DataType::Int64), unix_timestamp_impl, tz),
+        udf("from_unixtime", Signature::one_of(vec![
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Int64]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Int64, DataType::Utf8]),
+            ], imm), |_| Ok(DataType::Utf8), from_unixtime_impl, tz),
+        udf("to_timestamp", Signature::one_of(vec![
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+            ], imm), ret_session_ts, to_timestamp_impl, tz),
+        udf("date_add", date_int_sig(&ts), |_| Ok(DataType::Date32), date_add_impl, tz),
+        udf("date_sub", date_int_sig(&ts), |_| Ok(DataType::Date32), date_sub_impl, tz),
+        udf_coerced("bround", coerce_bround, |_| Ok(DataType::Float64), bround_impl, tz),
         udf(
             "date_format",
             Signature::exact(vec![ts.clone(), DataType::Utf8], imm),
@@ -238,6 +419,195 @@ fn to_string_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     let arr = &a[0];
     let out: datafusion::arrow::array::StringArray =
         (0..arr.len()).map(|i| crate::format::value_string(arr.as_ref(), i, &fo)).collect();
+    Ok(Arc::new(out))
+}
+
+/// The return type of `to_timestamp`: Spark's `timestamp` in the session zone,
+/// taken from the session's timestamp argument type when there is one.
+fn ret_session_ts(args: &[DataType]) -> Result<DataType> {
+    Ok(args
+        .iter()
+        .find(|t| matches!(t, DataType::Timestamp(_, Some(_))))
+        .cloned()
+        .unwrap_or(DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))))
+}
+
+fn micros_of(a: &ArrayRef) -> Result<ArrayRef> {
+    Ok(datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?)
+}
+
+/// `split(str, regex[, limit])`: Java's `String.split` with Spark's limit rule
+/// (limit > 0: at most `limit` parts; otherwise all, keeping trailing empty strings).
+fn split_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{ListBuilder, StringBuilder as SB};
+    let s = a[0].as_string::<i32>();
+    let p = a[1].as_string::<i32>();
+    let limit = a.get(2).map(|x| x.as_primitive::<datafusion::arrow::datatypes::Int32Type>().clone());
+    let mut b = ListBuilder::new(SB::new()).with_field(Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true)));
+    let mut cache: Option<(String, regex::Regex)> = None;
+    for i in 0..s.len() {
+        if s.is_null(i) || p.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let pat = p.value(i);
+        if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
+            let re = regex::Regex::new(pat).map_err(|e| datafusion::common::DataFusionError::Execution(format!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regex` in `split` is invalid: {e}")))?;
+            cache = Some((pat.to_string(), re));
+        }
+        let Some((_, re)) = cache.as_ref() else { b.append_null(); continue };
+        let lim = limit.as_ref().map(|l| l.value(i)).unwrap_or(-1);
+        let parts: Vec<&str> = if lim > 0 { re.splitn(s.value(i), lim as usize).collect() } else { re.split(s.value(i)).collect() };
+        for part in parts {
+            b.values().append_value(part);
+        }
+        b.append(true);
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// Spark's `months_between(t1, t2[, roundOff])`: whole months when both days are the
+/// same or both are month ends, else months plus the day-time difference / 31 days;
+/// rounded to 8 digits unless `roundOff` is false.
+fn months_between_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::Float64Array;
+    let (x, y) = (micros_of(&a[0])?, micros_of(&a[1])?);
+    let (x, y) = (x.as_primitive::<TimestampMicrosecondType>(), y.as_primitive::<TimestampMicrosecondType>());
+    let round = a.get(2).map(|r| r.as_boolean().clone());
+    let local = |m: i64| chrono::DateTime::from_timestamp_micros(m).map(|t| t.with_timezone(tz).naive_local());
+    let out: Float64Array = (0..x.len())
+        .map(|i| {
+            if x.is_null(i) || y.is_null(i) {
+                return None;
+            }
+            let (t1, t2) = (local(x.value(i))?, local(y.value(i))?);
+            let last = |d: chrono::NaiveDate| d.checked_add_months(chrono::Months::new(1)).map(|n| n.with_day(1).unwrap_or(n)).and_then(|n| n.pred_opt()).map(|l| l == d).unwrap_or(false);
+            let months = (t1.year() - t2.year()) as f64 * 12.0 + (t1.month() as f64 - t2.month() as f64);
+            if t1.day() == t2.day() || (last(t1.date()) && last(t2.date())) {
+                return Some(months);
+            }
+            let secs = |t: chrono::NaiveDateTime| t.day() as f64 * 86400.0 + t.num_seconds_from_midnight() as f64;
+            let v = months + (secs(t1) - secs(t2)) / (31.0 * 86400.0);
+            let r = round.as_ref().map(|r| r.is_null(i) || r.value(i)).unwrap_or(true);
+            Some(if r { (v * 1e8).round() / 1e8 } else { v })
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+fn unix_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    if a.len() == 1 {
+        let m = micros_of(&a[0])?;
+        let out: Int64Array = m.as_primitive::<TimestampMicrosecondType>().iter().map(|v| v.map(|v| v.div_euclid(1_000_000))).collect();
+        return Ok(Arc::new(out));
+    }
+    let s = a[0].as_string::<i32>();
+    let f = a[1].as_string::<i32>();
+    let out: Int64Array = (0..s.len())
+        .map(|i| {
+            if s.is_null(i) || f.is_null(i) {
+                return None;
+            }
+            let cf = ember_datasource::values::java_pattern_to_chrono(f.value(i));
+            ember_datasource::values::parse_timestamp_with_pattern(s.value(i), &cf, tz).map(|m| m.div_euclid(1_000_000))
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+fn from_unixtime_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    let secs = a[0].as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    let fmts = a.get(1).map(|f| f.as_string::<i32>().clone());
+    let mut b = StringBuilder::new();
+    for i in 0..secs.len() {
+        if secs.is_null(i) || fmts.as_ref().is_some_and(|f| f.is_null(i)) {
+            b.append_null();
+            continue;
+        }
+        let pattern = fmts.as_ref().map(|f| f.value(i).to_string()).unwrap_or_else(|| "yyyy-MM-dd HH:mm:ss".into());
+        let cf = ember_datasource::values::java_pattern_to_chrono(&pattern);
+        match chrono::DateTime::from_timestamp(secs.value(i), 0) {
+            Some(t) => b.append_value(t.with_timezone(tz).format(&cf).to_string()),
+            None => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+fn to_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+    if matches!(a[0].data_type(), DataType::Timestamp(_, _)) {
+        let m = micros_of(&a[0])?;
+        return Ok(Arc::new(m.as_primitive::<TimestampMicrosecondType>().clone().with_timezone(tz.name())));
+    }
+    let s = a[0].as_string::<i32>();
+    let f = a.get(1).map(|x| x.as_string::<i32>().clone());
+    let out: TimestampMicrosecondArray = (0..s.len())
+        .map(|i| {
+            if s.is_null(i) || f.as_ref().is_some_and(|f| f.is_null(i)) {
+                return None;
+            }
+            match &f {
+                Some(f) => {
+                    let cf = ember_datasource::values::java_pattern_to_chrono(f.value(i));
+                    ember_datasource::values::parse_timestamp_with_pattern(s.value(i), &cf, tz)
+                }
+                None => ember_datasource::values::parse_timestamp_lenient(s.value(i), tz).map(|p| p.micros),
+            }
+        })
+        .collect();
+    Ok(Arc::new(out.with_timezone(tz.name())))
+}
+
+fn shift_days(a: &[ArrayRef], tz: &Tz, sign: i64) -> Result<ArrayRef> {
+    let d = local_dates(&a[0], tz)?;
+    let n = datafusion::arrow::compute::cast(&a[1], &DataType::Int64)?;
+    let n = n.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    let out: Date32Array = (0..d.len())
+        .map(|i| {
+            if d.is_null(i) || n.is_null(i) {
+                None
+            } else {
+                i32::try_from(d.value(i) as i64 + sign * n.value(i)).ok()
+            }
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// `date_add(start, days)`: the date `days` after `start` (dates, timestamps and
+/// date strings accepted, as Spark casts them to date).
+fn date_add_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    shift_days(a, tz, 1)
+}
+
+/// `date_sub(start, days)`.
+fn date_sub_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    shift_days(a, tz, -1)
+}
+
+/// `bround(x, d)`: HALF_EVEN rounding on the decimal form of the double, as Spark.
+fn bround_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::Float64Array;
+    let x = a[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    let d = a.get(1).map(|d| d.as_primitive::<datafusion::arrow::datatypes::Int32Type>().clone());
+    let out: Float64Array = (0..x.len())
+        .map(|i| {
+            if x.is_null(i) || d.as_ref().is_some_and(|d| d.is_null(i)) {
+                return None;
+            }
+            let v = x.value(i);
+            let scale = d.as_ref().map(|d| d.value(i)).unwrap_or(0);
+            if !v.is_finite() {
+                return Some(v);
+            }
+            let f = 10f64.powi(scale);
+            let y = v * f;
+            let r = y.round();
+            let r = if (y - y.trunc()).abs() == 0.5 { 2.0 * (y / 2.0).round() } else { r };
+            Some(r / f)
+        })
+        .collect();
     Ok(Arc::new(out))
 }
 

@@ -89,6 +89,106 @@ pub fn split_statements(script: &str) -> Vec<String> {
     out
 }
 
+/// Spark SQL string literals process backslash escapes (`'\\d'` is `\d`, `'\n'` a
+/// line feed, `'\''` a quote) and accept double quotes; the SQL parser ember uses
+/// keeps backslashes literally. This rewrites every string literal to a plain
+/// single-quoted one holding Spark's value. Identifiers, comments and the rest of
+/// the text are unchanged.
+pub fn unescape_string_literals(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            '-' if next == Some('-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+            '/' if next == Some('*') => {
+                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                if i < chars.len() {
+                    out.push_str("*/");
+                    i += 2;
+                }
+            }
+            '`' => {
+                out.push(c);
+                i += 1;
+                while i < chars.len() && chars[i] != '`' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                if i < chars.len() {
+                    out.push('`');
+                    i += 1;
+                }
+            }
+            '\'' | '"' => {
+                let q = c;
+                let mut value = String::new();
+                i += 1;
+                while i < chars.len() {
+                    let d = chars[i];
+                    if d == '\\' && i + 1 < chars.len() {
+                        let e = chars[i + 1];
+                        i += 2;
+                        match e {
+                            'n' => value.push('\n'),
+                            't' => value.push('\t'),
+                            'r' => value.push('\r'),
+                            'b' => value.push('\u{8}'),
+                            '0' => value.push('\0'),
+                            'Z' => value.push('\u{1A}'),
+                            '%' | '_' => {
+                                value.push('\\');
+                                value.push(e);
+                            }
+                            'u' if i + 4 <= chars.len() => {
+                                let hex: String = chars[i..i + 4].iter().collect();
+                                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                                    Some(ch) => {
+                                        value.push(ch);
+                                        i += 4;
+                                    }
+                                    None => value.push('u'),
+                                }
+                            }
+                            other => value.push(other),
+                        }
+                        continue;
+                    }
+                    if d == q {
+                        if chars.get(i + 1) == Some(&q) {
+                            value.push(q);
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    value.push(d);
+                    i += 1;
+                }
+                out.push('\'');
+                out.push_str(&value.replace('\'', "''"));
+                out.push('\'');
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Runs one statement (see [`statements`]).
 pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     statements::execute(session, text).await
@@ -97,6 +197,13 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn spark_string_escapes() {
+        let sql = r#"SELECT '(\\d+)', 'it\'s', "dq", `a\b` -- '\n'"#;
+        assert_eq!(unescape_string_literals(sql), r#"SELECT '(\d+)', 'it''s', 'dq', `a\b` -- '\n'"#);
+        assert_eq!(unescape_string_literals(r#"SELECT 'a\tb', 'x''y'"#), "SELECT 'a\tb', 'x''y'");
+    }
+
     #[test]
     fn splitting() {
         let s = split_statements("SELECT ';' AS a; -- c;\nSELECT `x;y` FROM t /* ; */;\n\n");

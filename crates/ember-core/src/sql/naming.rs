@@ -183,6 +183,7 @@ pub fn ast_name(e: &ast::Expr) -> String {
             s.push_str(" END");
             s
         }
+        A::Function(f) if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("explode") => "col".into(),
         A::Function(f) if f.over.is_none() => {
             let name = f.name.to_string().to_lowercase();
             let name = name.rsplit('.').next().unwrap_or(&name).to_string();
@@ -213,6 +214,21 @@ pub fn ast_name(e: &ast::Expr) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Spark function names that DataFusion spells differently in SQL (planner-level
+/// functions that cannot be registered as aliases): `explode` is `unnest`.
+pub fn rename_functions(stmt: &mut ast::Statement) {
+    use datafusion::sql::sqlparser::ast::{visit_expressions_mut, Expr as A};
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let A::Function(f) = e {
+            let n = f.name.to_string().to_ascii_lowercase();
+            if n == "explode" {
+                f.name = ast::ObjectName::from(vec![ast::Ident::new("unnest")]);
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// Gives every unaliased, computed item of the leftmost SELECT of `stmt` Spark's

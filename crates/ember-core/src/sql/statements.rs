@@ -177,11 +177,13 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     }
     // Queries: give unaliased items Spark's names, then plan.
     let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
-    let mut parsed = datafusion::sql::parser::DFParser::parse_sql_with_dialect(sql, &dialect)?;
+    let unescaped = crate::sql::unescape_string_literals(sql);
+    let mut parsed = datafusion::sql::parser::DFParser::parse_sql_with_dialect(&unescaped, &dialect)?;
     if parsed.len() == 1 {
         if let Some(datafusion::sql::parser::Statement::Statement(st)) = parsed.front_mut() {
             if matches!(st.as_ref(), datafusion::sql::sqlparser::ast::Statement::Query(_)) {
                 crate::sql::naming::alias_select_items(st);
+                crate::sql::naming::rename_functions(st);
                 let stmt = parsed.pop_front().ok_or_else(|| EmberError::internal("empty statement"))?;
                 let state = session.context().state();
                 let plan = state.statement_to_plan(stmt).await?;
