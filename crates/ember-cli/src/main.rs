@@ -55,7 +55,9 @@ struct SessionArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run Spark SQL: -e TEXT, -f FILE, or an interactive shell.
-    #[command(after_help = "Examples:\n  ember sql -e \"SELECT 1\"\n  ember sql -f job.sql --output json\n  ember sql --conf spark.sql.session.timeZone=UTC")]
+    #[command(
+        after_help = "Examples:\n  ember sql -e \"SELECT 1\"\n  ember sql -f job.sql --output json\n  ember sql --conf spark.sql.session.timeZone=UTC"
+    )]
     Sql {
         /// SQL text (several statements separated by ';').
         #[arg(short = 'e', long = "execute")]
@@ -67,7 +69,9 @@ enum Command {
         session: SessionArgs,
     },
     /// Run a multi-statement Spark SQL job script, printing each query's result.
-    #[command(after_help = "Example:\n  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4")]
+    #[command(
+        after_help = "Example:\n  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4"
+    )]
     Submit {
         /// The job script (.sql).
         script: String,
@@ -79,10 +83,15 @@ enum Command {
 }
 
 fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
-    let mut b = SparkSession::builder().master(&args.master).app_name("ember");
+    let mut b = SparkSession::builder()
+        .master(&args.master)
+        .app_name("ember");
     for kv in &args.conf {
         let (k, v) = kv.split_once('=').ok_or_else(|| {
-            EmberError::analysis("INVALID_CONF_VALUE", format!("--conf expects key=value, got '{kv}'"))
+            EmberError::analysis(
+                "INVALID_CONF_VALUE",
+                format!("--conf expects key=value, got '{kv}'"),
+            )
         })?;
         b = b.config(k.trim(), v.trim());
     }
@@ -91,7 +100,12 @@ fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
 
 fn is_query(stmt: &str) -> bool {
     let up = stmt.trim_start().to_ascii_uppercase();
-    ["SELECT", "WITH", "SHOW", "DESCRIBE", "DESC ", "EXPLAIN", "VALUES", "FROM", "SET", "TABLE ", "("].iter().any(|p| up.starts_with(p))
+    [
+        "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC ", "EXPLAIN", "VALUES", "FROM", "SET",
+        "TABLE ", "(",
+    ]
+    .iter()
+    .any(|p| up.starts_with(p))
 }
 
 async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
@@ -100,7 +114,11 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
     match out {
         Output::Table => {
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-            println!("{}", ember_core::format::show_string(&df.columns(), &batches, rows, 0, &fo).trim_end_matches('\n'));
+            println!(
+                "{}",
+                ember_core::format::show_string(&df.columns(), &batches, rows, 0, &fo)
+                    .trim_end_matches('\n')
+            );
         }
         Output::Csv => {
             println!("{}", df.columns().join(","));
@@ -110,7 +128,8 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
                         .columns()
                         .iter()
                         .map(|c| {
-                            let v = ember_core::format::value_string(c.as_ref(), r, &fo).unwrap_or_default();
+                            let v = ember_core::format::value_string(c.as_ref(), r, &fo)
+                                .unwrap_or_default();
                             if v.contains(',') || v.contains('"') || v.contains('\n') {
                                 format!("\"{}\"", v.replace('"', "\"\""))
                             } else {
@@ -128,7 +147,10 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
                 for r in 0..b.num_rows() {
                     let mut m = serde_json::Map::new();
                     for (n, c) in names.iter().zip(b.columns()) {
-                        m.insert(n.clone(), ember_core::format::value_json(c.as_ref(), r, &fo));
+                        m.insert(
+                            n.clone(),
+                            ember_core::format::value_json(c.as_ref(), r, &fo),
+                        );
                     }
                     println!("{}", serde_json::Value::Object(m));
                 }
@@ -138,7 +160,11 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
     Ok(())
 }
 
-async fn run_statements(spark: &SparkSession, text: &str, args: &SessionArgs) -> Result<(), EmberError> {
+async fn run_statements(
+    spark: &SparkSession,
+    text: &str,
+    args: &SessionArgs,
+) -> Result<(), EmberError> {
     for stmt in ember_core::sql::split_statements(text) {
         let df = spark.sql(&stmt).await?;
         if is_query(&stmt) {
@@ -158,12 +184,19 @@ async fn run_statements(spark: &SparkSession, text: &str, args: &SessionArgs) ->
 }
 
 async fn shell(spark: &SparkSession, args: &SessionArgs) -> Result<(), EmberError> {
-    let mut rl = rustyline::DefaultEditor::new().map_err(|e| EmberError::internal(e.to_string()))?;
-    let history = std::env::var("HOME").map(|h| format!("{h}/.ember_history")).unwrap_or_else(|_| ".ember_history".into());
+    let mut rl =
+        rustyline::DefaultEditor::new().map_err(|e| EmberError::internal(e.to_string()))?;
+    let history = std::env::var("HOME")
+        .map(|h| format!("{h}/.ember_history"))
+        .unwrap_or_else(|_| ".ember_history".into());
     let _ = rl.load_history(&history);
     let mut buf = String::new();
     loop {
-        let prompt = if buf.is_empty() { "ember-sql> " } else { "         > " };
+        let prompt = if buf.is_empty() {
+            "ember-sql> "
+        } else {
+            "         > "
+        };
         match rl.readline(prompt) {
             Ok(line) => {
                 buf.push_str(&line);
@@ -196,13 +229,20 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
             }
             Ok(())
         }
-        Command::Sql { execute, file, session } => {
+        Command::Sql {
+            execute,
+            file,
+            session,
+        } => {
             let spark = build_session(&session)?;
             if let Some(text) = execute {
                 run_statements(&spark, &text, &session).await
             } else if let Some(f) = file {
                 let text = std::fs::read_to_string(&f).map_err(|e| {
-                    EmberError::analysis("PATH_NOT_FOUND", format!("Path does not exist: {f} ({e})."))
+                    EmberError::analysis(
+                        "PATH_NOT_FOUND",
+                        format!("Path does not exist: {f} ({e})."),
+                    )
                 })?;
                 run_statements(&spark, &text, &session).await
             } else if std::io::stdin().is_terminal() {
@@ -216,7 +256,10 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
         Command::Submit { script, session } => {
             let spark = build_session(&session)?;
             let text = std::fs::read_to_string(&script).map_err(|e| {
-                EmberError::analysis("PATH_NOT_FOUND", format!("Path does not exist: {script} ({e})."))
+                EmberError::analysis(
+                    "PATH_NOT_FOUND",
+                    format!("Path does not exist: {script} ({e})."),
+                )
             })?;
             run_statements(&spark, &text, &session).await
         }
@@ -226,11 +269,17 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");

@@ -15,28 +15,69 @@ fn repo() -> &'static Path {
 
 #[test]
 fn sql_prints_tables_csv_and_json() {
-    let out = ember().args(["sql", "-e", "SELECT 1 AS one, 'a,b' AS s, 7 / 2 AS d"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ember()
+        .args(["sql", "-e", "SELECT 1 AS one, 'a,b' AS s, 7 / 2 AS d"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "+---+---+---+\n|one|s  |d  |\n+---+---+---+\n|1  |a,b|3.5|\n+---+---+---+\n"
     );
-    let out = ember().args(["sql", "--output", "csv", "-e", "SELECT 1 AS one, 'a,b' AS s"]).output().unwrap();
+    let out = ember()
+        .args([
+            "sql",
+            "--output",
+            "csv",
+            "-e",
+            "SELECT 1 AS one, 'a,b' AS s",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "one,s\n1,\"a,b\"\n");
-    let out = ember().args(["sql", "--output", "json", "-e", "SELECT 1 AS one, CAST(NULL AS STRING) AS s"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"one\":1,\"s\":null}\n");
+    let out = ember()
+        .args([
+            "sql",
+            "--output",
+            "json",
+            "-e",
+            "SELECT 1 AS one, CAST(NULL AS STRING) AS s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"one\":1,\"s\":null}\n"
+    );
 }
 
 #[test]
 fn errors_exit_non_zero_with_class_on_stderr() {
-    let out = ember().args(["sql", "-e", "SELECT carier FROM (SELECT 1 AS carrier)"]).output().unwrap();
+    let out = ember()
+        .args(["sql", "-e", "SELECT carier FROM (SELECT 1 AS carrier)"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION]") && err.contains("`carrier`"), "{err}");
-    let out = ember().args(["sql", "-f", "/no/such/file.sql"]).output().unwrap();
+    assert!(
+        err.contains("AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION]")
+            && err.contains("`carrier`"),
+        "{err}"
+    );
+    let out = ember()
+        .args(["sql", "-f", "/no/such/file.sql"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.sql"));
-    let out = ember().args(["sql", "--master", "yarn", "-e", "SELECT 1"]).output().unwrap();
+    let out = ember()
+        .args(["sql", "--master", "yarn", "-e", "SELECT 1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -44,10 +85,24 @@ fn errors_exit_non_zero_with_class_on_stderr() {
 fn sql_file_and_stdin_scripts() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("q.sql");
-    std::fs::write(&f, "-- a comment; with a semicolon\nSET spark.sql.shuffle.partitions=3;\nSELECT 2 AS two;\n").unwrap();
-    let out = ember().args(["sql", "--output", "csv", "-f", f.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "key,value\nspark.sql.shuffle.partitions,3\ntwo\n2\n");
+    std::fs::write(
+        &f,
+        "-- a comment; with a semicolon\nSET spark.sql.shuffle.partitions=3;\nSELECT 2 AS two;\n",
+    )
+    .unwrap();
+    let out = ember()
+        .args(["sql", "--output", "csv", "-f", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "key,value\nspark.sql.shuffle.partitions,3\ntwo\n2\n"
+    );
 }
 
 #[test]
@@ -56,26 +111,59 @@ fn submit_runs_the_flights_pipeline() {
     std::os::unix::fs::symlink(repo().join("examples"), d.path().join("examples")).unwrap();
     let out = ember()
         .current_dir(d.path())
-        .args(["submit", "examples/flights/pipeline.sql", "--master", "local[2]", "--conf", "spark.sql.session.timeZone=UTC", "--report"])
+        .args([
+            "submit",
+            "examples/flights/pipeline.sql",
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.sql.session.timeZone=UTC",
+            "--report",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("|United Air Lines Inc.      |58665  |"), "{stdout}");
-    assert_eq!(stdout.lines().filter(|l| l.starts_with('|')).count(), 17, "{stdout}");
-    assert!(stderr.contains("flights.csv.gz: 336776 rows, 0 malformed"), "{stderr}");
+    assert!(
+        stdout.contains("|United Air Lines Inc.      |58665  |"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with('|')).count(),
+        17,
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("flights.csv.gz: 336776 rows, 0 malformed"),
+        "{stderr}"
+    );
     let trusted = d.path().join("target/flights-lake/trusted/flights");
     assert!(trusted.join("_SUCCESS").exists());
-    let months: Vec<_> = std::fs::read_dir(&trusted).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("flight_month=")).collect();
+    let months: Vec<_> = std::fs::read_dir(&trusted)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("flight_month="))
+        .collect();
     assert_eq!(months.len(), 12);
     // re-running replaces the zones (CREATE OR REPLACE TABLE)
     let again = ember()
         .current_dir(d.path())
-        .args(["submit", "examples/flights/pipeline.sql", "--master", "local[2]", "--conf", "spark.sql.session.timeZone=UTC"])
+        .args([
+            "submit",
+            "examples/flights/pipeline.sql",
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.sql.session.timeZone=UTC",
+        ])
         .output()
         .unwrap();
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&again.stdout), stdout);
 }
 

@@ -34,22 +34,62 @@ async fn main() -> ember_core::Result<()> {
         ("hour", "sched_hour"),
         ("minute", "sched_minute"),
     ])?;
-    trusted_flights.write().mode(SaveMode::Overwrite).partition_by(&["flight_month"]).parquet(&format!("{LAKE}/trusted/flights")).await?;
+    trusted_flights
+        .write()
+        .mode(SaveMode::Overwrite)
+        .partition_by(&["flight_month"])
+        .parquet(&format!("{LAKE}/trusted/flights"))
+        .await?;
     if let Some(r) = flights.source_report() {
         eprint!("{}", r.render());
     }
-    read("airlines").await?.with_column_renamed("name", "airline_name")?.write().mode(SaveMode::Overwrite).parquet(&format!("{LAKE}/trusted/airlines")).await?;
-    read("airports").await?.with_column_renamed("name", "airport_name")?.write().mode(SaveMode::Overwrite).parquet(&format!("{LAKE}/trusted/airports")).await?;
-    read("planes").await?
+    read("airlines")
+        .await?
+        .with_column_renamed("name", "airline_name")?
+        .write()
+        .mode(SaveMode::Overwrite)
+        .parquet(&format!("{LAKE}/trusted/airlines"))
+        .await?;
+    read("airports")
+        .await?
+        .with_column_renamed("name", "airport_name")?
+        .write()
+        .mode(SaveMode::Overwrite)
+        .parquet(&format!("{LAKE}/trusted/airports"))
+        .await?;
+    read("planes")
+        .await?
         .with_columns_renamed(&[("year", "plane_year"), ("type", "plane_type")])?
-        .write().mode(SaveMode::Overwrite).parquet(&format!("{LAKE}/trusted/planes")).await?;
-    read("weather").await?
-        .select(&["origin", "time_hour", "temp", "dewp", "humid", "wind_speed", "wind_gust", "precip", "pressure", "visib"])?
-        .write().mode(SaveMode::Overwrite).parquet(&format!("{LAKE}/trusted/weather")).await?;
+        .write()
+        .mode(SaveMode::Overwrite)
+        .parquet(&format!("{LAKE}/trusted/planes"))
+        .await?;
+    read("weather")
+        .await?
+        .select(&[
+            "origin",
+            "time_hour",
+            "temp",
+            "dewp",
+            "humid",
+            "wind_speed",
+            "wind_gust",
+            "precip",
+            "pressure",
+            "visib",
+        ])?
+        .write()
+        .mode(SaveMode::Overwrite)
+        .parquet(&format!("{LAKE}/trusted/weather"))
+        .await?;
 
     // Trusted -> curated.
     for t in ["flights", "airlines", "airports", "planes", "weather"] {
-        spark.read().parquet(&[&format!("{LAKE}/trusted/{t}")]).await?.create_or_replace_temp_view(&format!("trusted_{t}"))?;
+        spark
+            .read()
+            .parquet(&[&format!("{LAKE}/trusted/{t}")])
+            .await?
+            .create_or_replace_temp_view(&format!("trusted_{t}"))?;
     }
     let curated = spark
         .sql(
@@ -63,8 +103,16 @@ async fn main() -> ember_core::Result<()> {
              GROUP BY al.airline_name, f.carrier, f.flight_month, f.origin",
         )
         .await?;
-    curated.write().mode(SaveMode::Overwrite).parquet(&format!("{LAKE}/curated/delays")).await?;
-    spark.read().parquet(&[&format!("{LAKE}/curated/delays")]).await?.create_or_replace_temp_view("curated_delays")?;
+    curated
+        .write()
+        .mode(SaveMode::Overwrite)
+        .parquet(&format!("{LAKE}/curated/delays"))
+        .await?;
+    spark
+        .read()
+        .parquet(&[&format!("{LAKE}/curated/delays")])
+        .await?
+        .create_or_replace_temp_view("curated_delays")?;
 
     // Report.
     let report = spark
@@ -75,7 +123,10 @@ async fn main() -> ember_core::Result<()> {
         )
         .await?;
     report.show(100, 0).await?;
-    let busiest = report.filter(col("flights").gt(lit(50000)))?.count().await?;
+    let busiest = report
+        .filter(col("flights").gt(lit(50000)))?
+        .count()
+        .await?;
     println!("carriers with more than 50,000 flights: {busiest}");
     Ok(())
 }

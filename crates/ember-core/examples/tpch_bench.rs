@@ -18,16 +18,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (data, queries) = (&args[1], &args[2]);
     let runs: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(3);
     let master = args.get(4).cloned().unwrap_or_else(|| "local[2]".into());
-    let mut builder = SparkSession::builder().master(&master).config("spark.sql.session.timeZone", "UTC");
+    let mut builder = SparkSession::builder()
+        .master(&master)
+        .config("spark.sql.session.timeZone", "UTC");
     // EMBER_CONF="k=v,k2=v2": extra configuration (e.g. DataFusion tuning keys).
-    for kv in std::env::var("EMBER_CONF").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+    for kv in std::env::var("EMBER_CONF")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
         if let Some((k, v)) = kv.split_once('=') {
             builder = builder.config(k.trim(), v.trim());
         }
     }
     let spark = builder.get_or_create()?;
-    for t in ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"] {
-        spark.sql(&format!("CREATE TEMPORARY VIEW {t} USING parquet OPTIONS (path '{data}/{t}.parquet')")).await?;
+    for t in [
+        "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
+    ] {
+        spark
+            .sql(&format!(
+                "CREATE TEMPORARY VIEW {t} USING parquet OPTIONS (path '{data}/{t}.parquet')"
+            ))
+            .await?;
     }
     let mut total = 0.0;
     for q in 1..=22 {
@@ -39,7 +51,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut rows = 0;
             for s in &stmts {
                 let df = spark.sql(s).await?;
-                rows = df.collect().await?.iter().map(|b| b.num_rows()).sum::<usize>();
+                rows = df
+                    .collect()
+                    .await?
+                    .iter()
+                    .map(|b| b.num_rows())
+                    .sum::<usize>();
             }
             let dt = t0.elapsed().as_secs_f64();
             if run > 0 {

@@ -8,7 +8,8 @@ use std::ops;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::{Sort, WindowFunction};
 use datafusion::logical_expr::{
-    Expr, ExprFunctionExt, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+    Expr, ExprFunctionExt, WindowFrame, WindowFrameBound, WindowFrameUnits,
+    WindowFunctionDefinition,
 };
 use datafusion::prelude::SessionContext;
 
@@ -57,7 +58,9 @@ impl From<&str> for SortOrder {
 /// backquotes quote names holding dots (`` `req.id` ``).
 pub fn col(name: &str) -> Column {
     if let Some(inner) = name.strip_prefix('`').and_then(|n| n.strip_suffix('`')) {
-        return Column(Expr::Column(datafusion::common::Column::new_unqualified(inner.replace("``", "`"))));
+        return Column(Expr::Column(datafusion::common::Column::new_unqualified(
+            inner.replace("``", "`"),
+        )));
     }
     Column(datafusion::prelude::col(name))
 }
@@ -106,7 +109,11 @@ impl Column {
     }
     /// `<=>`: null-safe equality.
     pub fn eq_null_safe(self, other: impl Into<Column>) -> Column {
-        Column(Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(Box::new(self.0), datafusion::logical_expr::Operator::IsNotDistinctFrom, Box::new(other.into().0))))
+        Column(Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+            Box::new(self.0),
+            datafusion::logical_expr::Operator::IsNotDistinctFrom,
+            Box::new(other.into().0),
+        )))
     }
     /// `AND`.
     pub fn and(self, other: impl Into<Column>) -> Column {
@@ -126,7 +133,10 @@ impl Column {
     }
     /// `isin(values)`.
     pub fn isin(self, values: Vec<Column>) -> Column {
-        Column(self.0.in_list(values.into_iter().map(|c| c.0).collect(), false))
+        Column(
+            self.0
+                .in_list(values.into_iter().map(|c| c.0).collect(), false),
+        )
     }
     /// `between(low, high)` (inclusive).
     pub fn between(self, low: impl Into<Column>, high: impl Into<Column>) -> Column {
@@ -138,11 +148,17 @@ impl Column {
     }
     /// `rlike(regex)`.
     pub fn rlike(self, regex: &str) -> Column {
-        Column(datafusion::functions::expr_fn::regexp_like(self.0, datafusion::prelude::lit(regex), None))
+        Column(datafusion::functions::expr_fn::regexp_like(
+            self.0,
+            datafusion::prelude::lit(regex),
+            None,
+        ))
     }
     /// `getField(name)` / `col("a.b")` for structs.
     pub fn get_field(self, name: &str) -> Column {
-        Column(datafusion::functions::core::expr_fn::get_field(self.0, name))
+        Column(datafusion::functions::core::expr_fn::get_field(
+            self.0, name,
+        ))
     }
     /// `asc` (nulls first, as Spark).
     pub fn asc(self) -> SortOrder {
@@ -176,7 +192,9 @@ impl Column {
                 ))
             }
         };
-        let mut b = e.partition_by(w.partition_by.clone()).order_by(w.order_by.iter().map(|s| s.0.clone()).collect());
+        let mut b = e
+            .partition_by(w.partition_by.clone())
+            .order_by(w.order_by.iter().map(|s| s.0.clone()).collect());
         if let Some(f) = &w.frame {
             b = b.window_frame(f.clone());
         }
@@ -284,7 +302,11 @@ impl WindowSpec {
     /// `rowsBetween(start, end)`: offsets from the current row;
     /// [`UNBOUNDED_PRECEDING`], [`CURRENT_ROW`], [`UNBOUNDED_FOLLOWING`] as Spark.
     pub fn rows_between(mut self, start: i64, end: i64) -> Self {
-        self.frame = Some(WindowFrame::new_bounds(WindowFrameUnits::Rows, bound(start, true), bound(end, false)));
+        self.frame = Some(WindowFrame::new_bounds(
+            WindowFrameUnits::Rows,
+            bound(start, true),
+            bound(end, false),
+        ));
         self
     }
     /// `rangeBetween(start, end)` over the ordering value.
@@ -296,7 +318,11 @@ impl WindowSpec {
             v if v < 0 => WindowFrameBound::Preceding(ScalarValue::Int64(Some(-v))),
             v => WindowFrameBound::Following(ScalarValue::Int64(Some(v))),
         };
-        self.frame = Some(WindowFrame::new_bounds(WindowFrameUnits::Range, b(start), b(end)));
+        self.frame = Some(WindowFrame::new_bounds(
+            WindowFrameUnits::Range,
+            b(start),
+            b(end),
+        ));
         self
     }
 }

@@ -48,12 +48,17 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
         't' => (&t[..t.len() - 1], 1 << 40),
         _ => (t, 1),
     };
-    num.trim().parse::<f64>().ok().map(|n| (n * mul as f64) as u64)
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| (n * mul as f64) as u64)
 }
 
 /// Parses `local`, `local[n]`, `local[*]` into a thread count.
 pub fn parse_master(master: &str) -> Option<usize> {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let m = master.trim();
     if m == "local" {
         return Some(1);

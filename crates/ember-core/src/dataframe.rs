@@ -63,23 +63,45 @@ impl DataFrame {
     /// reported by the first action if they cannot be reported here.
     pub(crate) fn new(session: SparkSession, df: DfFrame) -> DataFrame {
         let df = analyzed(&session, df);
-        DataFrame { session, df, report: None, partitions: None }
+        DataFrame {
+            session,
+            df,
+            report: None,
+            partitions: None,
+        }
     }
 
     /// Wraps a planned SQL query, analyzing it with Spark's semantics.
     pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
         let state = session.context().state();
-        let plan = crate::sql::rules::analyze(&state, df.logical_plan().clone(), &session.rule_functions())?;
-        Ok(DataFrame { df: DfFrame::new(state, plan), session, report: None, partitions: None })
+        let plan = crate::sql::rules::analyze(
+            &state,
+            df.logical_plan().clone(),
+            &session.rule_functions(),
+        )?;
+        Ok(DataFrame {
+            df: DfFrame::new(state, plan),
+            session,
+            report: None,
+            partitions: None,
+        })
     }
 
-    pub(crate) fn with_report(mut self, r: Option<ember_datasource::report::ReadReport>) -> DataFrame {
+    pub(crate) fn with_report(
+        mut self,
+        r: Option<ember_datasource::report::ReadReport>,
+    ) -> DataFrame {
         self.report = r;
         self
     }
 
     fn wrap(&self, df: DfFrame) -> DataFrame {
-        DataFrame { session: self.session.clone(), df: analyzed(&self.session, df), report: self.report.clone(), partitions: None }
+        DataFrame {
+            session: self.session.clone(),
+            df: analyzed(&self.session, df),
+            report: self.report.clone(),
+            partitions: None,
+        }
     }
 
     fn with_partitions(mut self, n: usize) -> DataFrame {
@@ -90,20 +112,31 @@ impl DataFrame {
     /// Executes the plan and returns one stream per output partition; the count is
     /// exactly the one asked by `repartition(n)`/`coalesce(n)` when they are the last
     /// transformation (Spark's contract that writers rely on for file counts).
-    pub async fn execute_partitioned(&self) -> Result<Vec<datafusion::physical_plan::SendableRecordBatchStream>> {
-        use datafusion::physical_plan::{coalesce_partitions::CoalescePartitionsExec, repartition::RepartitionExec, ExecutionPlan, ExecutionPlanProperties};
+    pub async fn execute_partitioned(
+        &self,
+    ) -> Result<Vec<datafusion::physical_plan::SendableRecordBatchStream>> {
+        use datafusion::physical_plan::{
+            coalesce_partitions::CoalescePartitionsExec, repartition::RepartitionExec,
+            ExecutionPlan, ExecutionPlanProperties,
+        };
         let task = std::sync::Arc::new(self.df.task_ctx());
-        let mut plan: std::sync::Arc<dyn ExecutionPlan> = self.df.clone().create_physical_plan().await?;
+        let mut plan: std::sync::Arc<dyn ExecutionPlan> =
+            self.df.clone().create_physical_plan().await?;
         if let Some(n) = self.partitions {
             if plan.output_partitioning().partition_count() != n {
                 plan = if n == 1 {
                     std::sync::Arc::new(CoalescePartitionsExec::new(plan))
                 } else {
-                    std::sync::Arc::new(RepartitionExec::try_new(plan, datafusion::physical_plan::Partitioning::RoundRobinBatch(n))?)
+                    std::sync::Arc::new(RepartitionExec::try_new(
+                        plan,
+                        datafusion::physical_plan::Partitioning::RoundRobinBatch(n),
+                    )?)
                 };
             }
         }
-        Ok(datafusion::physical_plan::execute_stream_partitioned(plan, task)?)
+        Ok(datafusion::physical_plan::execute_stream_partitioned(
+            plan, task,
+        )?)
     }
 
     /// The DataFusion DataFrame underneath.
@@ -129,14 +162,24 @@ impl DataFrame {
 
     /// Column names.
     pub fn columns(&self) -> Vec<String> {
-        self.schema().fields().iter().map(|f| f.name().clone()).collect()
+        self.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     fn schema_simple_string(&self) -> String {
         self.schema()
             .fields()
             .iter()
-            .map(|f| format!("{}: {}", f.name(), crate::types::simple_string(f.data_type())))
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f.name(),
+                    crate::types::simple_string(f.data_type())
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -166,7 +209,10 @@ impl DataFrame {
 
     /// `selectExpr("a + 1 AS b", ...)`: Spark SQL expression strings.
     pub fn select_expr(&self, exprs: &[&str]) -> Result<DataFrame> {
-        let parsed = exprs.iter().map(|e| self.parse_expr(e)).collect::<Result<Vec<_>>>()?;
+        let parsed = exprs
+            .iter()
+            .map(|e| self.parse_expr(e))
+            .collect::<Result<Vec<_>>>()?;
         self.select_exprs(parsed)
     }
 
@@ -253,7 +299,11 @@ impl DataFrame {
 
     /// `drop(cols)`: absent names are ignored, as Spark.
     pub fn drop(&self, cols: &[&str]) -> Result<DataFrame> {
-        let present: Vec<&str> = cols.iter().copied().filter(|c| self.columns().iter().any(|x| x == c)).collect();
+        let present: Vec<&str> = cols
+            .iter()
+            .copied()
+            .filter(|c| self.columns().iter().any(|x| x == c))
+            .collect();
         Ok(self.wrap(self.df.clone().drop_columns(&present)?))
     }
 
@@ -264,9 +314,16 @@ impl DataFrame {
 
     /// `orderBy` / `sort`.
     pub fn order_by(&self, sort: Vec<SortOrder>) -> Result<DataFrame> {
-        let out = self.wrap(self.df.clone().sort(sort.into_iter().map(|s| s.0).collect())?);
+        let out = self.wrap(
+            self.df
+                .clone()
+                .sort(sort.into_iter().map(|s| s.0).collect())?,
+        );
         // A global sort yields one ordered partition (Spark: range partitions read in order).
-        Ok(match self.partitions { Some(1) => out.with_partitions(1), _ => out })
+        Ok(match self.partitions {
+            Some(1) => out.with_partitions(1),
+            _ => out,
+        })
     }
 
     /// `limit(n)`.
@@ -285,7 +342,11 @@ impl DataFrame {
             return self.distinct();
         }
         let on: Vec<Expr> = subset.iter().map(|c| col(*c)).collect();
-        Ok(self.wrap(self.df.clone().distinct_on(on, self.columns().iter().map(|c| col(c.as_str())).collect(), None)?))
+        Ok(self.wrap(self.df.clone().distinct_on(
+            on,
+            self.columns().iter().map(|c| col(c.as_str())).collect(),
+            None,
+        )?))
     }
 
     /// `union` / `unionAll` (by position, keeps duplicates, as Spark).
@@ -312,7 +373,11 @@ impl DataFrame {
 
     /// `crossJoin(other)`.
     pub fn cross_join(&self, other: &DataFrame) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().join_on(other.df.clone(), JoinType::Inner, [])?))
+        Ok(self.wrap(
+            self.df
+                .clone()
+                .join_on(other.df.clone(), JoinType::Inner, [])?,
+        ))
     }
 
     /// `alias(name)`: a qualifier for the columns (`df.alias("f")` then `col("f.x")`).
@@ -327,12 +392,22 @@ impl DataFrame {
 
     /// `repartition(n)`: round-robin into `n` partitions.
     pub fn repartition(&self, n: usize) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)))?).with_partitions(n))
+        Ok(self
+            .wrap(self.df.clone().repartition(
+                datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)),
+            )?)
+            .with_partitions(n))
     }
 
     /// `repartition(n, cols)`: hash partitioning on `cols`.
     pub fn repartition_by(&self, n: usize, cols: Vec<Expr>) -> Result<DataFrame> {
-        Ok(self.wrap(self.df.clone().repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?).with_partitions(n))
+        Ok(self
+            .wrap(
+                self.df
+                    .clone()
+                    .repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?,
+            )
+            .with_partitions(n))
     }
 
     /// `coalesce(n)`: fewer partitions without a full shuffle.
@@ -374,7 +449,13 @@ impl DataFrame {
     /// `showString(n, truncate)`: the exact text of Spark's `show()`.
     pub async fn show_string(&self, n: usize, truncate: usize) -> Result<String> {
         let batches = self.take(n + 1).await?;
-        Ok(crate::format::show_string(&self.columns(), &batches, n, truncate, &self.session.format_options()))
+        Ok(crate::format::show_string(
+            &self.columns(),
+            &batches,
+            n,
+            truncate,
+            &self.session.format_options(),
+        ))
     }
 
     /// `show(n, truncate)`: prints the table.

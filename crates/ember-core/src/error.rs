@@ -42,7 +42,12 @@ pub type Result<T> = std::result::Result<T, EmberError>;
 
 impl EmberError {
     /// Builds an error.
-    pub fn new(kind: ErrorKind, class: &str, message: impl Into<String>, sql_state: Option<&str>) -> EmberError {
+    pub fn new(
+        kind: ErrorKind,
+        class: &str,
+        message: impl Into<String>,
+        sql_state: Option<&str>,
+    ) -> EmberError {
         let exception = match kind {
             ErrorKind::Analysis => "AnalysisException",
             ErrorKind::Parse => "ParseException",
@@ -50,7 +55,13 @@ impl EmberError {
             ErrorKind::Io => "SparkException",
             ErrorKind::Internal => "SparkException",
         };
-        EmberError { kind, error_class: class.into(), message: message.into(), sql_state: sql_state.map(String::from), exception }
+        EmberError {
+            kind,
+            error_class: class.into(),
+            message: message.into(),
+            sql_state: sql_state.map(String::from),
+            exception,
+        }
     }
     /// An `AnalysisException`.
     pub fn analysis(class: &str, message: impl Into<String>) -> EmberError {
@@ -70,17 +81,29 @@ impl EmberError {
     }
     /// An internal error (a bug or an unsupported feature).
     pub fn internal(message: impl Into<String>) -> EmberError {
-        EmberError::new(ErrorKind::Internal, "INTERNAL_ERROR", message, Some("XX000"))
+        EmberError::new(
+            ErrorKind::Internal,
+            "INTERNAL_ERROR",
+            message,
+            Some("XX000"),
+        )
     }
     /// An unsupported feature: Spark's `UNSUPPORTED_FEATURE`.
     pub fn unsupported(message: impl Into<String>) -> EmberError {
-        EmberError::new(ErrorKind::Analysis, "UNSUPPORTED_FEATURE", message, Some("0A000"))
+        EmberError::new(
+            ErrorKind::Analysis,
+            "UNSUPPORTED_FEATURE",
+            message,
+            Some("0A000"),
+        )
     }
 
     /// `[CLASS] message SQLSTATE: xxxxx`, as Spark prints errors.
     pub fn render(&self) -> String {
         match &self.sql_state {
-            Some(s) if !self.message.contains("SQLSTATE") => format!("[{}] {} SQLSTATE: {s}", self.error_class, self.message),
+            Some(s) if !self.message.contains("SQLSTATE") => {
+                format!("[{}] {} SQLSTATE: {s}", self.error_class, self.message)
+            }
             _ => format!("[{}] {}", self.error_class, self.message),
         }
     }
@@ -121,7 +144,9 @@ pub fn source_error(e: &ember_datasource::DataSourceError) -> EmberError {
     let text = e.to_string();
     let (class, rest) = split_class(&text);
     let kind = match e {
-        D::PathNotFound(_) | D::UnableToInferSchema { .. } | D::InvalidOption(_) => ErrorKind::Analysis,
+        D::PathNotFound(_) | D::UnableToInferSchema { .. } | D::InvalidOption(_) => {
+            ErrorKind::Analysis
+        }
         D::MalformedRecord { .. } | D::Io { .. } => ErrorKind::Io,
         D::Arrow(_) => ErrorKind::Internal,
     };
@@ -141,7 +166,10 @@ pub fn split_class(text: &str) -> (&str, &str) {
 
 fn split_state(text: &str) -> (String, Option<String>) {
     match text.rfind(" SQLSTATE: ") {
-        Some(i) => (text[..i].to_string(), Some(text[i + 11..].trim().to_string())),
+        Some(i) => (
+            text[..i].to_string(),
+            Some(text[i + 11..].trim().to_string()),
+        ),
         None => (text.to_string(), None),
     }
 }

@@ -7,20 +7,32 @@ use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Int8Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 
 /// Java's `Double.toString` (shortest round-trip digits; scientific notation outside
 /// [1e-3, 1e7)), which Spark uses to show doubles.
 pub fn java_double(v: f64) -> String {
-    java_float_repr(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, format!("{:e}", v))
+    java_float_repr(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        format!("{:e}", v),
+    )
 }
 
 /// Java's `Float.toString`.
 pub fn java_float(v: f32) -> String {
-    java_float_repr(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, format!("{:e}", v))
+    java_float_repr(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        format!("{:e}", v),
+    )
 }
 
 fn java_float_repr(nan: bool, inf: bool, neg: bool, zero: bool, sci: String) -> String {
@@ -28,7 +40,11 @@ fn java_float_repr(nan: bool, inf: bool, neg: bool, zero: bool, sci: String) -> 
         return "NaN".into();
     }
     if inf {
-        return if neg { "-Infinity".into() } else { "Infinity".into() };
+        return if neg {
+            "-Infinity".into()
+        } else {
+            "Infinity".into()
+        };
     }
     if zero {
         return if neg { "-0.0".into() } else { "0.0".into() };
@@ -36,7 +52,11 @@ fn java_float_repr(nan: bool, inf: bool, neg: bool, zero: bool, sci: String) -> 
     // sci looks like "-3.333e-2" or "1e7"
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mant) = if let Some(m) = mant.strip_prefix('-') { ("-", m) } else { ("", mant) };
+    let (sign, mant) = if let Some(m) = mant.strip_prefix('-') {
+        ("-", m)
+    } else {
+        ("", mant)
+    };
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
     let mut out = String::from(sign);
     if (-3..7).contains(&exp) {
@@ -75,9 +95,14 @@ fn java_float_repr(nan: bool, inf: bool, neg: bool, zero: bool, sci: String) -> 
 pub fn format_timestamp_micros(micros: i64, tz: Option<&Tz>) -> String {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    let Some(utc) = DateTime::from_timestamp(secs, 0) else { return micros.to_string() };
+    let Some(utc) = DateTime::from_timestamp(secs, 0) else {
+        return micros.to_string();
+    };
     let base = match tz {
-        Some(tz) => utc.with_timezone(tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Some(tz) => utc
+            .with_timezone(tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         None => utc.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
     };
     if frac == 0 {
@@ -107,7 +132,10 @@ fn ts_micros(arr: &dyn Array, unit: &TimeUnit, i: usize) -> i64 {
         TimeUnit::Second => arr.as_primitive::<TimestampSecondType>().value(i) * 1_000_000,
         TimeUnit::Millisecond => arr.as_primitive::<TimestampMillisecondType>().value(i) * 1_000,
         TimeUnit::Microsecond => arr.as_primitive::<TimestampMicrosecondType>().value(i),
-        TimeUnit::Nanosecond => arr.as_primitive::<TimestampNanosecondType>().value(i).div_euclid(1_000),
+        TimeUnit::Nanosecond => arr
+            .as_primitive::<TimestampNanosecondType>()
+            .value(i)
+            .div_euclid(1_000),
     }
 }
 
@@ -144,7 +172,13 @@ pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<Stri
         DataType::Decimal128(_, _) => arr.as_primitive::<Decimal128Type>().value_as_string(i),
         DataType::Binary => {
             let b = arr.as_binary::<i32>().value(i);
-            format!("[{}]", b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "))
+            format!(
+                "[{}]",
+                b.iter()
+                    .map(|x| format!("{x:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
         }
         DataType::List(_) => {
             let l = arr.as_list::<i32>().value(i);
@@ -192,12 +226,19 @@ pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<Stri
 }
 
 fn list_string(l: &dyn Array, o: &FormatOptions) -> String {
-    let parts: Vec<String> = (0..l.len()).map(|j| value_string(l, j, o).unwrap_or_else(|| "NULL".into())).collect();
+    let parts: Vec<String> = (0..l.len())
+        .map(|j| value_string(l, j, o).unwrap_or_else(|| "NULL".into()))
+        .collect();
     format!("[{}]", parts.join(", "))
 }
 
 fn escape_meta(s: &str) -> String {
-    if !s.chars().any(|c| matches!(c, '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{08}' | '\u{07}')) {
+    if !s.chars().any(|c| {
+        matches!(
+            c,
+            '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{08}' | '\u{07}'
+        )
+    }) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 4);
@@ -255,9 +296,20 @@ fn truncate_cell(s: String, truncate: usize) -> String {
 /// `Dataset.showString(numRows, truncate)`: `batches` hold at least `num_rows + 1`
 /// rows when more exist (the extra row only triggers the footer). `truncate` = 0
 /// disables truncation and left-aligns, as Spark. The footer line has no final newline.
-pub fn show_string(names: &[String], batches: &[RecordBatch], num_rows: usize, truncate: usize, o: &FormatOptions) -> String {
+pub fn show_string(
+    names: &[String],
+    batches: &[RecordBatch],
+    num_rows: usize,
+    truncate: usize,
+    o: &FormatOptions,
+) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    rows.push(names.iter().map(|n| truncate_cell(escape_meta(n), truncate)).collect());
+    rows.push(
+        names
+            .iter()
+            .map(|n| truncate_cell(escape_meta(n), truncate))
+            .collect(),
+    );
     let mut total = 0usize;
     'outer: for b in batches {
         for i in 0..b.num_rows() {
@@ -286,7 +338,14 @@ pub fn show_string(names: &[String], batches: &[RecordBatch], num_rows: usize, t
         }
     }
     // As Spark's `mkString("+", "+", "+\n")`: zero columns give "++".
-    let sep: String = format!("+{}+\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("+"));
+    let sep: String = format!(
+        "+{}+\n",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
     let mut out = String::new();
     out.push_str(&sep);
     for (ri, r) in rows.iter().enumerate() {
@@ -309,7 +368,10 @@ pub fn show_string(names: &[String], batches: &[RecordBatch], num_rows: usize, t
     }
     out.push_str(&sep);
     if has_more {
-        out.push_str(&format!("only showing top {num_rows} {}", if num_rows == 1 { "row" } else { "rows" }));
+        out.push_str(&format!(
+            "only showing top {num_rows} {}",
+            if num_rows == 1 { "row" } else { "rows" }
+        ));
     }
     out
 }
@@ -324,17 +386,28 @@ pub fn value_json(arr: &dyn Array, i: usize, o: &FormatOptions) -> serde_json::V
     }
     match arr.data_type() {
         DataType::Boolean => Value::Bool(arr.as_boolean().value(i)),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => {
-            value_string(arr, i, o).and_then(|s| s.parse::<i64>().ok()).map(Value::from).unwrap_or(Value::Null)
-        }
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => value_string(arr, i, o)
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         DataType::UInt64 => Value::from(arr.as_primitive::<UInt64Type>().value(i)),
         DataType::Float64 => {
             let v = arr.as_primitive::<Float64Type>().value(i);
-            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or_else(|| Value::String(java_double(v)))
+            serde_json::Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(java_double(v)))
         }
         DataType::Float32 => {
             let v = arr.as_primitive::<Float32Type>().value(i) as f64;
-            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or_else(|| Value::String(java_double(v)))
+            serde_json::Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(java_double(v)))
         }
         DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
             let l = match arr.data_type() {
@@ -352,7 +425,9 @@ pub fn value_json(arr: &dyn Array, i: usize, o: &FormatOptions) -> serde_json::V
             }
             Value::Object(m)
         }
-        _ => value_string(arr, i, o).map(Value::String).unwrap_or(Value::Null),
+        _ => value_string(arr, i, o)
+            .map(Value::String)
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -377,22 +452,36 @@ mod tests {
     #[test]
     fn timestamps_and_dates() {
         let utc: Tz = "UTC".parse().unwrap();
-        assert_eq!(format_timestamp_micros(1_357_034_400_000_000, Some(&utc)), "2013-01-01 10:00:00");
-        assert_eq!(format_timestamp_micros(1_357_034_400_500_000, Some(&utc)), "2013-01-01 10:00:00.5");
+        assert_eq!(
+            format_timestamp_micros(1_357_034_400_000_000, Some(&utc)),
+            "2013-01-01 10:00:00"
+        );
+        assert_eq!(
+            format_timestamp_micros(1_357_034_400_500_000, Some(&utc)),
+            "2013-01-01 10:00:00.5"
+        );
         let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(format_timestamp_micros(1_357_034_400_000_000, Some(&ny)), "2013-01-01 05:00:00");
+        assert_eq!(
+            format_timestamp_micros(1_357_034_400_000_000, Some(&ny)),
+            "2013-01-01 05:00:00"
+        );
         assert_eq!(format_date(0), "1970-01-01");
     }
 
     #[test]
     fn empty_schema_table() {
-        let fo = FormatOptions { session_tz: "UTC".parse().unwrap() };
+        let fo = FormatOptions {
+            session_tz: "UTC".parse().unwrap(),
+        };
         assert_eq!(show_string(&[], &[], 20, 20, &fo), "++\n||\n++\n++\n");
     }
 
     #[test]
     fn truncation() {
-        assert_eq!(truncate_cell("-0.016666666666666666".into(), 20), "-0.01666666666666...");
+        assert_eq!(
+            truncate_cell("-0.016666666666666666".into(), 20),
+            "-0.01666666666666..."
+        );
         assert_eq!(truncate_cell("abcdef".into(), 3), "abc");
     }
 }

@@ -50,7 +50,9 @@ impl GroupedData {
     }
     /// `count()`: a `count` column with the rows per group.
     pub fn count(&self) -> Result<DataFrame> {
-        self.agg(vec![Column(datafusion::functions_aggregate::expr_fn::count(lit(1)).alias("count"))])
+        self.agg(vec![Column(
+            datafusion::functions_aggregate::expr_fn::count(lit(1)).alias("count"),
+        )])
     }
     fn each(&self, cols: &[&str], f: fn(Column) -> Column) -> Result<DataFrame> {
         self.agg(cols.iter().map(|c| f(crate::column::col(c))).collect())
@@ -101,12 +103,18 @@ impl NaFunctions {
                 let in_subset = subset.is_empty() || subset.iter().any(|s| s == f.name());
                 let matches = match &value {
                     v if v.data_type().is_numeric() => is_numeric(f.data_type()),
-                    ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) => f.data_type() == &DataType::Utf8,
+                    ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) => {
+                        f.data_type() == &DataType::Utf8
+                    }
                     ScalarValue::Boolean(_) => f.data_type() == &DataType::Boolean,
                     _ => false,
                 };
                 if in_subset && matches {
-                    datafusion::functions::expr_fn::coalesce(vec![c.clone(), cast(lit(value.clone()), f.data_type().clone())]).alias(f.name())
+                    datafusion::functions::expr_fn::coalesce(vec![
+                        c.clone(),
+                        cast(lit(value.clone()), f.data_type().clone()),
+                    ])
+                    .alias(f.name())
                 } else {
                     c
                 }
@@ -128,26 +136,44 @@ impl NaFunctions {
     /// in `subset`; `all` drops rows where all are null; `thresh` keeps rows with at
     /// least that many non-null values (overrides `how`).
     pub fn drop(&self, how: &str, thresh: Option<usize>, subset: &[&str]) -> Result<DataFrame> {
-        let cols: Vec<String> = if subset.is_empty() { self.df.columns() } else { subset.iter().map(|s| s.to_string()).collect() };
+        let cols: Vec<String> = if subset.is_empty() {
+            self.df.columns()
+        } else {
+            subset.iter().map(|s| s.to_string()).collect()
+        };
         if cols.is_empty() {
             return Ok(self.df.clone());
         }
-        let non_null: Vec<Expr> = cols.iter().map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)).is_not_null()).collect();
+        let non_null: Vec<Expr> = cols
+            .iter()
+            .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)).is_not_null())
+            .collect();
         let cond = match (thresh, how.to_ascii_lowercase().as_str()) {
             (Some(t), _) => {
                 let n = non_null
                     .iter()
-                    .map(|e| datafusion::logical_expr::when(e.clone(), lit(1i64)).otherwise(lit(0i64)))
+                    .map(|e| {
+                        datafusion::logical_expr::when(e.clone(), lit(1i64)).otherwise(lit(0i64))
+                    })
                     .collect::<std::result::Result<Vec<_>, _>>()?
                     .into_iter()
                     .reduce(|a, b| a + b)
                     .unwrap_or(lit(0i64));
                 n.gt_eq(lit(t as i64))
             }
-            (None, "any") => non_null.into_iter().reduce(|a, b| a.and(b)).unwrap_or(lit(true)),
-            (None, "all") => non_null.into_iter().reduce(|a, b| a.or(b)).unwrap_or(lit(true)),
+            (None, "any") => non_null
+                .into_iter()
+                .reduce(|a, b| a.and(b))
+                .unwrap_or(lit(true)),
+            (None, "all") => non_null
+                .into_iter()
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(true)),
             (None, other) => {
-                return Err(EmberError::analysis("INVALID_PARAMETER_VALUE", format!("how ('{other}') should be 'any' or 'all'")))
+                return Err(EmberError::analysis(
+                    "INVALID_PARAMETER_VALUE",
+                    format!("how ('{other}') should be 'any' or 'all'"),
+                ))
             }
         };
         self.df.filter(cond)
@@ -170,14 +196,27 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
     let mut aggs = Vec::new();
     for n in &names {
         let f = schema.field_with_name(n).map_err(|_| {
-            crate::sql::errors::unresolved_column(n, &schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>())
+            crate::sql::errors::unresolved_column(
+                n,
+                &schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect::<Vec<_>>(),
+            )
         })?;
         let c = df_col(format!("\"{}\"", n.replace('"', "\"\"")));
         let numeric = f.data_type().is_numeric();
         aggs.push(datafusion::functions_aggregate::expr_fn::count(c.clone()));
         if numeric {
-            aggs.push(datafusion::functions_aggregate::expr_fn::avg(cast(c.clone(), DataType::Float64)));
-            aggs.push(datafusion::functions_aggregate::expr_fn::stddev(cast(c.clone(), DataType::Float64)));
+            aggs.push(datafusion::functions_aggregate::expr_fn::avg(cast(
+                c.clone(),
+                DataType::Float64,
+            )));
+            aggs.push(datafusion::functions_aggregate::expr_fn::stddev(cast(
+                c.clone(),
+                DataType::Float64,
+            )));
         } else {
             aggs.push(cast(lit(ScalarValue::Null), DataType::Float64));
             aggs.push(cast(lit(ScalarValue::Null), DataType::Float64));
@@ -185,7 +224,11 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
         aggs.push(datafusion::functions_aggregate::expr_fn::min(c.clone()));
         aggs.push(datafusion::functions_aggregate::expr_fn::max(c));
     }
-    let aggs: Vec<Expr> = aggs.into_iter().enumerate().map(|(i, e)| e.alias(format!("__d{i}"))).collect();
+    let aggs: Vec<Expr> = aggs
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| e.alias(format!("__d{i}")))
+        .collect();
     let stats = df.group_by_agg(vec![], aggs)?.collect().await?;
     let fo = df.session().format_options();
     let labels = ["count", "mean", "stddev", "min", "max"];
@@ -193,9 +236,9 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
     for (ci, _) in names.iter().enumerate() {
         let vals: Vec<Option<String>> = (0..5)
             .map(|k| {
-                stats
-                    .first()
-                    .and_then(|b| crate::format::value_string(b.column(ci * 5 + k).as_ref(), 0, &fo))
+                stats.first().and_then(|b| {
+                    crate::format::value_string(b.column(ci * 5 + k).as_ref(), 0, &fo)
+                })
             })
             .collect();
         columns.push(Arc::new(StringArray::from(vals)));
@@ -205,5 +248,8 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     let t = MemTable::try_new(schema, vec![vec![batch]])?;
-    Ok(DataFrame::new(df.session().clone(), df.session().context().read_table(Arc::new(t))?))
+    Ok(DataFrame::new(
+        df.session().clone(),
+        df.session().context().read_table(Arc::new(t))?,
+    ))
 }

@@ -54,7 +54,7 @@ pub mod writer;
 
 pub use column::{col, lit, Column, SortOrder, Window, WindowSpec};
 pub use dataframe::DataFrame;
-pub use row::Row;
 pub use error::{EmberError, ErrorKind, Result};
+pub use row::Row;
 pub use session::{SparkSession, SparkSessionBuilder};
 pub use writer::SaveMode;

@@ -24,7 +24,13 @@ pub struct DataFrameReader {
 
 impl DataFrameReader {
     pub(crate) fn new(session: SparkSession) -> DataFrameReader {
-        DataFrameReader { session, format: "parquet".into(), options: HashMap::new(), schema: None, schema_ddl: None }
+        DataFrameReader {
+            session,
+            format: "parquet".into(),
+            options: HashMap::new(),
+            schema: None,
+            schema_ddl: None,
+        }
     }
     /// `format("csv" | "json" | "parquet" | "text")`.
     pub fn format(mut self, f: &str) -> Self {
@@ -38,7 +44,8 @@ impl DataFrameReader {
     }
     /// `options(map)`.
     pub fn options(mut self, opts: &HashMap<String, String>) -> Self {
-        self.options.extend(opts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.options
+            .extend(opts.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
     }
     /// `schema(StructType)`.
@@ -57,7 +64,10 @@ impl DataFrameReader {
             return Ok(Some(s.clone()));
         }
         match &self.schema_ddl {
-            Some(d) => Ok(Some(Arc::new(crate::types::parse_ddl_schema(d, self.session.time_zone().name())?))),
+            Some(d) => Ok(Some(Arc::new(crate::types::parse_ddl_schema(
+                d,
+                self.session.time_zone().name(),
+            )?))),
             None => Ok(None),
         }
     }
@@ -89,7 +99,11 @@ impl DataFrameReader {
     /// `INVALID_OPTION` for bad option values.
     pub async fn load(self, paths: &[&str]) -> Result<DataFrame> {
         let paths: Vec<String> = if paths.is_empty() {
-            self.options.iter().find(|(k, _)| k.eq_ignore_ascii_case("path")).map(|(_, v)| vec![v.clone()]).unwrap_or_default()
+            self.options
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("path"))
+                .map(|(_, v)| vec![v.clone()])
+                .unwrap_or_default()
         } else {
             paths.iter().map(|p| p.to_string()).collect()
         };
@@ -102,32 +116,45 @@ impl DataFrameReader {
     pub(crate) async fn provider(
         &self,
         paths: &[String],
-    ) -> Result<(Arc<dyn datafusion::catalog::TableProvider>, Option<ember_datasource::report::ReadReport>)> {
+    ) -> Result<(
+        Arc<dyn datafusion::catalog::TableProvider>,
+        Option<ember_datasource::report::ReadReport>,
+    )> {
         let schema = self.resolved_schema()?;
         match self.format.as_str() {
             "csv" => {
-                let opts = ember_datasource::csv::CsvOptions::from_map(&self.options, self.session.time_zone())?;
+                let opts = ember_datasource::csv::CsvOptions::from_map(
+                    &self.options,
+                    self.session.time_zone(),
+                )?;
                 let paths = paths.to_vec();
                 let max_split = self
                     .session
                     .conf_get("spark.sql.files.maxPartitionBytes")
                     .and_then(|v| crate::config::parse_bytes(&v))
                     .unwrap_or(128 << 20);
-                let table = tokio::task::spawn_blocking(move || ember_datasource::csv::CsvTable::try_new(&paths, opts, schema))
-                    .await
-                    .map_err(|e| EmberError::internal(e.to_string()))??
-                    .with_max_partition_bytes(max_split);
+                let table = tokio::task::spawn_blocking(move || {
+                    ember_datasource::csv::CsvTable::try_new(&paths, opts, schema)
+                })
+                .await
+                .map_err(|e| EmberError::internal(e.to_string()))??
+                .with_max_partition_bytes(max_split);
                 let report = table.report();
                 Ok((Arc::new(table), Some(report)))
             }
             "json" => {
                 let opts = ember_datasource::json::JsonOptions::from_map(&self.options);
                 let paths = paths.to_vec();
-                let (schema, batches, report) =
-                    tokio::task::spawn_blocking(move || ember_datasource::json::read_json(&paths, &opts, schema))
-                        .await
-                        .map_err(|e| EmberError::internal(e.to_string()))??;
-                let parts = if batches.is_empty() { vec![vec![]] } else { vec![batches] };
+                let (schema, batches, report) = tokio::task::spawn_blocking(move || {
+                    ember_datasource::json::read_json(&paths, &opts, schema)
+                })
+                .await
+                .map_err(|e| EmberError::internal(e.to_string()))??;
+                let parts = if batches.is_empty() {
+                    vec![vec![]]
+                } else {
+                    vec![batches]
+                };
                 Ok((Arc::new(MemTable::try_new(schema, parts)?), Some(report)))
             }
             "text" => {
@@ -140,8 +167,14 @@ impl DataFrameReader {
                     }
                 }
                 let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
-                let batch = datafusion::arrow::record_batch::RecordBatch::try_new(schema.clone(), vec![Arc::new(b.finish())])?;
-                Ok((Arc::new(MemTable::try_new(schema, vec![vec![batch]])?), None))
+                let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
+                    schema.clone(),
+                    vec![Arc::new(b.finish())],
+                )?;
+                Ok((
+                    Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+                    None,
+                ))
             }
             "parquet" => {
                 let listing = ember_datasource::listing::list(paths)?;
@@ -152,13 +185,21 @@ impl DataFrameReader {
                     let df = ctx.read_parquet(paths[0].clone(), opts).await?;
                     return Ok((df.into_view(), None));
                 }
-                let files: Vec<String> = listing.files.iter().map(|f| f.path.display().to_string()).collect();
-                let df = ctx.read_parquet(files, ParquetReadOptions::default()).await?;
+                let files: Vec<String> = listing
+                    .files
+                    .iter()
+                    .map(|f| f.path.display().to_string())
+                    .collect();
+                let df = ctx
+                    .read_parquet(files, ParquetReadOptions::default())
+                    .await?;
                 Ok((df.into_view(), None))
             }
             other => Err(EmberError::analysis(
                 "DATA_SOURCE_NOT_FOUND",
-                format!("Failed to find the data source: {other}. Supported: csv, json, parquet, text."),
+                format!(
+                    "Failed to find the data source: {other}. Supported: csv, json, parquet, text."
+                ),
             )),
         }
     }

@@ -27,7 +27,10 @@ impl Row {
     }
     /// Value of field `name` (`row["name"]`).
     pub fn get_by_name(&self, name: &str) -> Option<&ScalarValue> {
-        self.schema.index_of(name).ok().and_then(|i| self.values.get(i))
+        self.schema
+            .index_of(name)
+            .ok()
+            .and_then(|i| self.values.get(i))
     }
     /// The schema.
     pub fn schema(&self) -> SchemaRef {
@@ -40,8 +43,15 @@ pub fn rows_of(batches: &[RecordBatch]) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     for b in batches {
         for r in 0..b.num_rows() {
-            let values = b.columns().iter().map(|c| ScalarValue::try_from_array(c, r)).collect::<std::result::Result<Vec<_>, _>>()?;
-            out.push(Row { values, schema: b.schema() });
+            let values = b
+                .columns()
+                .iter()
+                .map(|c| ScalarValue::try_from_array(c, r))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            out.push(Row {
+                values,
+                schema: b.schema(),
+            });
         }
     }
     Ok(out)

@@ -77,7 +77,9 @@ pub struct SparkSession {
 
 impl std::fmt::Debug for SparkSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SparkSession").field("tz", &self.inner.tz).finish()
+        f.debug_struct("SparkSession")
+            .field("tz", &self.inner.tz)
+            .finish()
     }
 }
 
@@ -92,11 +94,17 @@ impl SparkSession {
     }
 
     fn new(mut conf: BTreeMap<String, String>) -> Result<SparkSession> {
-        let master = conf.entry("spark.master".into()).or_insert_with(|| "local[*]".into()).clone();
+        let master = conf
+            .entry("spark.master".into())
+            .or_insert_with(|| "local[*]".into())
+            .clone();
         let threads = config::parse_master(&master).ok_or_else(|| {
             EmberError::analysis("INVALID_CONF_VALUE", format!("Invalid value '{master}' for spark.master: use local, local[n] or local[*] (cluster mode: `ember master`/`ember worker`)."))
         })?;
-        let tz_name = conf.get("spark.sql.session.timeZone").cloned().unwrap_or_else(machine_tz);
+        let tz_name = conf
+            .get("spark.sql.session.timeZone")
+            .cloned()
+            .unwrap_or_else(machine_tz);
         let tz: Tz = tz_name.parse().map_err(|_| {
             EmberError::analysis("INVALID_CONF_VALUE.TIME_ZONE", format!("The value '{tz_name}' in the config \"spark.sql.session.timeZone\" is an invalid time zone."))
         })?;
@@ -105,16 +113,26 @@ impl SparkSession {
             .get("spark.default.parallelism")
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(threads);
-        let shuffle = conf.get("spark.sql.shuffle.partitions").and_then(|v| v.parse::<usize>().ok());
+        let shuffle = conf
+            .get("spark.sql.shuffle.partitions")
+            .and_then(|v| v.parse::<usize>().ok());
         // One DataFusion partition count drives scans and shuffles; Spark's default of
         // 200 shuffle partitions is tuned for clusters, so ember uses the thread count
         // unless the user set it.
-        let target = shuffle.map(|s| s.min(parallelism.max(threads) * 4).max(1)).unwrap_or(parallelism).max(1);
+        let target = shuffle
+            .map(|s| s.min(parallelism.max(threads) * 4).max(1))
+            .unwrap_or(parallelism)
+            .max(1);
         let broadcast = conf
             .get("spark.sql.autoBroadcastJoinThreshold")
-            .and_then(|v| config::parse_bytes(v).or_else(|| v.parse::<i64>().ok().map(|x| x.max(0) as u64)))
+            .and_then(|v| {
+                config::parse_bytes(v).or_else(|| v.parse::<i64>().ok().map(|x| x.max(0) as u64))
+            })
             .unwrap_or(10 << 20);
-        let memory = conf.get("spark.driver.memory").and_then(|v| config::parse_bytes(v)).unwrap_or(1 << 30);
+        let memory = conf
+            .get("spark.driver.memory")
+            .and_then(|v| config::parse_bytes(v))
+            .unwrap_or(1 << 30);
 
         let mut cfg = SessionConfig::new()
             .with_target_partitions(target)
@@ -127,18 +145,25 @@ impl SparkSession {
         opts.sql_parser.default_null_ordering = "nulls_min".into();
         opts.sql_parser.map_string_types_to_utf8view = false;
         opts.execution.time_zone = Some(tz_name.clone());
-        opts.execution.enable_ansi_mode = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
+        opts.execution.enable_ansi_mode = conf
+            .get("spark.sql.ansi.enabled")
+            .map(|v| v != "false")
+            .unwrap_or(true);
         opts.execution.parquet.schema_force_view_types = false;
         opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
         // Sorts reserve memory for their spill merge; keep that a small share of
         // small pools so that they spill instead of failing.
-        opts.execution.sort_spill_reservation_bytes = ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
+        opts.execution.sort_spill_reservation_bytes =
+            ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
 
         // Expert escape hatch: `datafusion.*` keys set DataFusion options directly.
         for (k, v) in conf.iter().filter(|(k, _)| k.starts_with("datafusion.")) {
             cfg.options_mut().set(k, v).map_err(|e| {
-                EmberError::analysis("INVALID_CONF_VALUE", format!("Invalid value '{v}' for {k}: {e}"))
+                EmberError::analysis(
+                    "INVALID_CONF_VALUE",
+                    format!("Invalid value '{v}' for {k}: {e}"),
+                )
             })?;
         }
         let runtime = RuntimeEnvBuilder::new()
@@ -163,7 +188,10 @@ impl SparkSession {
         ctx.register_udf(crate::functions::round::SparkRound::udf(spark_round));
         ctx.register_udf(crate::functions::window::Nullability::udf(true));
         ctx.register_udf(crate::functions::window::Nullability::udf(false));
-        let ansi = conf.get("spark.sql.ansi.enabled").map(|v| v != "false").unwrap_or(true);
+        let ansi = conf
+            .get("spark.sql.ansi.enabled")
+            .map(|v| v != "false")
+            .unwrap_or(true);
         let index_fn = ctx
             .udf(if ansi { "spark_array_index" } else { "get" })
             .map_err(EmberError::from)?;
@@ -173,7 +201,17 @@ impl SparkSession {
         ctx.register_udf(crate::functions::SparkDivide::udf());
         let divide_fn = ctx.udf("spark_divide")?;
         Ok(SparkSession {
-            inner: Arc::new(Inner { ctx, conf: RwLock::new(conf), tz, views: RwLock::new(HashMap::new()), array_index: index_fn, nullable_fn, not_null_fn, to_string_fn, divide_fn }),
+            inner: Arc::new(Inner {
+                ctx,
+                conf: RwLock::new(conf),
+                tz,
+                views: RwLock::new(HashMap::new()),
+                array_index: index_fn,
+                nullable_fn,
+                not_null_fn,
+                to_string_fn,
+                divide_fn,
+            }),
         })
     }
 
@@ -190,7 +228,9 @@ impl SparkSession {
     /// Current value of a configuration key (`spark.conf.get`).
     pub fn conf_get(&self, key: &str) -> Option<String> {
         let conf = self.inner.conf.read().ok()?;
-        conf.get(key).cloned().or_else(|| config::entry(key).map(|e| e.default.to_string()))
+        conf.get(key)
+            .cloned()
+            .or_else(|| config::entry(key).map(|e| e.default.to_string()))
     }
 
     /// Sets a runtime configuration key (`spark.conf.set`, SQL `SET k=v`).
@@ -211,7 +251,11 @@ impl SparkSession {
 
     /// All explicitly set configuration, sorted by key.
     pub fn conf_all(&self) -> BTreeMap<String, String> {
-        self.inner.conf.read().map(|c| c.clone()).unwrap_or_default()
+        self.inner
+            .conf
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// `spark.read`.
@@ -239,7 +283,12 @@ impl SparkSession {
         let _ = self.inner.ctx.deregister_table(name)?;
         self.inner.ctx.register_table(name, view)?;
         if let Ok(mut v) = self.inner.views.write() {
-            v.insert(name.to_lowercase(), ViewInfo { report: df.source_report() });
+            v.insert(
+                name.to_lowercase(),
+                ViewInfo {
+                    report: df.source_report(),
+                },
+            );
         }
         Ok(())
     }
@@ -270,14 +319,25 @@ impl SparkSession {
 
     /// Names of the temporary views, sorted.
     pub fn list_tables(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.views.read().map(|v| v.keys().cloned().collect()).unwrap_or_default();
+        let mut names: Vec<String> = self
+            .inner
+            .views
+            .read()
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default();
         names.sort();
         names
     }
 
     /// The malformed-row report of a view's most recent scan (CSV/JSON sources).
     pub fn view_report(&self, name: &str) -> Option<ember_datasource::report::ReadReport> {
-        self.inner.views.read().ok()?.get(&name.to_lowercase())?.report.clone()
+        self.inner
+            .views
+            .read()
+            .ok()?
+            .get(&name.to_lowercase())?
+            .report
+            .clone()
     }
 
     pub(crate) fn rule_functions(&self) -> crate::sql::rules::RuleFunctions {
@@ -292,6 +352,8 @@ impl SparkSession {
 
     /// Formatting options for `show()`.
     pub fn format_options(&self) -> crate::format::FormatOptions {
-        crate::format::FormatOptions { session_tz: self.inner.tz }
+        crate::format::FormatOptions {
+            session_tz: self.inner.tz,
+        }
     }
 }

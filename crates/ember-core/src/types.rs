@@ -29,21 +29,34 @@ pub fn simple_string(dt: &DataType) -> String {
         DataType::Float16 | DataType::Float32 => "float".into(),
         DataType::Float64 => "double".into(),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => "binary".into(),
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => "binary".into(),
         DataType::Date32 | DataType::Date64 => "date".into(),
         DataType::Timestamp(_, Some(_)) => "timestamp".into(),
         DataType::Timestamp(_, None) => "timestamp_ntz".into(),
         DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) | DataType::ListView(f) => {
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f) => {
             format!("array<{}>", simple_string(f.data_type()))
         }
         DataType::Struct(fs) => format!(
             "struct<{}>",
-            fs.iter().map(|f| format!("{}:{}", f.name(), simple_string(f.data_type()))).collect::<Vec<_>>().join(",")
+            fs.iter()
+                .map(|f| format!("{}:{}", f.name(), simple_string(f.data_type())))
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         DataType::Map(f, _) => match f.data_type() {
             DataType::Struct(kv) if kv.len() == 2 => {
-                format!("map<{},{}>", simple_string(kv[0].data_type()), simple_string(kv[1].data_type()))
+                format!(
+                    "map<{},{}>",
+                    simple_string(kv[0].data_type()),
+                    simple_string(kv[1].data_type())
+                )
             }
             _ => "map".into(),
         },
@@ -61,7 +74,10 @@ pub fn type_name(dt: &DataType) -> String {
         DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "long".into(),
         DataType::Int16 => "short".into(),
         DataType::Int8 => "byte".into(),
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) | DataType::ListView(_) => "array".into(),
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::FixedSizeList(_, _)
+        | DataType::ListView(_) => "array".into(),
         DataType::Struct(_) => "struct".into(),
         DataType::Map(_, _) => "map".into(),
         DataType::Null => "void".into(),
@@ -80,7 +96,10 @@ pub fn tree_string(schema: &Schema) -> String {
 }
 
 fn field_tree(out: &mut String, name: &str, dt: &DataType, nullable: bool, prefix: &str) {
-    out.push_str(&format!("{prefix}-- {name}: {} (nullable = {nullable})\n", type_name(dt)));
+    out.push_str(&format!(
+        "{prefix}-- {name}: {} (nullable = {nullable})\n",
+        type_name(dt)
+    ));
     nested_tree(out, dt, &format!("{prefix}    |"));
 }
 
@@ -102,7 +121,10 @@ fn nested_tree(out: &mut String, dt: &DataType, prefix: &str) {
         DataType::Map(f, _) => {
             if let DataType::Struct(kv) = f.data_type() {
                 if kv.len() == 2 {
-                    out.push_str(&format!("{prefix}-- key: {}\n", type_name(kv[0].data_type())));
+                    out.push_str(&format!(
+                        "{prefix}-- key: {}\n",
+                        type_name(kv[0].data_type())
+                    ));
                     nested_tree(out, kv[0].data_type(), &format!("{prefix}    |"));
                     out.push_str(&format!(
                         "{prefix}-- value: {} (valueContainsNull = {})\n",
@@ -127,11 +149,18 @@ pub fn timestamp_type(tz: &str) -> DataType {
 ///
 /// Errors: [`EmberError::Parse`] (`UNSUPPORTED_DATATYPE`) naming the type.
 pub fn parse_data_type(s: &str, tz: &str) -> Result<DataType> {
-    let mut p = DdlParser { s: s.as_bytes(), pos: 0, tz };
+    let mut p = DdlParser {
+        s: s.as_bytes(),
+        pos: 0,
+        tz,
+    };
     let t = p.data_type()?;
     p.ws();
     if p.pos != p.s.len() {
-        return Err(EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error in data type '{s}' at position {}", p.pos)));
+        return Err(EmberError::parse(
+            "PARSE_SYNTAX_ERROR",
+            format!("Syntax error in data type '{s}' at position {}", p.pos),
+        ));
     }
     Ok(t)
 }
@@ -141,7 +170,11 @@ pub fn parse_data_type(s: &str, tz: &str) -> Result<DataType> {
 ///
 /// Errors: [`EmberError::Parse`] with the position of the problem.
 pub fn parse_ddl_schema(s: &str, tz: &str) -> Result<Schema> {
-    let mut p = DdlParser { s: s.as_bytes(), pos: 0, tz };
+    let mut p = DdlParser {
+        s: s.as_bytes(),
+        pos: 0,
+        tz,
+    };
     let mut fields = Vec::new();
     loop {
         p.ws();
@@ -208,7 +241,10 @@ impl DdlParser<'_> {
         let end = self.pos + kw.len();
         if end <= self.s.len()
             && self.s[self.pos..end].eq_ignore_ascii_case(kw.as_bytes())
-            && self.s.get(end).is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+            && self
+                .s
+                .get(end)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
         {
             self.pos = end;
             true
@@ -237,7 +273,9 @@ impl DdlParser<'_> {
             return Err(self.err("unclosed backquote"));
         }
         let start = self.pos;
-        while self.pos < self.s.len() && (self.s[self.pos].is_ascii_alphanumeric() || self.s[self.pos] == b'_') {
+        while self.pos < self.s.len()
+            && (self.s[self.pos].is_ascii_alphanumeric() || self.s[self.pos] == b'_')
+        {
             self.pos += 1;
         }
         if start == self.pos {
@@ -265,7 +303,10 @@ impl DdlParser<'_> {
         while self.pos < self.s.len() && self.s[self.pos].is_ascii_digit() {
             self.pos += 1;
         }
-        std::str::from_utf8(&self.s[start..self.pos]).ok().and_then(|t| t.parse().ok()).ok_or_else(|| self.err("expected a number"))
+        std::str::from_utf8(&self.s[start..self.pos])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| self.err("expected a number"))
     }
     fn expect(&mut self, c: u8) -> Result<()> {
         self.ws();
@@ -334,7 +375,10 @@ impl DdlParser<'_> {
                 DataType::Map(
                     Arc::new(Field::new(
                         "entries",
-                        DataType::Struct(Fields::from(vec![Field::new("key", k, false), Field::new("value", v, true)])),
+                        DataType::Struct(Fields::from(vec![
+                            Field::new("key", k, false),
+                            Field::new("value", v, true),
+                        ])),
                         false,
                     )),
                     false,
@@ -388,11 +432,25 @@ mod tests {
         assert_eq!(s.fields().len(), 6);
         assert_eq!(s.field(3).name(), "when");
         let t = tree_string(&s);
-        assert!(t.starts_with("root\n |-- id: integer (nullable = true)\n"), "{t}");
+        assert!(
+            t.starts_with("root\n |-- id: integer (nullable = true)\n"),
+            "{t}"
+        );
         assert!(t.contains(" |-- tags: array (nullable = true)\n |    |-- element: string (containsNull = true)\n"), "{t}");
-        assert!(t.contains(" |-- a: struct (nullable = false)\n |    |-- city: string (nullable = true)\n"), "{t}");
-        assert_eq!(simple_string(s.field(5).data_type()), "struct<city:string,zip:string>");
+        assert!(
+            t.contains(
+                " |-- a: struct (nullable = false)\n |    |-- city: string (nullable = true)\n"
+            ),
+            "{t}"
+        );
+        assert_eq!(
+            simple_string(s.field(5).data_type()),
+            "struct<city:string,zip:string>"
+        );
         assert!(parse_ddl_schema("id INTT", "UTC").is_err());
-        assert_eq!(parse_data_type("decimal(10, 2)", "UTC").unwrap(), DataType::Decimal128(10, 2));
+        assert_eq!(
+            parse_data_type("decimal(10, 2)", "UTC").unwrap(),
+            DataType::Decimal128(10, 2)
+        );
     }
 }

@@ -17,7 +17,7 @@ use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel, GzipLevel};
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::dataframe::DataFrame;
@@ -72,7 +72,13 @@ enum Sink {
 
 impl DataFrameWriter {
     pub(crate) fn new(df: DataFrame) -> DataFrameWriter {
-        DataFrameWriter { df, format: "parquet".into(), mode: SaveMode::ErrorIfExists, options: HashMap::new(), partition_by: vec![] }
+        DataFrameWriter {
+            df,
+            format: "parquet".into(),
+            mode: SaveMode::ErrorIfExists,
+            options: HashMap::new(),
+            partition_by: vec![],
+        }
     }
     /// `format("parquet" | "csv" | "json")`.
     pub fn format(mut self, f: &str) -> Self {
@@ -113,7 +119,11 @@ impl DataFrameWriter {
     }
 
     fn codec(&self) -> Result<(String, Option<Compression>)> {
-        let c = self.options.get("compression").or_else(|| self.options.get("codec")).map(|s| s.to_ascii_lowercase());
+        let c = self
+            .options
+            .get("compression")
+            .or_else(|| self.options.get("codec"))
+            .map(|s| s.to_ascii_lowercase());
         Ok(match (self.format.as_str(), c.as_deref()) {
             ("parquet", None) | ("parquet", Some("snappy")) => ("snappy".into(), Some(Compression::SNAPPY)),
             ("parquet", Some("none")) | ("parquet", Some("uncompressed")) => ("".into(), Some(Compression::UNCOMPRESSED)),
@@ -149,9 +159,15 @@ impl DataFrameWriter {
             _ => {}
         }
         let job = uuid::Uuid::new_v4().to_string();
-        let parent = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let parent = target
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&parent).map_err(|e| io_err(&parent, e))?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
         let staging = parent.join(format!(".{name}.ember-staging-{job}"));
         std::fs::create_dir_all(&staging).map_err(|e| io_err(&staging, e))?;
         let result = self.write_all(&staging, &job).await;
@@ -186,11 +202,20 @@ impl DataFrameWriter {
             .iter()
             .map(|c| {
                 schema.index_of(c).map_err(|_| {
-                    crate::sql::errors::unresolved_column(c, &schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>())
+                    crate::sql::errors::unresolved_column(
+                        c,
+                        &schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone())
+                            .collect::<Vec<_>>(),
+                    )
                 })
             })
             .collect::<Result<_>>()?;
-        let data_idx: Vec<usize> = (0..schema.fields().len()).filter(|i| !part_idx.contains(i)).collect();
+        let data_idx: Vec<usize> = (0..schema.fields().len())
+            .filter(|i| !part_idx.contains(i))
+            .collect();
         let data_schema: SchemaRef = Arc::new(schema.project(&data_idx)?);
         let (codec_name, pq_codec) = self.codec()?;
         let ext = match self.format.as_str() {
@@ -198,10 +223,19 @@ impl DataFrameWriter {
             "csv" => "csv",
             "json" => "json",
             other => {
-                return Err(EmberError::analysis("DATA_SOURCE_NOT_FOUND", format!("Failed to find the data source: {other}.")))
+                return Err(EmberError::analysis(
+                    "DATA_SOURCE_NOT_FOUND",
+                    format!("Failed to find the data source: {other}."),
+                ))
             }
         };
-        let suffix = if codec_name.is_empty() { ext.to_string() } else if ext == "parquet" { format!("{codec_name}.{ext}") } else { format!("{ext}.{codec_name}") };
+        let suffix = if codec_name.is_empty() {
+            ext.to_string()
+        } else if ext == "parquet" {
+            format!("{codec_name}.{ext}")
+        } else {
+            format!("{ext}.{codec_name}")
+        };
         let streams = self.df.execute_partitioned().await?;
         let fo = self.df.session().format_options();
         let mut tasks = Vec::new();
@@ -224,9 +258,17 @@ impl DataFrameWriter {
                         continue;
                     }
                     for (key, rows) in split_by_partition(&batch, &part_idx, &schema, &fo)? {
-                        let sub = if part_idx.is_empty() { batch.project(&data_idx)? } else { take_rows(&batch, &rows)?.project(&data_idx)? };
+                        let sub = if part_idx.is_empty() {
+                            batch.project(&data_idx)?
+                        } else {
+                            take_rows(&batch, &rows)?.project(&data_idx)?
+                        };
                         if !sinks.contains_key(&key) {
-                            let file_dir = if key.is_empty() { dir.clone() } else { dir.join(&key) };
+                            let file_dir = if key.is_empty() {
+                                dir.clone()
+                            } else {
+                                dir.join(&key)
+                            };
                             std::fs::create_dir_all(&file_dir).map_err(|e| io_err(&file_dir, e))?;
                             let fname = if key.is_empty() {
                                 format!("part-{i:05}-{job}-c000.{suffix}")
@@ -236,24 +278,47 @@ impl DataFrameWriter {
                             let p = file_dir.join(fname);
                             let f = File::create(&p).map_err(|e| io_err(&p, e))?;
                             let sink = if format == "parquet" {
-                                let props = WriterProperties::builder().set_compression(pq_codec.unwrap_or(Compression::SNAPPY)).build();
-                                Sink::Parquet(ArrowWriter::try_new(f, data_schema.clone(), Some(props)).map_err(|e| EmberError::internal(e.to_string()))?)
+                                let props = WriterProperties::builder()
+                                    .set_compression(pq_codec.unwrap_or(Compression::SNAPPY))
+                                    .build();
+                                Sink::Parquet(
+                                    ArrowWriter::try_new(f, data_schema.clone(), Some(props))
+                                        .map_err(|e| EmberError::internal(e.to_string()))?,
+                                )
                             } else {
                                 let mut w = BufWriter::new(f);
-                                if format == "csv" && options.get("header").is_some_and(|h| h.eq_ignore_ascii_case("true")) {
-                                    let names: Vec<String> = data_schema.fields().iter().map(|f| csv_quote(f.name(), ",")).collect();
-                                    writeln!(w, "{}", names.join(",")).map_err(|e| io_err(&p, e))?;
+                                if format == "csv"
+                                    && options
+                                        .get("header")
+                                        .is_some_and(|h| h.eq_ignore_ascii_case("true"))
+                                {
+                                    let names: Vec<String> = data_schema
+                                        .fields()
+                                        .iter()
+                                        .map(|f| csv_quote(f.name(), ","))
+                                        .collect();
+                                    writeln!(w, "{}", names.join(","))
+                                        .map_err(|e| io_err(&p, e))?;
                                 }
                                 Sink::Text(w)
                             };
                             sinks.insert(key.clone(), (sink, p));
                         }
-                        let Some((sink, p)) = sinks.get_mut(&key) else { continue };
+                        let Some((sink, p)) = sinks.get_mut(&key) else {
+                            continue;
+                        };
                         match sink {
-                            Sink::Parquet(w) => w.write(&sub).map_err(|e| EmberError::internal(format!("{}: {e}", p.display())))?,
+                            Sink::Parquet(w) => w.write(&sub).map_err(|e| {
+                                EmberError::internal(format!("{}: {e}", p.display()))
+                            })?,
                             Sink::Text(w) => {
-                                let sep = options.get("sep").or_else(|| options.get("delimiter")).cloned().unwrap_or_else(|| ",".into());
-                                write_text_rows(w, &sub, &format, &sep, &fo).map_err(|e| io_err(p, e))?
+                                let sep = options
+                                    .get("sep")
+                                    .or_else(|| options.get("delimiter"))
+                                    .cloned()
+                                    .unwrap_or_else(|| ",".into());
+                                write_text_rows(w, &sub, &format, &sep, &fo)
+                                    .map_err(|e| io_err(p, e))?
                             }
                         }
                     }
@@ -261,7 +326,9 @@ impl DataFrameWriter {
                 for (_, (sink, p)) in sinks {
                     match sink {
                         Sink::Parquet(w) => {
-                            w.close().map_err(|e| EmberError::internal(format!("{}: {e}", p.display())))?;
+                            w.close().map_err(|e| {
+                                EmberError::internal(format!("{}: {e}", p.display()))
+                            })?;
                         }
                         Sink::Text(mut w) => w.flush().map_err(|e| io_err(&p, e))?,
                     }
@@ -277,7 +344,12 @@ impl DataFrameWriter {
 }
 
 fn io_err(p: &Path, e: std::io::Error) -> EmberError {
-    EmberError::new(ErrorKind::Io, "FAILED_WRITE_FILE", format!("Cannot write {}: {e}", p.display()), None)
+    EmberError::new(
+        ErrorKind::Io,
+        "FAILED_WRITE_FILE",
+        format!("Cannot write {}: {e}", p.display()),
+        None,
+    )
 }
 
 fn move_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -310,7 +382,12 @@ fn escape_path_value(v: &str) -> String {
     out
 }
 
-fn split_by_partition(batch: &RecordBatch, part_idx: &[usize], schema: &Schema, fo: &FormatOptions) -> Result<Vec<(String, Vec<u32>)>> {
+fn split_by_partition(
+    batch: &RecordBatch,
+    part_idx: &[usize],
+    schema: &Schema,
+    fo: &FormatOptions,
+) -> Result<Vec<(String, Vec<u32>)>> {
     if part_idx.is_empty() {
         return Ok(vec![(String::new(), vec![])]);
     }
@@ -320,7 +397,9 @@ fn split_by_partition(batch: &RecordBatch, part_idx: &[usize], schema: &Schema, 
         let key = part_idx
             .iter()
             .map(|&c| {
-                let v = value_string(batch.column(c).as_ref(), r, fo).map(|s| escape_path_value(&s)).unwrap_or_else(|| "__HIVE_DEFAULT_PARTITION__".into());
+                let v = value_string(batch.column(c).as_ref(), r, fo)
+                    .map(|s| escape_path_value(&s))
+                    .unwrap_or_else(|| "__HIVE_DEFAULT_PARTITION__".into());
                 format!("{}={v}", schema.field(c).name())
             })
             .collect::<Vec<_>>()
@@ -336,7 +415,11 @@ fn split_by_partition(batch: &RecordBatch, part_idx: &[usize], schema: &Schema, 
 
 fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
     let idx = UInt32Array::from(rows.to_vec());
-    let cols: Vec<ArrayRef> = batch.columns().iter().map(|c| take(c.as_ref(), &idx, None)).collect::<std::result::Result<_, _>>()?;
+    let cols: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| take(c.as_ref(), &idx, None))
+        .collect::<std::result::Result<_, _>>()?;
     Ok(RecordBatch::try_new(batch.schema(), cols)?)
 }
 
@@ -346,14 +429,26 @@ fn csv_quote(v: &str, sep: &str) -> String {
     if v.is_empty() {
         return "\"\"".into();
     }
-    if v.contains(sep) || v.contains('"') || v.contains('\n') || v.contains('\r') || v.starts_with(' ') || v.ends_with(' ') {
+    if v.contains(sep)
+        || v.contains('"')
+        || v.contains('\n')
+        || v.contains('\r')
+        || v.starts_with(' ')
+        || v.ends_with(' ')
+    {
         format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         v.to_string()
     }
 }
 
-fn write_text_rows(w: &mut impl Write, b: &RecordBatch, format: &str, sep: &str, fo: &FormatOptions) -> std::io::Result<()> {
+fn write_text_rows(
+    w: &mut impl Write,
+    b: &RecordBatch,
+    format: &str,
+    sep: &str,
+    fo: &FormatOptions,
+) -> std::io::Result<()> {
     let schema = b.schema();
     for r in 0..b.num_rows() {
         if format == "csv" {

@@ -35,23 +35,38 @@ fn values_equal(a: &Value, b: &Value) -> bool {
             if let (Some(i), Some(j)) = (x.as_i64(), y.as_i64()) {
                 return i == j;
             }
-            let (f, g) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (f, g) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             f == g || ((f - g).abs() <= 1e-9 * f.abs().max(g.abs()))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
         }
         _ => a == b,
     }
 }
 
-fn rows_json(batches: &[datafusion::arrow::record_batch::RecordBatch], spark: &SparkSession) -> Vec<Value> {
+fn rows_json(
+    batches: &[datafusion::arrow::record_batch::RecordBatch],
+    spark: &SparkSession,
+) -> Vec<Value> {
     let fo = spark.format_options();
     let mut out = Vec::new();
     for b in batches {
         for r in 0..b.num_rows() {
-            out.push(Value::Array(b.columns().iter().map(|c| ember_core::format::value_json(c.as_ref(), r, &fo)).collect()));
+            out.push(Value::Array(
+                b.columns()
+                    .iter()
+                    .map(|c| ember_core::format::value_json(c.as_ref(), r, &fo))
+                    .collect(),
+            ));
         }
     }
     out
@@ -59,8 +74,10 @@ fn rows_json(batches: &[datafusion::arrow::record_batch::RecordBatch], spark: &S
 
 async fn run_case(spark: &SparkSession, dir: &Path) -> Result<(), String> {
     let query = std::fs::read_to_string(dir.join("query.sql")).map_err(|e| e.to_string())?;
-    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("meta.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let result = async {
         let df = spark.sql(&query).await?;
         let batches = df.collect().await?;
@@ -68,7 +85,11 @@ async fn run_case(spark: &SparkSession, dir: &Path) -> Result<(), String> {
     }
     .await;
     if let Some(err) = meta.get("error").and_then(|e| e.as_str()) {
-        let want = err.split('[').nth(1).and_then(|s| s.split(']').next()).unwrap_or("");
+        let want = err
+            .split('[')
+            .nth(1)
+            .and_then(|s| s.split(']').next())
+            .unwrap_or("");
         return match result {
             Ok(_) => Err(format!("expected error {want}, query succeeded")),
             Err(e) if e.error_class == want => Ok(()),
@@ -78,8 +99,10 @@ async fn run_case(spark: &SparkSession, dir: &Path) -> Result<(), String> {
     let (df, batches) = result.map_err(|e| format!("query failed: {e}"))?;
     let mut problems = Vec::new();
     // schema
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("schema.json")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("schema.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let ours: Vec<Value> = df
         .schema()
         .fields()
@@ -87,31 +110,54 @@ async fn run_case(spark: &SparkSession, dir: &Path) -> Result<(), String> {
         .map(|f| serde_json::json!({"name": f.name(), "type": ember_core::types::simple_string(f.data_type()), "nullable": f.is_nullable()}))
         .collect();
     if Value::Array(ours.clone()) != schema {
-        problems.push(format!("schema differs:\n  ours:  {}\n  spark: {}", Value::Array(ours), schema));
+        problems.push(format!(
+            "schema differs:\n  ours:  {}\n  spark: {}",
+            Value::Array(ours),
+            schema
+        ));
     }
     // printSchema
     let ps = std::fs::read_to_string(dir.join("printSchema.txt")).unwrap_or_default();
     if df.tree_string() != ps {
-        problems.push(format!("printSchema differs:\n{}\n--- spark:\n{}", df.tree_string(), ps));
+        problems.push(format!(
+            "printSchema differs:\n{}\n--- spark:\n{}",
+            df.tree_string(),
+            ps
+        ));
     }
     // rows
-    let want: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("rows.json")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let want: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("rows.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let mut got = rows_json(&batches, spark);
-    let ordered = meta.get("ordered").and_then(|o| o.as_bool()).unwrap_or(false);
+    let ordered = meta
+        .get("ordered")
+        .and_then(|o| o.as_bool())
+        .unwrap_or(false);
     let mut want_sorted = want.clone();
     if !ordered {
         got.sort_by_key(|v| v.to_string());
         want_sorted.sort_by_key(|v| v.to_string());
     }
     if got.len() != want_sorted.len() {
-        problems.push(format!("row count {} vs spark {}", got.len(), want_sorted.len()));
-    } else if let Some((i, (g, w))) = got.iter().zip(&want_sorted).enumerate().find(|(_, (g, w))| !values_equal(g, w)) {
+        problems.push(format!(
+            "row count {} vs spark {}",
+            got.len(),
+            want_sorted.len()
+        ));
+    } else if let Some((i, (g, w))) = got
+        .iter()
+        .zip(&want_sorted)
+        .enumerate()
+        .find(|(_, (g, w))| !values_equal(g, w))
+    {
         problems.push(format!("row {i} differs:\n  ours:  {g}\n  spark: {w}"));
     }
     // show
     let show = std::fs::read_to_string(dir.join("show.txt")).unwrap_or_default();
-    let ours_show = ember_core::format::show_string(&df.columns(), &batches, 20, 20, &spark.format_options());
+    let ours_show =
+        ember_core::format::show_string(&df.columns(), &batches, 20, 20, &spark.format_options());
     if ours_show != show {
         problems.push(format!("show differs:\n{ours_show}\n--- spark:\n{show}"));
     }
@@ -125,7 +171,11 @@ async fn run_case(spark: &SparkSession, dir: &Path) -> Result<(), String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn golden_cases_match_spark() {
     let gdir = golden_dir();
-    assert!(gdir.join("VIEWS.sql").exists(), "golden dir not found at {}", gdir.display());
+    assert!(
+        gdir.join("VIEWS.sql").exists(),
+        "golden dir not found at {}",
+        gdir.display()
+    );
     let spark = SparkSession::builder()
         .master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
@@ -134,8 +184,13 @@ async fn golden_cases_match_spark() {
         .expect("session");
     let views = std::fs::read_to_string(gdir.join("VIEWS.sql")).expect("VIEWS.sql");
     let data = std::fs::canonicalize(data_dir()).expect("data dir");
-    for stmt in ember_core::sql::split_statements(&views.replace("${DATA}", &data.display().to_string())) {
-        spark.sql(&stmt).await.unwrap_or_else(|e| panic!("view statement failed: {stmt}\n{e}"));
+    for stmt in
+        ember_core::sql::split_statements(&views.replace("${DATA}", &data.display().to_string()))
+    {
+        spark
+            .sql(&stmt)
+            .await
+            .unwrap_or_else(|e| panic!("view statement failed: {stmt}\n{e}"));
     }
     let known_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden_known_failures.txt");
     let known: Vec<String> = std::fs::read_to_string(&known_file)
@@ -154,14 +209,19 @@ async fn golden_cases_match_spark() {
     let mut unexpected = Vec::new();
     let mut report = String::new();
     for c in &cases {
-        let name = c.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = c
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let r = run_case(&spark, c).await;
         let is_known = known.contains(&name);
         match (&r, is_known) {
             (Ok(()), false) => passed += 1,
             (Ok(()), true) => {
                 passed += 1;
-                unexpected.push(format!("{name}: passes now — remove it from golden_known_failures.txt"));
+                unexpected.push(format!(
+                    "{name}: passes now — remove it from golden_known_failures.txt"
+                ));
             }
             (Err(e), true) => report.push_str(&format!("KNOWN FAIL {name}\n{e}\n\n")),
             (Err(e), false) => unexpected.push(format!("{name}: {e}")),
@@ -171,6 +231,13 @@ async fn golden_cases_match_spark() {
     print!("{summary}{report}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
     let _ = std::fs::create_dir_all(&out);
-    let _ = std::fs::write(out.join("golden-report.txt"), format!("{summary}{report}{}", unexpected.join("\n\n")));
-    assert!(unexpected.is_empty(), "{summary}unexpected results:\n\n{}", unexpected.join("\n\n"));
+    let _ = std::fs::write(
+        out.join("golden-report.txt"),
+        format!("{summary}{report}{}", unexpected.join("\n\n")),
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{summary}unexpected results:\n\n{}",
+        unexpected.join("\n\n")
+    );
 }

@@ -7,8 +7,12 @@ use std::path::Path;
 use ember_core::SparkSession;
 
 async fn sorted_count(memory: &str) -> ember_core::Result<String> {
-    let spark = SparkSession::builder().master("local[2]").config("spark.driver.memory", memory).get_or_create()?;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/flights/data/flights.csv.gz");
+    let spark = SparkSession::builder()
+        .master("local[2]")
+        .config("spark.driver.memory", memory)
+        .get_or_create()?;
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/flights/data/flights.csv.gz");
     spark
         .sql(&format!(
             "CREATE TEMPORARY VIEW f USING csv OPTIONS (path '{}', header 'true', inferSchema 'true', nullValue 'NA')",

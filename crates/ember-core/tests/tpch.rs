@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use ember_core::SparkSession;
 use serde_json::Value;
 
-const TABLES: [&str; 8] = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"];
+const TABLES: [&str; 8] = [
+    "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
+];
 
 fn shared_tpch() -> PathBuf {
     common::shared_dir("tpch", "queries/q01.sql")
@@ -28,7 +30,10 @@ fn data_dir() -> PathBuf {
 }
 
 fn ensure_data(dir: &Path) {
-    if TABLES.iter().all(|t| dir.join(format!("{t}.parquet")).exists()) {
+    if TABLES
+        .iter()
+        .all(|t| dir.join(format!("{t}.parquet")).exists())
+    {
         return;
     }
     std::fs::create_dir_all(dir).expect("create tpch dir");
@@ -43,11 +48,18 @@ fn ensure_data(dir: &Path) {
 fn close(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
-            let (f, g) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (f, g) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             f == g || (f - g).abs() <= 1e-2 * f.abs().max(g.abs()).max(1e-9)
         }
         // decimals are rendered as strings by ember's JSON form
-        (Value::String(s), Value::Number(_)) => s.parse::<f64>().ok().and_then(serde_json::Number::from_f64).is_some_and(|n| close(&Value::Number(n), b)),
+        (Value::String(s), Value::Number(_)) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .is_some_and(|n| close(&Value::Number(n), b)),
         (Value::String(x), Value::String(y)) => x.trim_end() == y.trim_end(),
         _ => a == b,
     }
@@ -69,7 +81,10 @@ fn key(v: &Value) -> (u8, f64, String) {
 fn cmp_rows(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
         let (kx, ky) = (key(x), key(y));
-        let o = kx.0.cmp(&ky.0).then(kx.1.total_cmp(&ky.1)).then(kx.2.cmp(&ky.2));
+        let o =
+            kx.0.cmp(&ky.0)
+                .then(kx.1.total_cmp(&ky.1))
+                .then(kx.2.cmp(&ky.2));
         if o != std::cmp::Ordering::Equal {
             return o;
         }
@@ -89,16 +104,23 @@ async fn tpch_sf1_answers() {
         .expect("session");
     for t in TABLES {
         spark
-            .sql(&format!("CREATE TEMPORARY VIEW {t} USING parquet OPTIONS (path '{}')", dir.join(format!("{t}.parquet")).display()))
+            .sql(&format!(
+                "CREATE TEMPORARY VIEW {t} USING parquet OPTIONS (path '{}')",
+                dir.join(format!("{t}.parquet")).display()
+            ))
             .await
             .expect("register");
     }
     let fo = spark.format_options();
     let mut failures = Vec::new();
     for q in 1..=22 {
-        let sql = std::fs::read_to_string(tpch.join(format!("queries/q{q:02}.sql"))).expect("query");
-        let want: Vec<Vec<Value>> =
-            serde_json::from_str(&std::fs::read_to_string(tpch.join(format!("answers-sf1/q{q:02}.json"))).expect("answer")).expect("json");
+        let sql =
+            std::fs::read_to_string(tpch.join(format!("queries/q{q:02}.sql"))).expect("query");
+        let want: Vec<Vec<Value>> = serde_json::from_str(
+            &std::fs::read_to_string(tpch.join(format!("answers-sf1/q{q:02}.json")))
+                .expect("answer"),
+        )
+        .expect("json");
         let started = std::time::Instant::now();
         let result = async {
             let mut last = None;
@@ -119,7 +141,12 @@ async fn tpch_sf1_answers() {
         let mut got: Vec<Vec<Value>> = Vec::new();
         for b in &batches {
             for r in 0..b.num_rows() {
-                got.push(b.columns().iter().map(|c| ember_core::format::value_json(c.as_ref(), r, &fo)).collect());
+                got.push(
+                    b.columns()
+                        .iter()
+                        .map(|c| ember_core::format::value_json(c.as_ref(), r, &fo))
+                        .collect(),
+                );
             }
         }
         let mut want = want;
@@ -127,7 +154,11 @@ async fn tpch_sf1_answers() {
         want.sort_by(|a, b| cmp_rows(a, b));
         println!("q{q:02}: {} rows in {:?}", got.len(), started.elapsed());
         if got.len() != want.len() {
-            failures.push(format!("q{q:02}: {} rows, expected {}", got.len(), want.len()));
+            failures.push(format!(
+                "q{q:02}: {} rows, expected {}",
+                got.len(),
+                want.len()
+            ));
             continue;
         }
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -137,5 +168,9 @@ async fn tpch_sf1_answers() {
             }
         }
     }
-    assert!(failures.is_empty(), "TPC-H SF1 mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "TPC-H SF1 mismatches:\n{}",
+        failures.join("\n")
+    );
 }

@@ -51,7 +51,10 @@ pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataSourceError::PathNotFound(path.display().to_string())
         } else {
-            DataSourceError::Io { path: path.to_path_buf(), source: e }
+            DataSourceError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
         }
     })?;
     let buffered = BufReader::with_capacity(1 << 20, file);
@@ -59,10 +62,12 @@ pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
         Codec::None => Box::new(buffered),
         Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
         Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(buffered)),
-        Codec::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(buffered)
-                .map_err(|e| DataSourceError::Io { path: path.to_path_buf(), source: e })?,
-        ),
+        Codec::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(
+            |e| DataSourceError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        )?),
     })
 }
 
@@ -75,10 +80,17 @@ pub fn open_at(path: &Path, offset: u64) -> Result<Box<dyn Read + Send>> {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataSourceError::PathNotFound(path.display().to_string())
         } else {
-            DataSourceError::Io { path: path.to_path_buf(), source: e }
+            DataSourceError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
         }
     })?;
-    file.seek(SeekFrom::Start(offset)).map_err(|e| DataSourceError::Io { path: path.to_path_buf(), source: e })?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| DataSourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }
 
@@ -91,7 +103,10 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     reader
         .read_to_end(&mut out)
-        .map_err(|e| DataSourceError::Io { path: path.to_path_buf(), source: e })?;
+        .map_err(|e| DataSourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
     Ok(out)
 }
 
@@ -116,7 +131,13 @@ mod tests {
 
     #[test]
     fn missing_file_names_the_path() {
-        let err = read_all(Path::new("/nonexistent/x.csv")).err().unwrap().to_string();
-        assert!(err.contains("PATH_NOT_FOUND") && err.contains("/nonexistent/x.csv"), "{err}");
+        let err = read_all(Path::new("/nonexistent/x.csv"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("PATH_NOT_FOUND") && err.contains("/nonexistent/x.csv"),
+            "{err}"
+        );
     }
 }

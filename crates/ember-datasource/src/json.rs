@@ -33,22 +33,33 @@ pub struct JsonOptions {
 
 impl Default for JsonOptions {
     fn default() -> Self {
-        JsonOptions { mode: ParseMode::Permissive, corrupt_column: "_corrupt_record".into(), primitives_as_string: false }
+        JsonOptions {
+            mode: ParseMode::Permissive,
+            corrupt_column: "_corrupt_record".into(),
+            primitives_as_string: false,
+        }
     }
 }
 
 impl JsonOptions {
     /// From Spark-style options (keys case-insensitive).
     pub fn from_map(opts: &std::collections::HashMap<String, String>) -> JsonOptions {
-        let get = |k: &str| opts.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            opts.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.clone())
+        };
         JsonOptions {
             mode: match get("mode").map(|m| m.to_ascii_uppercase()).as_deref() {
                 Some("DROPMALFORMED") => ParseMode::DropMalformed,
                 Some("FAILFAST") => ParseMode::FailFast,
                 _ => ParseMode::Permissive,
             },
-            corrupt_column: get("columnNameOfCorruptRecord").unwrap_or_else(|| "_corrupt_record".into()),
-            primitives_as_string: get("primitivesAsString").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false),
+            corrupt_column: get("columnNameOfCorruptRecord")
+                .unwrap_or_else(|| "_corrupt_record".into()),
+            primitives_as_string: get("primitivesAsString")
+                .map(|v| v.eq_ignore_ascii_case("true"))
+                .unwrap_or(false),
         }
     }
 }
@@ -71,7 +82,9 @@ fn infer_value(v: &Value, opts: &JsonOptions) -> DataType {
         }
         Value::String(_) => DataType::Utf8,
         Value::Array(items) => {
-            let elem = items.iter().fold(DataType::Null, |acc, x| merge(&acc, &infer_value(x, opts)));
+            let elem = items
+                .iter()
+                .fold(DataType::Null, |acc, x| merge(&acc, &infer_value(x, opts)));
             DataType::List(Arc::new(Field::new("element", elem, true)))
         }
         Value::Object(map) => {
@@ -81,7 +94,12 @@ fn infer_value(v: &Value, opts: &JsonOptions) -> DataType {
                 let e = fields.entry(k.clone()).or_insert(DataType::Null);
                 *e = merge(e, &t);
             }
-            DataType::Struct(Fields::from(fields.into_iter().map(|(k, t)| Field::new(k, t, true)).collect::<Vec<_>>()))
+            DataType::Struct(Fields::from(
+                fields
+                    .into_iter()
+                    .map(|(k, t)| Field::new(k, t, true))
+                    .collect::<Vec<_>>(),
+            ))
         }
     }
 }
@@ -101,9 +119,18 @@ fn merge(a: &DataType, b: &DataType) -> DataType {
                 let e = fields.entry(f.name().clone()).or_insert(Null);
                 *e = merge(e, f.data_type());
             }
-            Struct(Fields::from(fields.into_iter().map(|(k, t)| Field::new(k, t, true)).collect::<Vec<_>>()))
+            Struct(Fields::from(
+                fields
+                    .into_iter()
+                    .map(|(k, t)| Field::new(k, t, true))
+                    .collect::<Vec<_>>(),
+            ))
         }
-        (List(e1), List(e2)) => List(Arc::new(Field::new("element", merge(e1.data_type(), e2.data_type()), true))),
+        (List(e1), List(e2)) => List(Arc::new(Field::new(
+            "element",
+            merge(e1.data_type(), e2.data_type()),
+            true,
+        ))),
         _ => Utf8,
     }
 }
@@ -112,9 +139,15 @@ fn merge(a: &DataType, b: &DataType) -> DataType {
 fn finish(t: DataType) -> DataType {
     match t {
         DataType::Null => DataType::Utf8,
-        DataType::List(e) => DataType::List(Arc::new(Field::new("element", finish(e.data_type().clone()), true))),
+        DataType::List(e) => DataType::List(Arc::new(Field::new(
+            "element",
+            finish(e.data_type().clone()),
+            true,
+        ))),
         DataType::Struct(fs) => DataType::Struct(Fields::from(
-            fs.iter().map(|f| Field::new(f.name(), finish(f.data_type().clone()), true)).collect::<Vec<_>>(),
+            fs.iter()
+                .map(|f| Field::new(f.name(), finish(f.data_type().clone()), true))
+                .collect::<Vec<_>>(),
         )),
         other => other,
     }
@@ -149,7 +182,11 @@ pub fn read_json(
             }
             fr.rows += 1;
             match serde_json::from_str::<Value>(line) {
-                Ok(v @ Value::Object(_)) => lines.push(Line { value: Some(v), raw: String::new(), file: fi }),
+                Ok(v @ Value::Object(_)) => lines.push(Line {
+                    value: Some(v),
+                    raw: String::new(),
+                    file: fi,
+                }),
                 Ok(_) | Err(_) => {
                     let reason = match serde_json::from_str::<Value>(line) {
                         Err(e) => format!("invalid JSON: {e}"),
@@ -158,7 +195,12 @@ pub fn read_json(
                     fr.malformed += 1;
                     if fr.samples.len() < MAX_SAMPLES_PER_FILE {
                         tracing::warn!(file = %f.path.display(), line = ln + 1, reason = %reason, "malformed JSON record");
-                        fr.samples.push(MalformedSample { line: Some(ln as u64 + 1), offset: 0, reason: reason.clone(), raw: line.chars().take(200).collect() });
+                        fr.samples.push(MalformedSample {
+                            line: Some(ln as u64 + 1),
+                            offset: 0,
+                            reason: reason.clone(),
+                            raw: line.chars().take(200).collect(),
+                        });
                     }
                     match opts.mode {
                         ParseMode::FailFast => {
@@ -170,7 +212,11 @@ pub fn read_json(
                             })
                         }
                         ParseMode::DropMalformed => {}
-                        ParseMode::Permissive => lines.push(Line { value: None, raw: line.to_string(), file: fi }),
+                        ParseMode::Permissive => lines.push(Line {
+                            value: None,
+                            raw: line.to_string(),
+                            file: fi,
+                        }),
                     }
                 }
             }
@@ -184,7 +230,9 @@ pub fn read_json(
             let t = lines
                 .iter()
                 .filter_map(|l| l.value.as_ref())
-                .fold(DataType::Struct(Fields::empty()), |acc, v| merge(&acc, &infer_value(v, opts)));
+                .fold(DataType::Struct(Fields::empty()), |acc, v| {
+                    merge(&acc, &infer_value(v, opts))
+                });
             let mut fields: Vec<Field> = match finish(t) {
                 DataType::Struct(fs) => fs.iter().map(|f| f.as_ref().clone()).collect(),
                 _ => vec![],
@@ -194,14 +242,24 @@ pub fn read_json(
                 fields.sort_by(|a, b| a.name().cmp(b.name()));
             }
             if fields.is_empty() && listing.files.is_empty() {
-                return Err(DataSourceError::UnableToInferSchema { format: "JSON".into() });
+                return Err(DataSourceError::UnableToInferSchema {
+                    format: "JSON".into(),
+                });
             }
             Arc::new(Schema::new(fields))
         }
     };
-    let corrupt_idx = schema.fields().iter().position(|f| f.name() == &opts.corrupt_column);
+    let corrupt_idx = schema
+        .fields()
+        .iter()
+        .position(|f| f.name() == &opts.corrupt_column);
     let data_schema = Arc::new(Schema::new(
-        schema.fields().iter().filter(|f| f.name() != &opts.corrupt_column).map(|f| f.as_ref().clone()).collect::<Vec<_>>(),
+        schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != &opts.corrupt_column)
+            .map(|f| f.as_ref().clone())
+            .collect::<Vec<_>>(),
     ));
     // Pass 2: decode in chunks with arrow-json (good rows), corrupt rows as nulls.
     let mut batches = Vec::new();
@@ -223,7 +281,9 @@ pub fn read_json(
             }
         }
         let _ = chunk.first().map(|l| l.file);
-        let Some(data) = decoder.flush()? else { continue };
+        let Some(data) = decoder.flush()? else {
+            continue;
+        };
         let mut cols: Vec<ArrayRef> = data.columns().to_vec();
         if let Some(ci) = corrupt_idx {
             cols.insert(ci, Arc::new(corrupt.finish()) as ArrayRef);
@@ -251,9 +311,13 @@ mod tests {
             "{\"id\": 1, \"name\": \"Ana\", \"address\": {\"city\": \"Lisbon\"}, \"tags\": [\"a\"]}\n{\"id\": 2, \"extra\": 1.5, \"tags\": []}\nnot json\n",
         )
         .unwrap();
-        let (schema, batches, report) = read_json(&[p.display().to_string()], &JsonOptions::default(), None).unwrap();
+        let (schema, batches, report) =
+            read_json(&[p.display().to_string()], &JsonOptions::default(), None).unwrap();
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        assert_eq!(names, vec!["_corrupt_record", "address", "extra", "id", "name", "tags"]);
+        assert_eq!(
+            names,
+            vec!["_corrupt_record", "address", "extra", "id", "name", "tags"]
+        );
         assert_eq!(schema.field(3).data_type(), &DataType::Int64);
         assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
         assert_eq!(report.total_malformed(), 1);

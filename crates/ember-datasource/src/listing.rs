@@ -39,7 +39,10 @@ fn hidden(name: &str) -> bool {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| DataSourceError::Io { path: dir.to_path_buf(), source: e })?
+        .map_err(|e| DataSourceError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?
         .filter_map(|e| e.ok())
         .collect();
     entries.sort_by_key(|e| e.file_name());
@@ -70,14 +73,21 @@ pub fn list(paths: &[String]) -> Result<Listing> {
             let mut any = false;
             let pattern = expand_braces(p);
             for pat in pattern {
-                let entries = glob::glob(&pat).map_err(|e| DataSourceError::InvalidOption(format!("bad glob '{raw}': {e}")))?;
+                let entries = glob::glob(&pat).map_err(|e| {
+                    DataSourceError::InvalidOption(format!("bad glob '{raw}': {e}"))
+                })?;
                 for entry in entries.flatten() {
                     any = true;
                     if entry.is_dir() {
                         let mut files = Vec::new();
                         walk(&entry, &mut files)?;
                         found.extend(files.into_iter().map(|f| (f, Some(entry.clone()))));
-                    } else if !hidden(&entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()) {
+                    } else if !hidden(
+                        &entry
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    ) {
                         found.push((entry, None));
                     }
                 }
@@ -110,8 +120,14 @@ pub fn list(paths: &[String]) -> Result<Listing> {
                     for comp in parent.components() {
                         let c = comp.as_os_str().to_string_lossy();
                         if let Some((k, v)) = c.split_once('=') {
-                            let v = urlencoding::decode(v).map(|s| s.into_owned()).unwrap_or_else(|_| v.to_string());
-                            let v = if v == "__HIVE_DEFAULT_PARTITION__" { None } else { Some(v) };
+                            let v = urlencoding::decode(v)
+                                .map(|s| s.into_owned())
+                                .unwrap_or_else(|_| v.to_string());
+                            let v = if v == "__HIVE_DEFAULT_PARTITION__" {
+                                None
+                            } else {
+                                Some(v)
+                            };
                             kv.push((k.to_string(), v));
                         }
                     }
@@ -125,7 +141,11 @@ pub fn list(paths: &[String]) -> Result<Listing> {
         }
         raw_values.push(kv);
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        files.push(InputFile { path: f.clone(), size, partition_values: Vec::new() });
+        files.push(InputFile {
+            path: f.clone(),
+            size,
+            partition_values: Vec::new(),
+        });
     }
     for (file, kv) in files.iter_mut().zip(&raw_values) {
         file.partition_values = names
@@ -137,11 +157,18 @@ pub fn list(paths: &[String]) -> Result<Listing> {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let t = infer_partition_type(files.iter().filter_map(|f| f.partition_values[i].as_deref()));
+            let t = infer_partition_type(
+                files
+                    .iter()
+                    .filter_map(|f| f.partition_values[i].as_deref()),
+            );
             (n.clone(), t)
         })
         .collect();
-    Ok(Listing { files, partition_columns })
+    Ok(Listing {
+        files,
+        partition_columns,
+    })
 }
 
 /// `{a,b}` alternatives in globs (Hadoop glob syntax), which the `glob` crate lacks.
@@ -151,7 +178,10 @@ fn expand_braces(p: &str) -> Vec<String> {
             let (pre, rest) = p.split_at(open);
             let inner = &rest[1..close - open];
             let post = &rest[close - open + 1..];
-            return inner.split(',').flat_map(|alt| expand_braces(&format!("{pre}{alt}{post}"))).collect();
+            return inner
+                .split(',')
+                .flat_map(|alt| expand_braces(&format!("{pre}{alt}{post}")))
+                .collect();
         }
     }
     vec![p.to_string()]
@@ -188,19 +218,31 @@ mod tests {
     #[test]
     fn directories_globs_and_partitions() {
         let d = tempfile::tempdir().unwrap();
-        for (dir, f) in [("month=1", "a.csv"), ("month=2", "b.csv"), ("month=__HIVE_DEFAULT_PARTITION__", "c.csv")] {
+        for (dir, f) in [
+            ("month=1", "a.csv"),
+            ("month=2", "b.csv"),
+            ("month=__HIVE_DEFAULT_PARTITION__", "c.csv"),
+        ] {
             std::fs::create_dir_all(d.path().join(dir)).unwrap();
             std::fs::write(d.path().join(dir).join(f), "x\n1\n").unwrap();
         }
         std::fs::write(d.path().join("_SUCCESS"), "").unwrap();
         let l = list(&[d.path().display().to_string()]).unwrap();
         assert_eq!(l.files.len(), 3);
-        assert_eq!(l.partition_columns, vec![("month".to_string(), DataType::Int32)]);
+        assert_eq!(
+            l.partition_columns,
+            vec![("month".to_string(), DataType::Int32)]
+        );
         assert_eq!(l.files[0].partition_values, vec![Some("1".to_string())]);
         assert_eq!(l.files[2].partition_values, vec![None]);
         let g = list(&[format!("{}/month=*/*.csv", d.path().display())]).unwrap();
         assert_eq!(g.files.len(), 3);
-        let err = list(&[format!("{}/nope", d.path().display())]).unwrap_err().to_string();
-        assert!(err.contains("PATH_NOT_FOUND") && err.contains("nope"), "{err}");
+        let err = list(&[format!("{}/nope", d.path().display())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PATH_NOT_FOUND") && err.contains("nope"),
+            "{err}"
+        );
     }
 }

@@ -88,7 +88,10 @@ impl ReadReport {
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (file, r) in self.files() {
-            out.push_str(&format!("{file}: {} rows, {} malformed", r.rows, r.malformed));
+            out.push_str(&format!(
+                "{file}: {} rows, {} malformed",
+                r.rows, r.malformed
+            ));
             if r.invalid_utf8 > 0 {
                 out.push_str(&format!(", {} with invalid UTF-8", r.invalid_utf8));
             }

@@ -33,7 +33,11 @@ pub fn parse_long(s: &str) -> Option<i64> {
         }
         let d = (c - b'0') as i64;
         v = v.checked_mul(10)?;
-        v = if neg { v.checked_sub(d)? } else { v.checked_add(d)? };
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
     }
     Some(v)
 }
@@ -50,11 +54,18 @@ pub fn parse_double(s: &str) -> Option<f64> {
         return Some(f64::NAN);
     }
     if body == "Infinity" {
-        return Some(if t.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if t.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
     // Rust accepts "inf"/"nan" spellings Java rejects; Java accepts only digits here.
-    if !t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E')) {
+    if !t
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'))
+    {
         return None;
     }
     t.parse::<f64>().ok()
@@ -88,7 +99,12 @@ pub fn parse_date_strict(s: &str) -> Option<i32> {
     let y: i32 = s[0..4].parse().ok()?;
     let m: u32 = s[5..7].parse().ok()?;
     let d: u32 = s[8..10].parse().ok()?;
-    if !s[0..4].bytes().chain(s[5..7].bytes()).chain(s[8..10].bytes()).all(|c| c.is_ascii_digit()) {
+    if !s[0..4]
+        .bytes()
+        .chain(s[5..7].bytes())
+        .chain(s[8..10].bytes())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     NaiveDate::from_ymd_opt(y, m, d).map(days_of)
@@ -174,7 +190,11 @@ fn parse_offset(s: &str) -> Option<i32> {
     let body = &s[1..];
     let (h, m, sec) = if let Some((h, rest)) = body.split_once(':') {
         let (m, sec) = rest.split_once(':').unwrap_or((rest, "0"));
-        (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?, sec.parse::<i32>().ok()?)
+        (
+            h.parse::<i32>().ok()?,
+            m.parse::<i32>().ok()?,
+            sec.parse::<i32>().ok()?,
+        )
     } else if body.len() <= 2 {
         (body.parse::<i32>().ok()?, 0, 0)
     } else if body.len() == 4 {
@@ -213,7 +233,7 @@ pub fn parse_timestamp_lenient(s: &str, default_tz: &Tz) -> Option<ParsedTimesta
     let mut zone: Option<ZoneSpec> = None;
     if !rest.is_empty() {
         let rest = &rest[1..]; // the 'T' or ' ' separator
-        // time digits
+                               // time digits
         let b = rest.as_bytes();
         let mut i = 0;
         let mut fields = [0u32; 3];
@@ -270,7 +290,12 @@ pub fn parse_timestamp_lenient(s: &str, default_tz: &Tz) -> Option<ParsedTimesta
     Some(finish(date, time, zone, default_tz))
 }
 
-fn finish(date: NaiveDate, time: NaiveTime, zone: Option<ZoneSpec>, default_tz: &Tz) -> ParsedTimestamp {
+fn finish(
+    date: NaiveDate,
+    time: NaiveTime,
+    zone: Option<ZoneSpec>,
+    default_tz: &Tz,
+) -> ParsedTimestamp {
     let naive = NaiveDateTime::new(date, time);
     let has_zone = zone.is_some();
     let micros = match zone {
@@ -290,7 +315,9 @@ pub fn local_to_utc_micros(naive: &NaiveDateTime, tz: &Tz) -> i64 {
         chrono::LocalResult::None => {
             let shifted = *naive + chrono::Duration::hours(1);
             match tz.from_local_datetime(&shifted) {
-                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.timestamp_micros(),
+                chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                    t.timestamp_micros()
+                }
                 chrono::LocalResult::None => naive.and_utc().timestamp_micros(),
             }
         }
@@ -375,7 +402,11 @@ pub fn java_pattern_to_chrono(pattern: &str) -> String {
 pub fn parse_date_with_pattern(s: &str, chrono_fmt: &str) -> Option<i32> {
     NaiveDate::parse_from_str(s, chrono_fmt)
         .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(s, chrono_fmt).ok().map(|t| t.date()))
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, chrono_fmt)
+                .ok()
+                .map(|t| t.date())
+        })
         .map(days_of)
 }
 
@@ -417,8 +448,14 @@ mod tests {
         assert_eq!(parse_date_strict("1970-01-02"), Some(1));
         assert_eq!(parse_date_strict("2024/05/01"), None);
         assert_eq!(parse_date_strict("2024-5-01"), None);
-        assert_eq!(parse_date_lenient("2024-5-1"), parse_date_strict("2024-05-01"));
-        assert_eq!(parse_date_lenient("2024-05-01T10:00:00Z"), parse_date_strict("2024-05-01"));
+        assert_eq!(
+            parse_date_lenient("2024-5-1"),
+            parse_date_strict("2024-05-01")
+        );
+        assert_eq!(
+            parse_date_lenient("2024-05-01T10:00:00Z"),
+            parse_date_strict("2024-05-01")
+        );
         assert_eq!(parse_date_lenient("2024/05/01"), None);
     }
 
@@ -442,6 +479,9 @@ mod tests {
     fn patterns() {
         assert_eq!(java_pattern_to_chrono("yyyy-MM-dd HH:mm"), "%Y-%m-%d %H:%M");
         assert_eq!(java_pattern_to_chrono("dd/MM/yyyy'T'"), "%d/%m/%YT");
-        assert_eq!(parse_date_with_pattern("26/08/2015", "%d/%m/%Y"), parse_date_strict("2015-08-26"));
+        assert_eq!(
+            parse_date_with_pattern("26/08/2015", "%d/%m/%Y"),
+            parse_date_strict("2015-08-26")
+        );
     }
 }

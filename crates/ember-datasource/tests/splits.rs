@@ -25,18 +25,40 @@ fn write_csv(dir: &std::path::Path, rows: usize, bad_every: usize) -> String {
 }
 
 async fn totals(path: &str, split: u64, mode: &str) -> (i64, i64, i64) {
-    let opts: HashMap<String, String> =
-        [("header", "true"), ("mode", mode)].into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let opts: HashMap<String, String> = [("header", "true"), ("mode", mode)]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let o = CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap();
     let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new("id", datafusion::arrow::datatypes::DataType::Int64, true),
-        datafusion::arrow::datatypes::Field::new("name", datafusion::arrow::datatypes::DataType::Utf8, true),
-        datafusion::arrow::datatypes::Field::new("amount", datafusion::arrow::datatypes::DataType::Float64, true),
+        datafusion::arrow::datatypes::Field::new(
+            "id",
+            datafusion::arrow::datatypes::DataType::Int64,
+            true,
+        ),
+        datafusion::arrow::datatypes::Field::new(
+            "name",
+            datafusion::arrow::datatypes::DataType::Utf8,
+            true,
+        ),
+        datafusion::arrow::datatypes::Field::new(
+            "amount",
+            datafusion::arrow::datatypes::DataType::Float64,
+            true,
+        ),
     ]));
-    let table = CsvTable::try_new(&[path.to_string()], o, Some(schema)).unwrap().with_max_partition_bytes(split);
+    let table = CsvTable::try_new(&[path.to_string()], o, Some(schema))
+        .unwrap()
+        .with_max_partition_bytes(split);
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
     ctx.register_table("t", Arc::new(table)).unwrap();
-    let b = ctx.sql("SELECT COUNT(*), COUNT(DISTINCT id), SUM(id) FROM t").await.unwrap().collect().await.unwrap();
+    let b = ctx
+        .sql("SELECT COUNT(*), COUNT(DISTINCT id), SUM(id) FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     let v = |i: usize| b[0].column(i).as_primitive::<Int64Type>().value(0);
     (v(0), v(1), v(2))
 }
@@ -49,7 +71,11 @@ async fn every_row_once_across_splits() {
     let want_sum: i64 = (0..n as i64).sum();
     for split in [1u64 << 30, 100_000, 7_777, 1_000] {
         let (count, distinct, sum) = totals(&path, split, "PERMISSIVE").await;
-        assert_eq!((count, distinct, sum), (n as i64, n as i64, want_sum), "split size {split}");
+        assert_eq!(
+            (count, distinct, sum),
+            (n as i64, n as i64, want_sum),
+            "split size {split}"
+        );
     }
 }
 
@@ -61,20 +87,47 @@ async fn malformed_rows_in_splits_are_counted_with_offsets() {
     let (count, _, _) = totals(&path, 50_000, "DROPMALFORMED").await;
     assert_eq!(count, (n - n / 1000) as i64);
     // The report of a split-read table: every malformed row counted once, samples located.
-    let opts: HashMap<String, String> =
-        [("header", "true"), ("mode", "DROPMALFORMED"), ("inferSchema", "false")].into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let opts: HashMap<String, String> = [
+        ("header", "true"),
+        ("mode", "DROPMALFORMED"),
+        ("inferSchema", "false"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new("id", datafusion::arrow::datatypes::DataType::Int64, true),
-        datafusion::arrow::datatypes::Field::new("name", datafusion::arrow::datatypes::DataType::Utf8, true),
-        datafusion::arrow::datatypes::Field::new("amount", datafusion::arrow::datatypes::DataType::Float64, true),
+        datafusion::arrow::datatypes::Field::new(
+            "id",
+            datafusion::arrow::datatypes::DataType::Int64,
+            true,
+        ),
+        datafusion::arrow::datatypes::Field::new(
+            "name",
+            datafusion::arrow::datatypes::DataType::Utf8,
+            true,
+        ),
+        datafusion::arrow::datatypes::Field::new(
+            "amount",
+            datafusion::arrow::datatypes::DataType::Float64,
+            true,
+        ),
     ]));
-    let table = CsvTable::try_new(&[path.clone()], CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap(), Some(schema))
-        .unwrap()
-        .with_max_partition_bytes(50_000);
+    let table = CsvTable::try_new(
+        &[path.clone()],
+        CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap(),
+        Some(schema),
+    )
+    .unwrap()
+    .with_max_partition_bytes(50_000);
     let report = table.report();
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
     ctx.register_table("t", Arc::new(table)).unwrap();
-    ctx.sql("SELECT COUNT(*) FROM t").await.unwrap().collect().await.unwrap();
+    ctx.sql("SELECT COUNT(*) FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     let files = report.files();
     let f = files.values().next().unwrap();
     assert_eq!(f.malformed, (n / 1000) as u64);
@@ -84,8 +137,15 @@ async fn malformed_rows_in_splits_are_counted_with_offsets() {
         // the offset points at the record, and the line (when known) agrees with it
         assert!(text[s.offset as usize..].starts_with(&s.raw), "{s:?}");
         if let Some(l) = s.line {
-            assert_eq!(text[..s.offset as usize].matches('\n').count() as u64 + 1, l);
+            assert_eq!(
+                text[..s.offset as usize].matches('\n').count() as u64 + 1,
+                l
+            );
         }
     }
-    assert!(f.samples.iter().any(|s| s.line.is_none()), "mid-file splits report byte offsets: {:?}", f.samples);
+    assert!(
+        f.samples.iter().any(|s| s.line.is_none()),
+        "mid-file splits report byte offsets: {:?}",
+        f.samples
+    );
 }

@@ -28,7 +28,9 @@ pub fn count(c: impl Into<Column>) -> Column {
 }
 /// `countDistinct(col)`.
 pub fn count_distinct(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::count_distinct(c.into().0))
+    Column(datafusion::functions_aggregate::expr_fn::count_distinct(
+        c.into().0,
+    ))
 }
 /// `min(col)`.
 pub fn min(c: impl Into<Column>) -> Column {
@@ -44,7 +46,9 @@ pub fn stddev(c: impl Into<Column>) -> Column {
 }
 /// `variance(col)` (sample variance).
 pub fn variance(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::var_sample(c.into().0))
+    Column(datafusion::functions_aggregate::expr_fn::var_sample(
+        c.into().0,
+    ))
 }
 /// `collect_list(col)`: the values of the group (nulls skipped, as Spark).
 pub fn collect_list(c: impl Into<Column>) -> Column {
@@ -58,11 +62,17 @@ pub fn collect_set(c: impl Into<Column>) -> Column {
 }
 /// `first(col)`: the first value of the group.
 pub fn first(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::first_value(c.into().0, vec![]))
+    Column(datafusion::functions_aggregate::expr_fn::first_value(
+        c.into().0,
+        vec![],
+    ))
 }
 /// `last(col)`: the last value of the group.
 pub fn last(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::last_value(c.into().0, vec![]))
+    Column(datafusion::functions_aggregate::expr_fn::last_value(
+        c.into().0,
+        vec![],
+    ))
 }
 
 trait AggExt {
@@ -77,13 +87,20 @@ impl AggExt for Expr {
     }
     fn distinct_not_null(self, e: Expr) -> Expr {
         use datafusion::logical_expr::ExprFunctionExt;
-        self.clone().distinct().filter(e.is_not_null()).build().unwrap_or(self)
+        self.clone()
+            .distinct()
+            .filter(e.is_not_null())
+            .build()
+            .unwrap_or(self)
     }
 }
 
 fn ranking(f: Arc<datafusion::logical_expr::WindowUDF>) -> Column {
     let wrapped = Arc::new(crate::functions::window::IntRanking::new(f));
-    Column(Expr::from(WindowFunction::new(WindowFunctionDefinition::WindowUDF(wrapped), vec![])))
+    Column(Expr::from(WindowFunction::new(
+        WindowFunctionDefinition::WindowUDF(wrapped),
+        vec![],
+    )))
 }
 
 /// `row_number()` (an `int`), used with `.over(window)`.
@@ -100,17 +117,27 @@ pub fn dense_rank() -> Column {
 }
 /// `lag(col, offset)`.
 pub fn lag(c: impl Into<Column>, offset: i64) -> Column {
-    Column(datafusion::functions_window::expr_fn::lag(c.into().0, Some(offset), None))
+    Column(datafusion::functions_window::expr_fn::lag(
+        c.into().0,
+        Some(offset),
+        None,
+    ))
 }
 /// `lead(col, offset)`.
 pub fn lead(c: impl Into<Column>, offset: i64) -> Column {
-    Column(datafusion::functions_window::expr_fn::lead(c.into().0, Some(offset), None))
+    Column(datafusion::functions_window::expr_fn::lead(
+        c.into().0,
+        Some(offset),
+        None,
+    ))
 }
 
 /// `when(cond, value)`: start of a CASE; finish with [`When::otherwise`] or
 /// [`When::end`] (NULL otherwise).
 pub fn when(cond: Column, value: impl Into<Column>) -> When {
-    When { branches: vec![(cond.0, value.into().0)] }
+    When {
+        branches: vec![(cond.0, value.into().0)],
+    }
 }
 
 /// A CASE expression under construction.
@@ -126,7 +153,8 @@ impl When {
     }
     /// `otherwise(value)`.
     pub fn otherwise(self, value: impl Into<Column>) -> Result<Column> {
-        let mut b = datafusion::logical_expr::when(self.branches[0].0.clone(), self.branches[0].1.clone());
+        let mut b =
+            datafusion::logical_expr::when(self.branches[0].0.clone(), self.branches[0].1.clone());
         for (c, v) in &self.branches[1..] {
             b = b.when(c.clone(), v.clone());
         }
@@ -134,7 +162,8 @@ impl When {
     }
     /// No `otherwise`: NULL when no branch matches.
     pub fn end(self) -> Result<Column> {
-        let mut b = datafusion::logical_expr::when(self.branches[0].0.clone(), self.branches[0].1.clone());
+        let mut b =
+            datafusion::logical_expr::when(self.branches[0].0.clone(), self.branches[0].1.clone());
         for (c, v) in &self.branches[1..] {
             b = b.when(c.clone(), v.clone());
         }
@@ -144,7 +173,9 @@ impl When {
 
 /// `coalesce(cols)`.
 pub fn coalesce(cols: Vec<Column>) -> Column {
-    Column(datafusion::functions::expr_fn::coalesce(cols.into_iter().map(|c| c.0).collect()))
+    Column(datafusion::functions::expr_fn::coalesce(
+        cols.into_iter().map(|c| c.0).collect(),
+    ))
 }
 /// `upper(col)`.
 pub fn upper(c: impl Into<Column>) -> Column {
@@ -164,12 +195,18 @@ pub fn length(c: impl Into<Column>) -> Column {
 }
 /// `concat_ws(sep, cols)`: skips nulls.
 pub fn concat_ws(sep: &str, cols: Vec<Column>) -> Column {
-    Column(datafusion::functions::expr_fn::concat_ws(datafusion::prelude::lit(sep), cols.into_iter().map(|c| c.0).collect()))
+    Column(datafusion::functions::expr_fn::concat_ws(
+        datafusion::prelude::lit(sep),
+        cols.into_iter().map(|c| c.0).collect(),
+    ))
 }
 /// `date_trunc(unit, col)` in the session zone (unit: year, quarter, month, week, day,
 /// hour, minute, second).
 pub fn date_trunc(unit: &str, c: impl Into<Column>) -> Column {
-    Column(datafusion::functions::expr_fn::date_trunc(datafusion::prelude::lit(unit.to_ascii_lowercase()), c.into().0))
+    Column(datafusion::functions::expr_fn::date_trunc(
+        datafusion::prelude::lit(unit.to_ascii_lowercase()),
+        c.into().0,
+    ))
 }
 
 /// Any Spark SQL function by name with the session's semantics (`hour`, `to_date`,
@@ -177,7 +214,12 @@ pub fn date_trunc(unit: &str, c: impl Into<Column>) -> Column {
 ///
 /// Errors: `UNRESOLVED_ROUTINE` for unknown names.
 pub fn call(spark: &SparkSession, name: &str, args: Vec<Column>) -> Result<Column> {
-    crate::column::resolve_scalar(spark.context(), name, args.into_iter().map(|c| c.0).collect()).map(Column)
+    crate::column::resolve_scalar(
+        spark.context(),
+        name,
+        args.into_iter().map(|c| c.0).collect(),
+    )
+    .map(Column)
 }
 
 /// `broadcast(df)`: marks a DataFrame as small enough to broadcast in joins. DataFusion

@@ -5,6 +5,8 @@
 //! and `date_format` in the session time zone, `dayofweek` (1 = Sunday),
 //! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
 
+pub mod arithmetic;
+pub mod collection;
 pub mod round;
 pub mod window;
 
@@ -13,13 +15,13 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, Int32Array, Int32Builder, Int64Array, ListArray, StringBuilder,
-    Date32Array, UInt32Array,
+    Array, ArrayRef, AsArray, Date32Array, Int32Array, Int32Builder, Int64Array, StringBuilder,
 };
-use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::common::{exec_err, plan_err, Result};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
 type RetFn = fn(&[DataType]) -> Result<DataType>;
 type ImplFn = fn(&[ArrayRef], &Tz) -> Result<ArrayRef>;
@@ -50,143 +52,6 @@ impl std::hash::Hash for SparkFn {
     }
 }
 
-/// Spark's `element_at`: for arrays, 1-based (negative counts from the end) with
-/// `INVALID_ARRAY_INDEX_IN_ELEMENT_AT` out of bounds under ANSI; other inputs (maps)
-/// go to the wrapped implementation.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ElementAt {
-    inner: Arc<ScalarUDF>,
-    signature: Signature,
-}
-
-impl ElementAt {
-    /// Wraps the session's previous `element_at`.
-    pub fn udf(inner: Arc<ScalarUDF>) -> ScalarUDF {
-        ScalarUDF::new_from_impl(ElementAt { inner, signature: Signature::user_defined(Volatility::Immutable) })
-    }
-}
-
-impl ScalarUDFImpl for ElementAt {
-    fn name(&self) -> &str {
-        "element_at"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        match arg_types.first() {
-            Some(DataType::List(_)) => Ok(vec![arg_types[0].clone(), DataType::Int64]),
-            _ => self.inner.coerce_types(arg_types),
-        }
-    }
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        match arg_types.first() {
-            Some(DataType::List(f)) => Ok(f.data_type().clone()),
-            Some(DataType::Map(f, _)) => match f.data_type() {
-                DataType::Struct(kv) if kv.len() == 2 => Ok(kv[1].data_type().clone()),
-                _ => self.inner.return_type(arg_types),
-            },
-            _ => self.inner.return_type(arg_types),
-        }
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        if !matches!(args.arg_fields.first().map(|f| f.data_type()), Some(DataType::List(_))) {
-            // Maps: the wrapped map_extract returns a one-element list per row; Spark
-            // returns the value itself.
-            let mut inner_args = args;
-            let inner_ret = self.inner.return_type(&inner_args.arg_fields.iter().map(|f| f.data_type().clone()).collect::<Vec<_>>())?;
-            inner_args.return_field = Arc::new(datafusion::arrow::datatypes::Field::new("element_at", inner_ret, true));
-            let out = self.inner.invoke_with_args(inner_args)?;
-            let arr = out.into_array(1)?;
-            if let DataType::List(_) = arr.data_type() {
-                let l = arr.as_list::<i32>();
-                let offsets = l.value_offsets();
-                let idx: UInt32Array = (0..l.len())
-                    .map(|i| if l.is_null(i) || l.value_length(i) == 0 { None } else { Some(offsets[i] as u32) })
-                    .collect();
-                return Ok(ColumnarValue::Array(take(l.values().as_ref(), &idx, None)?));
-            }
-            return Ok(ColumnarValue::Array(arr));
-        }
-        let ansi = args.config_options.execution.enable_ansi_mode;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let l = list_of(&arrays[0])?;
-        let idx = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
-        let idx: &Int64Array = idx.as_primitive();
-        let offsets = l.value_offsets();
-        let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
-        for i in 0..l.len() {
-            if l.is_null(i) || idx.is_null(i) {
-                take_idx.push(None);
-                continue;
-            }
-            let n = l.value_length(i) as i64;
-            let k = idx.value(i);
-            if k == 0 {
-                return exec_err!("[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003");
-            }
-            let pos = if k > 0 { k - 1 } else { n + k };
-            if pos < 0 || pos >= n {
-                if ansi {
-                    return exec_err!("[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index {k} is out of bounds. The array has {n} elements. Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003");
-                }
-                take_idx.push(None);
-            } else {
-                take_idx.push(Some((offsets[i] as i64 + pos) as u32));
-            }
-        }
-        Ok(ColumnarValue::Array(take(l.values().as_ref(), &UInt32Array::from(take_idx), None)?))
-    }
-}
-
-/// Spark's `/` on doubles: division by zero raises `DIVIDE_BY_ZERO` under ANSI mode
-/// (`spark.sql.ansi.enabled`, DataFusion's `enable_ansi_mode`) and is NULL otherwise.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SparkDivide {
-    signature: Signature,
-}
-
-impl SparkDivide {
-    /// The `spark_divide(double, double)` function.
-    pub fn udf() -> ScalarUDF {
-        ScalarUDF::new_from_impl(SparkDivide {
-            signature: Signature::exact(vec![DataType::Float64, DataType::Float64], Volatility::Immutable),
-        })
-    }
-}
-
-impl ScalarUDFImpl for SparkDivide {
-    fn name(&self) -> &str {
-        "spark_divide"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        use datafusion::arrow::array::Float64Array;
-        let ansi = args.config_options.execution.enable_ansi_mode;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let (l, r) = (arrays[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>(), arrays[1].as_primitive::<datafusion::arrow::datatypes::Float64Type>());
-        let mut out = Vec::with_capacity(l.len());
-        for i in 0..l.len() {
-            if l.is_null(i) || r.is_null(i) {
-                out.push(None);
-            } else if r.value(i) == 0.0 {
-                if ansi {
-                    return exec_err!("[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012");
-                }
-                out.push(None);
-            } else {
-                out.push(Some(l.value(i) / r.value(i)));
-            }
-        }
-        Ok(ColumnarValue::Array(Arc::new(Float64Array::from(out))))
-    }
-}
-
 impl ScalarUDFImpl for SparkFn {
     fn name(&self) -> &str {
         self.name
@@ -204,24 +69,42 @@ impl ScalarUDFImpl for SparkFn {
         }
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let tz: Tz = self.tz.parse().unwrap_or(chrono_tz::UTC);
         let out = (self.imp)(&arrays, &tz)?;
         if all_scalar && out.len() == 1 {
-            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?));
+            return Ok(ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::try_from_array(&out, 0)?,
+            ));
         }
         Ok(ColumnarValue::Array(out))
     }
 }
 
 fn udf(name: &'static str, signature: Signature, ret: RetFn, imp: ImplFn, tz: &str) -> ScalarUDF {
-    ScalarUDF::new_from_impl(SparkFn { name, signature, ret, imp, tz: tz.to_string(), coerce: None })
+    ScalarUDF::new_from_impl(SparkFn {
+        name,
+        signature,
+        ret,
+        imp,
+        tz: tz.to_string(),
+        coerce: None,
+    })
 }
 
 /// A function whose arguments are cast as `coerce` says (Spark's implicit casts:
 /// any integer to `int`, any number to `double`, ...).
-fn udf_coerced(name: &'static str, coerce: CoerceFn, ret: RetFn, imp: ImplFn, tz: &str) -> ScalarUDF {
+fn udf_coerced(
+    name: &'static str,
+    coerce: CoerceFn,
+    ret: RetFn,
+    imp: ImplFn,
+    tz: &str,
+) -> ScalarUDF {
     ScalarUDF::new_from_impl(SparkFn {
         name,
         signature: Signature::user_defined(Volatility::Immutable),
@@ -278,7 +161,10 @@ fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
     match a.data_type() {
         DataType::Date32 => Ok(a.as_primitive::<Date32Type>().clone()),
         DataType::Timestamp(_, _) => {
-            let micros = datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let micros = datafusion::arrow::compute::cast(
+                a,
+                &DataType::Timestamp(TimeUnit::Microsecond, None),
+            )?;
             let m = micros.as_primitive::<TimestampMicrosecondType>();
             Ok(m.iter()
                 .map(|v| {
@@ -292,13 +178,17 @@ fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
             .iter()
             .map(|v| v.and_then(ember_datasource::values::parse_date_lenient))
             .collect()),
-        other => exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected a DATE or TIMESTAMP, got {other}"),
+        other => exec_err!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected a DATE or TIMESTAMP, got {other}"
+        ),
     }
 }
 
 /// Registers Spark's names for DataFusion aggregates: `variance` (= `var_samp`),
 /// `std` (= `stddev_samp`).
-pub fn register_aggregate_aliases(ctx: &datafusion::prelude::SessionContext) -> crate::error::Result<()> {
+pub fn register_aggregate_aliases(
+    ctx: &datafusion::prelude::SessionContext,
+) -> crate::error::Result<()> {
     use datafusion::execution::FunctionRegistry;
     for (base, alias) in [
         ("var_samp", "variance"),
@@ -318,7 +208,12 @@ fn date_int_sig(ts: &DataType) -> Signature {
     use datafusion::logical_expr::TypeSignature::Exact;
     let mut v = Vec::new();
     for d in [DataType::Date32, ts.clone(), DataType::Utf8] {
-        for n in [DataType::Int32, DataType::Int64, DataType::Int16, DataType::Int8] {
+        for n in [
+            DataType::Int32,
+            DataType::Int64,
+            DataType::Int16,
+            DataType::Int8,
+        ] {
             v.push(Exact(vec![d.clone(), n]));
         }
     }
@@ -334,44 +229,217 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     let ts = ts_type(tz);
     let imm = Volatility::Immutable;
     vec![
-        udf("size", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
-        udf("spark_to_string", Signature::any(1, imm), |_| Ok(DataType::Utf8), to_string_impl, tz),
-        udf("cardinality", Signature::any(1, imm), |_| Ok(DataType::Int32), size_impl, tz),
+        udf(
+            "size",
+            Signature::any(1, imm),
+            |_| Ok(DataType::Int32),
+            size_impl,
+            tz,
+        ),
+        udf(
+            "spark_to_string",
+            Signature::any(1, imm),
+            |_| Ok(DataType::Utf8),
+            to_string_impl,
+            tz,
+        ),
+        udf(
+            "cardinality",
+            Signature::any(1, imm),
+            |_| Ok(DataType::Int32),
+            size_impl,
+            tz,
+        ),
         udf("get", Signature::any(2, imm), elem_type, get_impl, tz),
-        udf("spark_array_index", Signature::any(2, imm), elem_type, ansi_index_impl, tz),
-        udf("hour", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), hour_impl, tz),
-        udf("minute", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), minute_impl, tz),
-        udf("second", Signature::exact(vec![ts.clone()], imm), |_| Ok(DataType::Int32), second_impl, tz),
-        udf("dayofweek", date_sig(&ts), |_| Ok(DataType::Int32), dayofweek_impl, tz),
-        udf("weekday", date_sig(&ts), |_| Ok(DataType::Int32), weekday_impl, tz),
-        udf("dayofmonth", date_sig(&ts), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
-        udf("day", date_sig(&ts), |_| Ok(DataType::Int32), dayofmonth_impl, tz),
-        udf("dayofyear", date_sig(&ts), |_| Ok(DataType::Int32), dayofyear_impl, tz),
-        udf("weekofyear", date_sig(&ts), |_| Ok(DataType::Int32), weekofyear_impl, tz),
-        udf("month", date_sig(&ts), |_| Ok(DataType::Int32), month_impl, tz),
-        udf("year", date_sig(&ts), |_| Ok(DataType::Int32), year_impl, tz),
-        udf("quarter", date_sig(&ts), |_| Ok(DataType::Int32), quarter_impl, tz),
-        udf_coerced("split", coerce_split, |_| Ok(DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true)))), split_impl, tz),
-        udf("months_between", Signature::one_of(vec![
-                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone(), ts.clone()]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone(), ts.clone(), DataType::Boolean]),
-            ], imm), |_| Ok(DataType::Float64), months_between_impl, tz),
-        udf("unix_timestamp", Signature::one_of(vec![
-                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
-            ], imm), |_| Ok(DataType::Int64), unix_timestamp_impl, tz),
-        udf("from_unixtime", Signature::one_of(vec![
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Int64]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Int64, DataType::Utf8]),
-            ], imm), |_| Ok(DataType::Utf8), from_unixtime_impl, tz),
-        udf("to_timestamp", Signature::one_of(vec![
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
-            ], imm), ret_session_ts, to_timestamp_impl, tz),
-        udf("date_add", date_int_sig(&ts), |_| Ok(DataType::Date32), date_add_impl, tz),
-        udf("date_sub", date_int_sig(&ts), |_| Ok(DataType::Date32), date_sub_impl, tz),
-        udf_coerced("bround", coerce_bround, |_| Ok(DataType::Float64), bround_impl, tz),
+        udf(
+            "spark_array_index",
+            Signature::any(2, imm),
+            elem_type,
+            ansi_index_impl,
+            tz,
+        ),
+        udf(
+            "hour",
+            Signature::exact(vec![ts.clone()], imm),
+            |_| Ok(DataType::Int32),
+            hour_impl,
+            tz,
+        ),
+        udf(
+            "minute",
+            Signature::exact(vec![ts.clone()], imm),
+            |_| Ok(DataType::Int32),
+            minute_impl,
+            tz,
+        ),
+        udf(
+            "second",
+            Signature::exact(vec![ts.clone()], imm),
+            |_| Ok(DataType::Int32),
+            second_impl,
+            tz,
+        ),
+        udf(
+            "dayofweek",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            dayofweek_impl,
+            tz,
+        ),
+        udf(
+            "weekday",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            weekday_impl,
+            tz,
+        ),
+        udf(
+            "dayofmonth",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            dayofmonth_impl,
+            tz,
+        ),
+        udf(
+            "day",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            dayofmonth_impl,
+            tz,
+        ),
+        udf(
+            "dayofyear",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            dayofyear_impl,
+            tz,
+        ),
+        udf(
+            "weekofyear",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            weekofyear_impl,
+            tz,
+        ),
+        udf(
+            "month",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            month_impl,
+            tz,
+        ),
+        udf(
+            "year",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            year_impl,
+            tz,
+        ),
+        udf(
+            "quarter",
+            date_sig(&ts),
+            |_| Ok(DataType::Int32),
+            quarter_impl,
+            tz,
+        ),
+        udf_coerced(
+            "split",
+            coerce_split,
+            |_| {
+                Ok(DataType::List(Arc::new(
+                    datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true),
+                )))
+            },
+            split_impl,
+            tz,
+        ),
+        udf(
+            "months_between",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone(), ts.clone()]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        ts.clone(),
+                        ts.clone(),
+                        DataType::Boolean,
+                    ]),
+                ],
+                imm,
+            ),
+            |_| Ok(DataType::Float64),
+            months_between_impl,
+            tz,
+        ),
+        udf(
+            "unix_timestamp",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                    ]),
+                ],
+                imm,
+            ),
+            |_| Ok(DataType::Int64),
+            unix_timestamp_impl,
+            tz,
+        ),
+        udf(
+            "from_unixtime",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Int64]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Int64,
+                        DataType::Utf8,
+                    ]),
+                ],
+                imm,
+            ),
+            |_| Ok(DataType::Utf8),
+            from_unixtime_impl,
+            tz,
+        ),
+        udf(
+            "to_timestamp",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                    ]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+                ],
+                imm,
+            ),
+            ret_session_ts,
+            to_timestamp_impl,
+            tz,
+        ),
+        udf(
+            "date_add",
+            date_int_sig(&ts),
+            |_| Ok(DataType::Date32),
+            date_add_impl,
+            tz,
+        ),
+        udf(
+            "date_sub",
+            date_int_sig(&ts),
+            |_| Ok(DataType::Date32),
+            date_sub_impl,
+            tz,
+        ),
+        udf_coerced(
+            "bround",
+            coerce_bround,
+            |_| Ok(DataType::Float64),
+            bround_impl,
+            tz,
+        ),
         udf(
             "date_format",
             Signature::exact(vec![ts.clone(), DataType::Utf8], imm),
@@ -383,9 +451,20 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             "regexp_extract",
             Signature::one_of(
                 vec![
-                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int32]),
-                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
-                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                        DataType::Int32,
+                    ]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                        DataType::Int64,
+                    ]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                    ]),
                 ],
                 imm,
             ),
@@ -400,7 +479,10 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Date32]),
                     datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
                     datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
-                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Utf8,
+                    ]),
                 ],
                 imm,
             ),
@@ -417,8 +499,9 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
 fn to_string_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     let fo = crate::format::FormatOptions { session_tz: *tz };
     let arr = &a[0];
-    let out: datafusion::arrow::array::StringArray =
-        (0..arr.len()).map(|i| crate::format::value_string(arr.as_ref(), i, &fo)).collect();
+    let out: datafusion::arrow::array::StringArray = (0..arr.len())
+        .map(|i| crate::format::value_string(arr.as_ref(), i, &fo))
+        .collect();
     Ok(Arc::new(out))
 }
 
@@ -429,11 +512,17 @@ fn ret_session_ts(args: &[DataType]) -> Result<DataType> {
         .iter()
         .find(|t| matches!(t, DataType::Timestamp(_, Some(_))))
         .cloned()
-        .unwrap_or(DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))))
+        .unwrap_or(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some(Arc::from("UTC")),
+        )))
 }
 
 fn micros_of(a: &ArrayRef) -> Result<ArrayRef> {
-    Ok(datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?)
+    Ok(datafusion::arrow::compute::cast(
+        a,
+        &DataType::Timestamp(TimeUnit::Microsecond, None),
+    )?)
 }
 
 /// `split(str, regex[, limit])`: Java's `String.split` with Spark's limit rule
@@ -442,8 +531,13 @@ fn split_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     use datafusion::arrow::array::{ListBuilder, StringBuilder as SB};
     let s = a[0].as_string::<i32>();
     let p = a[1].as_string::<i32>();
-    let limit = a.get(2).map(|x| x.as_primitive::<datafusion::arrow::datatypes::Int32Type>().clone());
-    let mut b = ListBuilder::new(SB::new()).with_field(Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true)));
+    let limit = a.get(2).map(|x| {
+        x.as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+            .clone()
+    });
+    let mut b = ListBuilder::new(SB::new()).with_field(Arc::new(
+        datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true),
+    ));
     let mut cache: Option<(String, regex::Regex)> = None;
     for i in 0..s.len() {
         if s.is_null(i) || p.is_null(i) {
@@ -455,9 +549,16 @@ fn split_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
             let re = regex::Regex::new(pat).map_err(|e| datafusion::common::DataFusionError::Execution(format!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regex` in `split` is invalid: {e}")))?;
             cache = Some((pat.to_string(), re));
         }
-        let Some((_, re)) = cache.as_ref() else { b.append_null(); continue };
+        let Some((_, re)) = cache.as_ref() else {
+            b.append_null();
+            continue;
+        };
         let lim = limit.as_ref().map(|l| l.value(i)).unwrap_or(-1);
-        let parts: Vec<&str> = if lim > 0 { re.splitn(s.value(i), lim as usize).collect() } else { re.split(s.value(i)).collect() };
+        let parts: Vec<&str> = if lim > 0 {
+            re.splitn(s.value(i), lim as usize).collect()
+        } else {
+            re.split(s.value(i)).collect()
+        };
         for part in parts {
             b.values().append_value(part);
         }
@@ -472,23 +573,40 @@ fn split_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
 fn months_between_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     use datafusion::arrow::array::Float64Array;
     let (x, y) = (micros_of(&a[0])?, micros_of(&a[1])?);
-    let (x, y) = (x.as_primitive::<TimestampMicrosecondType>(), y.as_primitive::<TimestampMicrosecondType>());
+    let (x, y) = (
+        x.as_primitive::<TimestampMicrosecondType>(),
+        y.as_primitive::<TimestampMicrosecondType>(),
+    );
     let round = a.get(2).map(|r| r.as_boolean().clone());
-    let local = |m: i64| chrono::DateTime::from_timestamp_micros(m).map(|t| t.with_timezone(tz).naive_local());
+    let local = |m: i64| {
+        chrono::DateTime::from_timestamp_micros(m).map(|t| t.with_timezone(tz).naive_local())
+    };
     let out: Float64Array = (0..x.len())
         .map(|i| {
             if x.is_null(i) || y.is_null(i) {
                 return None;
             }
             let (t1, t2) = (local(x.value(i))?, local(y.value(i))?);
-            let last = |d: chrono::NaiveDate| d.checked_add_months(chrono::Months::new(1)).map(|n| n.with_day(1).unwrap_or(n)).and_then(|n| n.pred_opt()).map(|l| l == d).unwrap_or(false);
-            let months = (t1.year() - t2.year()) as f64 * 12.0 + (t1.month() as f64 - t2.month() as f64);
+            let last = |d: chrono::NaiveDate| {
+                d.checked_add_months(chrono::Months::new(1))
+                    .map(|n| n.with_day(1).unwrap_or(n))
+                    .and_then(|n| n.pred_opt())
+                    .map(|l| l == d)
+                    .unwrap_or(false)
+            };
+            let months =
+                (t1.year() - t2.year()) as f64 * 12.0 + (t1.month() as f64 - t2.month() as f64);
             if t1.day() == t2.day() || (last(t1.date()) && last(t2.date())) {
                 return Some(months);
             }
-            let secs = |t: chrono::NaiveDateTime| t.day() as f64 * 86400.0 + t.num_seconds_from_midnight() as f64;
+            let secs = |t: chrono::NaiveDateTime| {
+                t.day() as f64 * 86400.0 + t.num_seconds_from_midnight() as f64
+            };
             let v = months + (secs(t1) - secs(t2)) / (31.0 * 86400.0);
-            let r = round.as_ref().map(|r| r.is_null(i) || r.value(i)).unwrap_or(true);
+            let r = round
+                .as_ref()
+                .map(|r| r.is_null(i) || r.value(i))
+                .unwrap_or(true);
             Some(if r { (v * 1e8).round() / 1e8 } else { v })
         })
         .collect();
@@ -498,7 +616,11 @@ fn months_between_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 fn unix_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     if a.len() == 1 {
         let m = micros_of(&a[0])?;
-        let out: Int64Array = m.as_primitive::<TimestampMicrosecondType>().iter().map(|v| v.map(|v| v.div_euclid(1_000_000))).collect();
+        let out: Int64Array = m
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .map(|v| v.map(|v| v.div_euclid(1_000_000)))
+            .collect();
         return Ok(Arc::new(out));
     }
     let s = a[0].as_string::<i32>();
@@ -509,7 +631,8 @@ fn unix_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
                 return None;
             }
             let cf = ember_datasource::values::java_pattern_to_chrono(f.value(i));
-            ember_datasource::values::parse_timestamp_with_pattern(s.value(i), &cf, tz).map(|m| m.div_euclid(1_000_000))
+            ember_datasource::values::parse_timestamp_with_pattern(s.value(i), &cf, tz)
+                .map(|m| m.div_euclid(1_000_000))
         })
         .collect();
     Ok(Arc::new(out))
@@ -524,7 +647,10 @@ fn from_unixtime_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
             b.append_null();
             continue;
         }
-        let pattern = fmts.as_ref().map(|f| f.value(i).to_string()).unwrap_or_else(|| "yyyy-MM-dd HH:mm:ss".into());
+        let pattern = fmts
+            .as_ref()
+            .map(|f| f.value(i).to_string())
+            .unwrap_or_else(|| "yyyy-MM-dd HH:mm:ss".into());
         let cf = ember_datasource::values::java_pattern_to_chrono(&pattern);
         match chrono::DateTime::from_timestamp(secs.value(i), 0) {
             Some(t) => b.append_value(t.with_timezone(tz).format(&cf).to_string()),
@@ -538,7 +664,11 @@ fn to_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     use datafusion::arrow::array::TimestampMicrosecondArray;
     if matches!(a[0].data_type(), DataType::Timestamp(_, _)) {
         let m = micros_of(&a[0])?;
-        return Ok(Arc::new(m.as_primitive::<TimestampMicrosecondType>().clone().with_timezone(tz.name())));
+        return Ok(Arc::new(
+            m.as_primitive::<TimestampMicrosecondType>()
+                .clone()
+                .with_timezone(tz.name()),
+        ));
     }
     let s = a[0].as_string::<i32>();
     let f = a.get(1).map(|x| x.as_string::<i32>().clone());
@@ -552,7 +682,8 @@ fn to_timestamp_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
                     let cf = ember_datasource::values::java_pattern_to_chrono(f.value(i));
                     ember_datasource::values::parse_timestamp_with_pattern(s.value(i), &cf, tz)
                 }
-                None => ember_datasource::values::parse_timestamp_lenient(s.value(i), tz).map(|p| p.micros),
+                None => ember_datasource::values::parse_timestamp_lenient(s.value(i), tz)
+                    .map(|p| p.micros),
             }
         })
         .collect();
@@ -590,7 +721,10 @@ fn date_sub_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 fn bround_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     use datafusion::arrow::array::Float64Array;
     let x = a[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-    let d = a.get(1).map(|d| d.as_primitive::<datafusion::arrow::datatypes::Int32Type>().clone());
+    let d = a.get(1).map(|d| {
+        d.as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+            .clone()
+    });
     let out: Float64Array = (0..x.len())
         .map(|i| {
             if x.is_null(i) || d.as_ref().is_some_and(|d| d.is_null(i)) {
@@ -604,90 +738,27 @@ fn bround_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
             let f = 10f64.powi(scale);
             let y = v * f;
             let r = y.round();
-            let r = if (y - y.trunc()).abs() == 0.5 { 2.0 * (y / 2.0).round() } else { r };
+            let r = if (y - y.trunc()).abs() == 0.5 {
+                2.0 * (y / 2.0).round()
+            } else {
+                r
+            };
             Some(r / f)
         })
         .collect();
     Ok(Arc::new(out))
 }
 
-fn list_of(a: &ArrayRef) -> Result<&ListArray> {
-    match a.data_type() {
-        DataType::List(_) => Ok(a.as_list::<i32>()),
-        other => exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected an ARRAY, got {other}"),
-    }
-}
-
-fn elem_type(args: &[DataType]) -> Result<DataType> {
-    match args.first() {
-        Some(DataType::List(f)) | Some(DataType::LargeList(f)) => Ok(f.data_type().clone()),
-        Some(DataType::Null) => Ok(DataType::Null),
-        Some(other) => plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot index a value of type {other}: an ARRAY is required."),
-        None => plan_err!("missing argument"),
-    }
-}
-
-fn size_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    let arr = &a[0];
-    if arr.data_type() == &DataType::Null {
-        return Ok(new_null_array(&DataType::Int32, arr.len()));
-    }
-    let out: Int32Array = match arr.data_type() {
-        DataType::List(_) => {
-            let l = arr.as_list::<i32>();
-            (0..l.len()).map(|i| if l.is_null(i) { None } else { Some(l.value_length(i)) }).collect()
-        }
-        DataType::Map(_, _) => {
-            let m = arr.as_map();
-            (0..m.len()).map(|i| if m.is_null(i) { None } else { Some(m.value_length(i)) }).collect()
-        }
-        other => return exec_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] size() expects an ARRAY or MAP, got {other}"),
-    };
-    Ok(Arc::new(out))
-}
-
-fn indices(a: &[ArrayRef], ansi: bool) -> Result<ArrayRef> {
-    let l = list_of(&a[0])?;
-    let idx = datafusion::arrow::compute::cast(&a[1], &DataType::Int64)?;
-    let idx: &Int64Array = idx.as_primitive();
-    let offsets = l.value_offsets();
-    let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
-    for i in 0..l.len() {
-        if l.is_null(i) || idx.is_null(i) {
-            take_idx.push(None);
-            continue;
-        }
-        let n = l.value_length(i) as i64;
-        let k = idx.value(i);
-        if k < 0 || k >= n {
-            if ansi {
-                return exec_err!(
-                    "[INVALID_ARRAY_INDEX] The index {k} is out of bounds. The array has {n} elements. Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003"
-                );
-            }
-            take_idx.push(None);
-        } else {
-            take_idx.push(Some((offsets[i] as i64 + k) as u32));
-        }
-    }
-    let ti = UInt32Array::from(take_idx);
-    Ok(take(l.values().as_ref(), &ti, None)?)
-}
-
-fn get_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    indices(a, false)
-}
-
-fn ansi_index_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    indices(a, true)
-}
-
 fn map_ts(a: &ArrayRef, tz: &Tz, f: impl Fn(chrono::DateTime<Tz>) -> i32) -> Result<ArrayRef> {
-    let micros = datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let micros =
+        datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
     let m = micros.as_primitive::<TimestampMicrosecondType>();
     let out: Int32Array = m
         .iter()
-        .map(|v| v.and_then(|v| chrono::DateTime::from_timestamp_micros(v)).map(|t| f(t.with_timezone(tz))))
+        .map(|v| {
+            v.and_then(|v| chrono::DateTime::from_timestamp_micros(v))
+                .map(|t| f(t.with_timezone(tz)))
+        })
         .collect();
     Ok(Arc::new(out))
 }
@@ -706,7 +777,10 @@ fn map_date(a: &ArrayRef, tz: &Tz, f: impl Fn(NaiveDate) -> i32) -> Result<Array
     let d = local_dates(a, tz)?;
     let mut b = Int32Builder::with_capacity(d.len());
     for v in d.iter() {
-        b.append_option(v.and_then(|v| NaiveDate::from_num_days_from_ce_opt(v + 719_163)).map(&f));
+        b.append_option(
+            v.and_then(|v| NaiveDate::from_num_days_from_ce_opt(v + 719_163))
+                .map(&f),
+        );
     }
     Ok(Arc::new(b.finish()))
 }
@@ -737,7 +811,8 @@ fn quarter_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 }
 
 fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
-    let micros = datafusion::arrow::compute::cast(&a[0], &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let micros =
+        datafusion::arrow::compute::cast(&a[0], &DataType::Timestamp(TimeUnit::Microsecond, None))?;
     let m = micros.as_primitive::<TimestampMicrosecondType>();
     let fmts = a[1].as_string::<i32>();
     let mut b = StringBuilder::new();
@@ -749,7 +824,10 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
         }
         let f = fmts.value(i);
         if cache.as_ref().map(|c| c.0 != f).unwrap_or(true) {
-            cache = Some((f.to_string(), ember_datasource::values::java_pattern_to_chrono(f)));
+            cache = Some((
+                f.to_string(),
+                ember_datasource::values::java_pattern_to_chrono(f),
+            ));
         }
         let cf = &cache.as_ref().map(|c| c.1.clone()).unwrap_or_default();
         match chrono::DateTime::from_timestamp_micros(m.value(i)) {
@@ -763,7 +841,10 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     let s = a[0].as_string::<i32>();
     let p = a[1].as_string::<i32>();
-    let idx_arr = a.get(2).map(|x| datafusion::arrow::compute::cast(x, &DataType::Int32)).transpose()?;
+    let idx_arr = a
+        .get(2)
+        .map(|x| datafusion::arrow::compute::cast(x, &DataType::Int32))
+        .transpose()?;
     let idx: Option<&Int32Array> = idx_arr.as_ref().map(|x| x.as_primitive());
     let mut b = StringBuilder::new();
     let mut cache: Option<(String, regex::Regex)> = None;
@@ -779,7 +860,10 @@ fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
                 Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `regexp_extract` is invalid: {e}"),
             }
         }
-        let Some((_, re)) = cache.as_ref() else { b.append_null(); continue };
+        let Some((_, re)) = cache.as_ref() else {
+            b.append_null();
+            continue;
+        };
         let g = idx.map(|x| x.value(i)).unwrap_or(1);
         if g < 0 || g as usize >= re.captures_len() {
             return exec_err!(
@@ -816,3 +900,6 @@ fn to_date_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 
 pub mod api;
 pub use api::*;
+pub use arithmetic::SparkDivide;
+pub use collection::ElementAt;
+use collection::{ansi_index_impl, elem_type, get_impl, size_impl};

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+};
 
 /// Decimal-aware wrapper over a `round` implementation.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -58,7 +60,11 @@ impl ScalarUDFImpl for SparkRound {
         let nullable = args.arg_fields.iter().any(|f| f.is_nullable());
         if let Some(DataType::Decimal128(p, s)) = args.arg_fields.first().map(|f| f.data_type()) {
             let scale = scale_of(args.scalar_arguments.get(1).copied().flatten());
-            return Ok(Arc::new(Field::new(self.name(), decimal_round_type(*p, *s, scale), nullable)));
+            return Ok(Arc::new(Field::new(
+                self.name(),
+                decimal_round_type(*p, *s, scale),
+                nullable,
+            )));
         }
         self.inner.return_field_from_args(args)
     }

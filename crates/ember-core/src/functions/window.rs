@@ -8,9 +8,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::function::{ExpressionArgs, PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::function::{
+    ExpressionArgs, PartitionEvaluatorArgs, WindowUDFFieldArgs,
+};
 use datafusion::logical_expr::window_state::WindowAggState;
-use datafusion::logical_expr::{LimitEffect, PartitionEvaluator, ReversedUDWF, Signature, WindowUDF, WindowUDFImpl};
+use datafusion::logical_expr::{
+    LimitEffect, PartitionEvaluator, ReversedUDWF, Signature, WindowUDF, WindowUDFImpl,
+};
 use datafusion::physical_expr::PhysicalExpr;
 
 /// A window function whose unsigned integer results are returned as Spark `int`.
@@ -39,12 +43,21 @@ impl WindowUDFImpl for IntRanking {
     fn expressions(&self, expr_args: ExpressionArgs) -> Vec<Arc<dyn PhysicalExpr>> {
         self.inner.expressions(expr_args)
     }
-    fn partition_evaluator(&self, args: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
-        Ok(Box::new(IntEvaluator { inner: self.inner.partition_evaluator_factory(args)? }))
+    fn partition_evaluator(
+        &self,
+        args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(IntEvaluator {
+            inner: self.inner.partition_evaluator_factory(args)?,
+        }))
     }
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
         let f = self.inner.field(field_args)?;
-        let dt = if f.data_type().is_integer() { DataType::Int32 } else { f.data_type().clone() };
+        let dt = if f.data_type().is_integer() {
+            DataType::Int32
+        } else {
+            f.data_type().clone()
+        };
         Ok(Arc::new(Field::new(f.name(), dt, f.is_nullable())))
     }
     fn sort_options(&self) -> Option<datafusion::arrow::compute::SortOptions> {
@@ -137,7 +150,11 @@ impl Nullability {
     /// `ember_nullable` (true) or `ember_not_null` (false).
     pub fn udf(nullable: bool) -> datafusion::logical_expr::ScalarUDF {
         datafusion::logical_expr::ScalarUDF::new_from_impl(Nullability {
-            name: if nullable { "ember_nullable" } else { "ember_not_null" },
+            name: if nullable {
+                "ember_nullable"
+            } else {
+                "ember_not_null"
+            },
             nullable,
             signature: Signature::any(1, datafusion::logical_expr::Volatility::Immutable),
         })
@@ -154,11 +171,24 @@ impl datafusion::logical_expr::ScalarUDFImpl for Nullability {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         Ok(arg_types.first().cloned().unwrap_or(DataType::Null))
     }
-    fn return_field_from_args(&self, args: datafusion::logical_expr::ReturnFieldArgs) -> Result<FieldRef> {
-        let dt = args.arg_fields.first().map(|f| f.data_type().clone()).unwrap_or(DataType::Null);
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<FieldRef> {
+        let dt = args
+            .arg_fields
+            .first()
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::Null);
         Ok(Arc::new(Field::new(self.name, dt, self.nullable)))
     }
-    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<datafusion::logical_expr::ColumnarValue> {
-        args.args.into_iter().next().ok_or_else(|| datafusion::common::DataFusionError::Internal("missing argument".into()))
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        args.args
+            .into_iter()
+            .next()
+            .ok_or_else(|| datafusion::common::DataFusionError::Internal("missing argument".into()))
     }
 }

@@ -3,7 +3,7 @@
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
-use crate::error::{ErrorKind, EmberError};
+use crate::error::{EmberError, ErrorKind};
 
 /// Levenshtein distance (Spark uses commons-text's `LevenshteinDistance`).
 pub fn levenshtein(a: &str, b: &str) -> usize {
@@ -12,7 +12,9 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + usize::from(ca != *cb));
+            cur[j + 1] = (prev[j + 1] + 1)
+                .min(cur[j] + 1)
+                .min(prev[j] + usize::from(ca != *cb));
         }
         prev = cur;
     }
@@ -40,7 +42,9 @@ pub fn unresolved_column(name: &str, candidates: &[String]) -> EmberError {
     if s.is_empty() {
         EmberError::analysis(
             "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
-            format!("A column, variable, or function parameter with name `{name}` cannot be resolved."),
+            format!(
+                "A column, variable, or function parameter with name `{name}` cannot be resolved."
+            ),
         )
     } else {
         EmberError::analysis(
@@ -77,8 +81,12 @@ pub fn translate(e: DataFusionError) -> EmberError {
     let e = match e {
         DataFusionError::Context(_, inner) => return translate(*inner),
         DataFusionError::Diagnostic(_, inner) => return translate(*inner),
-        DataFusionError::Collection(mut errs) if !errs.is_empty() => return translate(errs.remove(0)),
-        DataFusionError::Shared(inner) => return translate(DataFusionError::Internal(inner.to_string())).with_source_text(&inner),
+        DataFusionError::Collection(mut errs) if !errs.is_empty() => {
+            return translate(errs.remove(0))
+        }
+        DataFusionError::Shared(inner) => {
+            return translate(DataFusionError::Internal(inner.to_string())).with_source_text(&inner)
+        }
         other => other,
     };
     match e {
@@ -95,7 +103,10 @@ pub fn translate(e: DataFusionError) -> EmberError {
             from_text(&b.to_string())
         }
         DataFusionError::SchemaError(se, _) => match *se {
-            SchemaError::FieldNotFound { field, valid_fields } => {
+            SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } => {
                 let mut names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
                 names.sort();
                 names.dedup();
@@ -109,16 +120,19 @@ pub fn translate(e: DataFusionError) -> EmberError {
                 "COLUMN_ALREADY_EXISTS",
                 format!("The column `{qualifier}.{name}` already exists."),
             ),
-            SchemaError::DuplicateUnqualifiedField { name } => {
-                EmberError::analysis("COLUMN_ALREADY_EXISTS", format!("The column `{name}` already exists."))
-            }
+            SchemaError::DuplicateUnqualifiedField { name } => EmberError::analysis(
+                "COLUMN_ALREADY_EXISTS",
+                format!("The column `{name}` already exists."),
+            ),
         },
         DataFusionError::SQL(pe, _) => parse_error(&pe.to_string()),
         DataFusionError::ArrowError(ae, _) => from_text(&ae.to_string()),
         DataFusionError::Plan(m) => from_text(&m),
         DataFusionError::Execution(m) => from_text(&m),
         DataFusionError::NotImplemented(m) => EmberError::unsupported(m),
-        DataFusionError::IoError(io) => EmberError::new(ErrorKind::Io, "FAILED_READ_FILE", io.to_string(), None),
+        DataFusionError::IoError(io) => {
+            EmberError::new(ErrorKind::Io, "FAILED_READ_FILE", io.to_string(), None)
+        }
         DataFusionError::ResourcesExhausted(m) => EmberError::new(
             ErrorKind::Runtime,
             "UNABLE_TO_ACQUIRE_MEMORY",
@@ -154,15 +168,31 @@ pub fn parse_error(text: &str) -> EmberError {
     if let Some(c) = re.as_ref().and_then(|r| r.captures(msg)) {
         let found = &c[2];
         let col: usize = c[4].parse().unwrap_or(1);
-        let near = if found == "EOF" { "end of input".to_string() } else { format!("'{found}'") };
+        let near = if found == "EOF" {
+            "end of input".to_string()
+        } else {
+            format!("'{found}'")
+        };
         return EmberError::parse(
             "PARSE_SYNTAX_ERROR",
-            format!("Syntax error at or near {near}: expected {}. (line {}, pos {})", &c[1], &c[3], col.saturating_sub(1)),
+            format!(
+                "Syntax error at or near {near}: expected {}. (line {}, pos {})",
+                &c[1],
+                &c[3],
+                col.saturating_sub(1)
+            ),
         );
     }
     if msg.contains("found: EOF") {
-        let expected = msg.split("Expected: ").nth(1).and_then(|r| r.split(", found").next()).unwrap_or("more input");
-        return EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error at or near end of input: expected {expected}."));
+        let expected = msg
+            .split("Expected: ")
+            .nth(1)
+            .and_then(|r| r.split(", found").next())
+            .unwrap_or("more input");
+        return EmberError::parse(
+            "PARSE_SYNTAX_ERROR",
+            format!("Syntax error at or near end of input: expected {expected}."),
+        );
     }
     EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error: {msg}."))
 }
@@ -173,23 +203,51 @@ pub fn from_text(text: &str) -> EmberError {
     if let Some(i) = text.find("[") {
         let rest = &text[i..];
         let (class, msg) = crate::error::split_class(rest);
-        if class != "INTERNAL_ERROR" && class.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '.') && !class.is_empty() {
+        if class != "INTERNAL_ERROR"
+            && class
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_' || c == '.')
+            && !class.is_empty()
+        {
             let kind = match class {
-                c if c.starts_with("CAST_") || c.starts_with("DIVIDE_BY_ZERO") || c.starts_with("ARITHMETIC") || c.starts_with("INVALID_ARRAY_INDEX") || c.starts_with("NUMERIC_VALUE_OUT_OF_RANGE") => ErrorKind::Runtime,
-                c if c.starts_with("PATH_NOT_FOUND") || c.starts_with("UNRESOLVED") || c.starts_with("TABLE_OR_VIEW") => ErrorKind::Analysis,
+                c if c.starts_with("CAST_")
+                    || c.starts_with("DIVIDE_BY_ZERO")
+                    || c.starts_with("ARITHMETIC")
+                    || c.starts_with("INVALID_ARRAY_INDEX")
+                    || c.starts_with("NUMERIC_VALUE_OUT_OF_RANGE") =>
+                {
+                    ErrorKind::Runtime
+                }
+                c if c.starts_with("PATH_NOT_FOUND")
+                    || c.starts_with("UNRESOLVED")
+                    || c.starts_with("TABLE_OR_VIEW") =>
+                {
+                    ErrorKind::Analysis
+                }
                 c if c.starts_with("PARSE") => ErrorKind::Parse,
                 c if c.starts_with("MALFORMED") || c.starts_with("FAILED_READ") => ErrorKind::Io,
                 _ => ErrorKind::Analysis,
             };
             let (m, state) = match msg.rfind(" SQLSTATE: ") {
-                Some(j) => (msg[..j].to_string(), Some(msg[j + 11..].split_whitespace().next().unwrap_or("").to_string())),
+                Some(j) => (
+                    msg[..j].to_string(),
+                    Some(
+                        msg[j + 11..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
+                ),
                 None => (msg.to_string(), None),
             };
             let mut e = EmberError::new(kind, class, m, state.as_deref());
             e.exception = match class {
                 c if c.starts_with("CAST_INVALID_INPUT") => "NumberFormatException",
                 c if c.starts_with("INVALID_ARRAY_INDEX") => "ArrayIndexOutOfBoundsException",
-                c if c.starts_with("DIVIDE_BY_ZERO") || c.starts_with("ARITHMETIC") => "ArithmeticException",
+                c if c.starts_with("DIVIDE_BY_ZERO") || c.starts_with("ARITHMETIC") => {
+                    "ArithmeticException"
+                }
                 _ => e.exception,
             };
             return e;
@@ -224,7 +282,10 @@ pub fn from_text(text: &str) -> EmberError {
         e.exception = "ArithmeticException";
         return e;
     }
-    if text.contains("Overflow happened") || text.contains("Arithmetic overflow") || text.contains("overflow") && text.contains("Int") {
+    if text.contains("Overflow happened")
+        || text.contains("Arithmetic overflow")
+        || text.contains("overflow") && text.contains("Int")
+    {
         let mut e = EmberError::new(
             ErrorKind::Runtime,
             "ARITHMETIC_OVERFLOW",
@@ -234,7 +295,10 @@ pub fn from_text(text: &str) -> EmberError {
         e.exception = "ArithmeticException";
         return e;
     }
-    for (needle, class) in [("table '", "TABLE_OR_VIEW_NOT_FOUND"), ("Table '", "TABLE_OR_VIEW_NOT_FOUND")] {
+    for (needle, class) in [
+        ("table '", "TABLE_OR_VIEW_NOT_FOUND"),
+        ("Table '", "TABLE_OR_VIEW_NOT_FOUND"),
+    ] {
         if let Some(p) = text.find(needle) {
             if text.contains("not found") {
                 let rest = &text[p + needle.len()..];
@@ -259,11 +323,27 @@ pub fn from_text(text: &str) -> EmberError {
         // "Schema error: No field named carier. Valid fields are a, b."
         if let Some(p) = text.find("No field named ") {
             let rest = &text[p + 15..];
-            let name = rest.split(['.', ' ']).next().unwrap_or("").trim_matches('"').to_string();
+            let name = rest
+                .split(['.', ' '])
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_string();
             let valid: Vec<String> = rest
                 .split("Valid fields are ")
                 .nth(1)
-                .map(|v| v.trim_end_matches('.').split(", ").map(|s| s.rsplit('.').next().unwrap_or(s).trim_matches('"').to_string()).collect())
+                .map(|v| {
+                    v.trim_end_matches('.')
+                        .split(", ")
+                        .map(|s| {
+                            s.rsplit('.')
+                                .next()
+                                .unwrap_or(s)
+                                .trim_matches('"')
+                                .to_string()
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             return unresolved_column(&name, &valid);
         }
@@ -272,17 +352,29 @@ pub fn from_text(text: &str) -> EmberError {
         return EmberError::new(
             ErrorKind::Runtime,
             "UNABLE_TO_ACQUIRE_MEMORY",
-            format!("{} (raise spark.driver.memory)", text.lines().find(|l| l.contains("Resources exhausted")).unwrap_or(text).trim()),
+            format!(
+                "{} (raise spark.driver.memory)",
+                text.lines()
+                    .find(|l| l.contains("Resources exhausted"))
+                    .unwrap_or(text)
+                    .trim()
+            ),
             Some("53200"),
         );
     }
-    if text.contains("must appear in the GROUP BY clause") || text.contains("must be in GROUP BY or an aggregate function") {
+    if text.contains("must appear in the GROUP BY clause")
+        || text.contains("must be in GROUP BY or an aggregate function")
+    {
         return EmberError::analysis(
             "MISSING_AGGREGATION",
             format!("The non-aggregating expression is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use `any_value` if you do not care which value is returned. ({text})"),
         );
     }
-    if text.contains("Cannot coerce") || text.contains("No function matches") || text.contains("type_coercion") || text.contains("Cannot infer common") {
+    if text.contains("Cannot coerce")
+        || text.contains("No function matches")
+        || text.contains("type_coercion")
+        || text.contains("Cannot infer common")
+    {
         return EmberError::analysis("DATATYPE_MISMATCH", text.to_string());
     }
     EmberError::internal(text.to_string())
@@ -298,20 +390,31 @@ mod tests {
             .split(',')
             .map(String::from)
             .collect();
-        assert_eq!(suggestions("carier", &cols), vec!["`carrier`", "`air_time`", "`arr_time`", "`day`", "`dest`"]);
+        assert_eq!(
+            suggestions("carier", &cols),
+            vec!["`carrier`", "`air_time`", "`arr_time`", "`day`", "`dest`"]
+        );
     }
 
     #[test]
     fn parse_errors_name_line_and_position() {
-        let e = parse_error("sql parser error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1");
+        let e = parse_error(
+            "sql parser error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1",
+        );
         assert_eq!(e.error_class, "PARSE_SYNTAX_ERROR");
-        assert!(e.message.contains("'SELEC'") && e.message.contains("(line 1, pos 0)"), "{}", e.message);
+        assert!(
+            e.message.contains("'SELEC'") && e.message.contains("(line 1, pos 0)"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn cast_error_text() {
         let e = from_text("Cast error: Cannot cast string 'alice' to value of Int32 type");
         assert_eq!(e.error_class, "CAST_INVALID_INPUT");
-        assert!(e.message.contains("The value 'alice' of the type \"STRING\" cannot be cast to \"INT\""));
+        assert!(e
+            .message
+            .contains("The value 'alice' of the type \"STRING\" cannot be cast to \"INT\""));
     }
 }

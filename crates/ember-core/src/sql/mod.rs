@@ -200,8 +200,14 @@ mod tests {
     #[test]
     fn spark_string_escapes() {
         let sql = r#"SELECT '(\\d+)', 'it\'s', "dq", `a\b` -- '\n'"#;
-        assert_eq!(unescape_string_literals(sql), r#"SELECT '(\d+)', 'it''s', 'dq', `a\b` -- '\n'"#);
-        assert_eq!(unescape_string_literals(r#"SELECT 'a\tb', 'x''y'"#), "SELECT 'a\tb', 'x''y'");
+        assert_eq!(
+            unescape_string_literals(sql),
+            r#"SELECT '(\d+)', 'it''s', 'dq', `a\b` -- '\n'"#
+        );
+        assert_eq!(
+            unescape_string_literals(r#"SELECT 'a\tb', 'x''y'"#),
+            "SELECT 'a\tb', 'x''y'"
+        );
     }
 
     #[test]

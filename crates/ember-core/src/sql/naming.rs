@@ -6,8 +6,8 @@
 //! the same form for DataFrame API expressions.
 
 use datafusion::common::ScalarValue;
-use datafusion::sql::sqlparser::ast;
 use datafusion::logical_expr::{Expr, Operator};
+use datafusion::sql::sqlparser::ast;
 
 use crate::types::simple_string;
 
@@ -37,7 +37,9 @@ fn lit_text(v: &ScalarValue) -> String {
         return "NULL".into();
     }
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => s.clone(),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.clone(),
         ScalarValue::Int64(Some(i)) if i32::try_from(*i).is_err() => format!("{i}L"),
         ScalarValue::Float64(Some(f)) => crate::format::java_double(*f),
         ScalarValue::Date32(Some(d)) => format!("DATE '{}'", crate::format::format_date(*d)),
@@ -51,13 +53,26 @@ pub fn spark_sql(e: &Expr) -> String {
         Expr::Alias(a) => a.name.clone(),
         Expr::Column(c) => c.name.clone(),
         Expr::Literal(v, _) => lit_text(v),
-        Expr::BinaryExpr(b) => format!("({} {} {})", spark_sql(&b.left), op_text(&b.op), spark_sql(&b.right)),
+        Expr::BinaryExpr(b) => format!(
+            "({} {} {})",
+            spark_sql(&b.left),
+            op_text(&b.op),
+            spark_sql(&b.right)
+        ),
         Expr::Not(x) => format!("(NOT {})", spark_sql(x)),
         Expr::Negative(x) => format!("(- {})", spark_sql(x)),
         Expr::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
         Expr::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
-        Expr::Cast(c) => format!("CAST({} AS {})", spark_sql(&c.expr), simple_string(c.field.data_type()).to_uppercase()),
-        Expr::TryCast(c) => format!("TRY_CAST({} AS {})", spark_sql(&c.expr), simple_string(c.field.data_type()).to_uppercase()),
+        Expr::Cast(c) => format!(
+            "CAST({} AS {})",
+            spark_sql(&c.expr),
+            simple_string(c.field.data_type()).to_uppercase()
+        ),
+        Expr::TryCast(c) => format!(
+            "TRY_CAST({} AS {})",
+            spark_sql(&c.expr),
+            simple_string(c.field.data_type()).to_uppercase()
+        ),
         Expr::Between(b) => format!(
             "({} {}BETWEEN {} AND {})",
             spark_sql(&b.expr),
@@ -95,12 +110,23 @@ pub fn spark_sql(e: &Expr) -> String {
         Expr::ScalarFunction(f) => {
             let name = f.func.name();
             // ember's internal wrappers are transparent.
-            if matches!(name, "ember_nullable" | "ember_not_null" | "spark_to_string") {
+            if matches!(
+                name,
+                "ember_nullable" | "ember_not_null" | "spark_to_string"
+            ) {
                 if let Some(a) = f.args.first() {
-                    return if name == "spark_to_string" { format!("CAST({} AS STRING)", spark_sql(a)) } else { spark_sql(a) };
+                    return if name == "spark_to_string" {
+                        format!("CAST({} AS STRING)", spark_sql(a))
+                    } else {
+                        spark_sql(a)
+                    };
                 }
             }
-            format!("{}({})", name, f.args.iter().map(spark_sql).collect::<Vec<_>>().join(", "))
+            format!(
+                "{}({})",
+                name,
+                f.args.iter().map(spark_sql).collect::<Vec<_>>().join(", ")
+            )
         }
         Expr::AggregateFunction(a) => {
             let name = a.func.name();
@@ -115,7 +141,12 @@ pub fn spark_sql(e: &Expr) -> String {
                 "array_agg" => "collect_list",
                 other => other,
             };
-            format!("{}({}{})", name, if a.params.distinct { "DISTINCT " } else { "" }, args.join(", "))
+            format!(
+                "{}({}{})",
+                name,
+                if a.params.distinct { "DISTINCT " } else { "" },
+                args.join(", ")
+            )
         }
         other => other.schema_name().to_string(),
     }
@@ -136,46 +167,86 @@ pub fn ast_name(e: &ast::Expr) -> String {
             other => other.to_string(),
         },
         A::BinaryOp { left, op, right } => match op {
-            ast::BinaryOperator::NotEq => format!("(NOT ({} = {}))", ast_name(left), ast_name(right)),
-            ast::BinaryOperator::StringConcat => format!("concat({}, {})", ast_name(left), ast_name(right)),
+            ast::BinaryOperator::NotEq => {
+                format!("(NOT ({} = {}))", ast_name(left), ast_name(right))
+            }
+            ast::BinaryOperator::StringConcat => {
+                format!("concat({}, {})", ast_name(left), ast_name(right))
+            }
             op => format!("({} {} {})", ast_name(left), op, ast_name(right)),
         },
-        A::UnaryOp { op: ast::UnaryOperator::Minus, expr } => match expr.as_ref() {
+        A::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
             A::Value(_) => format!("-{}", ast_name(expr)),
             other => format!("(- {})", ast_name(other)),
         },
-        A::UnaryOp { op: ast::UnaryOperator::Not, expr } => format!("(NOT {})", ast_name(expr)),
+        A::UnaryOp {
+            op: ast::UnaryOperator::Not,
+            expr,
+        } => format!("(NOT {})", ast_name(expr)),
         A::IsNull(x) => format!("({} IS NULL)", ast_name(x)),
         A::IsNotNull(x) => format!("({} IS NOT NULL)", ast_name(x)),
-        A::Cast { expr, data_type, .. } => {
+        A::Cast {
+            expr, data_type, ..
+        } => {
             let t = crate::types::parse_data_type(&data_type.to_string(), "UTC")
                 .map(|t| simple_string(&t).to_uppercase())
                 .unwrap_or_else(|_| data_type.to_string().to_uppercase());
             format!("CAST({} AS {})", ast_name(expr), t)
         }
-        A::Between { expr, negated, low, high } => format!(
+        A::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => format!(
             "({} {}BETWEEN {} AND {})",
             ast_name(expr),
             if *negated { "NOT " } else { "" },
             ast_name(low),
             ast_name(high)
         ),
-        A::InList { expr, list, negated } => format!(
+        A::InList {
+            expr,
+            list,
+            negated,
+        } => format!(
             "({} {}IN ({}))",
             ast_name(expr),
             if *negated { "NOT " } else { "" },
             list.iter().map(ast_name).collect::<Vec<_>>().join(", ")
         ),
-        A::Like { negated, expr, pattern, .. } => {
-            format!("{}{} LIKE {}", if *negated { "NOT " } else { "" }, ast_name(expr), ast_name(pattern))
+        A::Like {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => {
+            format!(
+                "{}{} LIKE {}",
+                if *negated { "NOT " } else { "" },
+                ast_name(expr),
+                ast_name(pattern)
+            )
         }
-        A::Case { operand, conditions, else_result, .. } => {
+        A::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
             let mut s = String::from("CASE");
             if let Some(o) = operand {
                 s.push_str(&format!(" {}", ast_name(o)));
             }
             for w in conditions {
-                s.push_str(&format!(" WHEN {} THEN {}", ast_name(&w.condition), ast_name(&w.result)));
+                s.push_str(&format!(
+                    " WHEN {} THEN {}",
+                    ast_name(&w.condition),
+                    ast_name(&w.result)
+                ));
             }
             if let Some(x) = else_result {
                 s.push_str(&format!(" ELSE {}", ast_name(x)));
@@ -183,13 +254,20 @@ pub fn ast_name(e: &ast::Expr) -> String {
             s.push_str(" END");
             s
         }
-        A::Function(f) if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("explode") => "col".into(),
+        A::Function(f)
+            if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("explode") =>
+        {
+            "col".into()
+        }
         A::Function(f) if f.over.is_none() => {
             let name = f.name.to_string().to_lowercase();
             let name = name.rsplit('.').next().unwrap_or(&name).to_string();
             match &f.args {
                 ast::FunctionArguments::List(l) => {
-                    let distinct = matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                    let distinct = matches!(
+                        l.duplicate_treatment,
+                        Some(ast::DuplicateTreatment::Distinct)
+                    );
                     let args: Vec<String> = l
                         .args
                         .iter()
@@ -199,14 +277,22 @@ pub fn ast_name(e: &ast::Expr) -> String {
                             other => other.to_string(),
                         })
                         .collect();
-                    let args = if args.is_empty() && name == "count" { vec!["1".to_string()] } else { args };
+                    let args = if args.is_empty() && name == "count" {
+                        vec!["1".to_string()]
+                    } else {
+                        args
+                    };
                     let name = match name.as_str() {
                         "std" | "stddev_samp" => "stddev".to_string(),
                         "var_samp" => "variance".to_string(),
                         "mean" => "avg".to_string(),
                         _ => name,
                     };
-                    format!("{name}({}{})", if distinct { "DISTINCT " } else { "" }, args.join(", "))
+                    format!(
+                        "{name}({}{})",
+                        if distinct { "DISTINCT " } else { "" },
+                        args.join(", ")
+                    )
                 }
                 ast::FunctionArguments::None => format!("{name}()"),
                 other => format!("{name}{other}"),
@@ -236,7 +322,9 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
 /// Items whose Spark name repeats another output name keep DataFusion's name, since
 /// DataFusion needs unique names.
 pub fn alias_select_items(stmt: &mut ast::Statement) {
-    let ast::Statement::Query(q) = stmt else { return };
+    let ast::Statement::Query(q) = stmt else {
+        return;
+    };
     let mut body = q.body.as_mut();
     loop {
         match body {
@@ -247,15 +335,26 @@ pub fn alias_select_items(stmt: &mut ast::Statement) {
                     .projection
                     .iter()
                     .filter_map(|item| match item {
-                        ast::SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
-                        ast::SelectItem::UnnamedExpr(ast::Expr::Identifier(i)) => Some(i.value.to_lowercase()),
-                        ast::SelectItem::UnnamedExpr(ast::Expr::CompoundIdentifier(p)) => p.last().map(|i| i.value.to_lowercase()),
+                        ast::SelectItem::ExprWithAlias { alias, .. } => {
+                            Some(alias.value.to_lowercase())
+                        }
+                        ast::SelectItem::UnnamedExpr(ast::Expr::Identifier(i)) => {
+                            Some(i.value.to_lowercase())
+                        }
+                        ast::SelectItem::UnnamedExpr(ast::Expr::CompoundIdentifier(p)) => {
+                            p.last().map(|i| i.value.to_lowercase())
+                        }
                         _ => None,
                     })
                     .collect();
                 for item in s.projection.iter_mut() {
-                    let ast::SelectItem::UnnamedExpr(e) = item else { continue };
-                    if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                    let ast::SelectItem::UnnamedExpr(e) = item else {
+                        continue;
+                    };
+                    if matches!(
+                        e,
+                        ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
+                    ) {
                         continue;
                     }
                     let name = ast_name(e);
@@ -264,7 +363,10 @@ pub fn alias_select_items(stmt: &mut ast::Statement) {
                     }
                     taken.push(name.to_lowercase());
                     let alias = ast::Ident::with_quote('`', name);
-                    *item = ast::SelectItem::ExprWithAlias { expr: e.clone(), alias };
+                    *item = ast::SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias,
+                    };
                 }
                 return;
             }
@@ -282,9 +384,17 @@ mod tests {
     fn aliases_in_the_ast() {
         use datafusion::sql::sqlparser::dialect::DatabricksDialect;
         use datafusion::sql::sqlparser::parser::Parser;
-        let mut st = Parser::parse_sql(&DatabricksDialect {}, "SELECT a, COUNT(*), a + 1 AS b, 'x' FROM t").unwrap().remove(0);
+        let mut st = Parser::parse_sql(
+            &DatabricksDialect {},
+            "SELECT a, COUNT(*), a + 1 AS b, 'x' FROM t",
+        )
+        .unwrap()
+        .remove(0);
         alias_select_items(&mut st);
-        assert_eq!(st.to_string(), "SELECT a, COUNT(*) AS `count(1)`, a + 1 AS b, 'x' AS `x` FROM t");
+        assert_eq!(
+            st.to_string(),
+            "SELECT a, COUNT(*) AS `count(1)`, a + 1 AS b, 'x' AS `x` FROM t"
+        );
     }
 
     #[test]
@@ -292,9 +402,15 @@ mod tests {
         use datafusion::sql::sqlparser::dialect::DatabricksDialect;
         use datafusion::sql::sqlparser::parser::Parser;
         let sql = "SELECT carrier, COUNT(*), AVG(f.dep_delay), SUM(distance) / 2, -1, CAST(flight AS STRING), COUNT(DISTINCT dest), address.city, ROUND(AVG(x), 3), x IS NULL FROM t f";
-        let st = Parser::parse_sql(&DatabricksDialect {}, sql).unwrap().remove(0);
-        let ast::Statement::Query(q) = st else { panic!("query") };
-        let ast::SetExpr::Select(s) = q.body.as_ref() else { panic!("select") };
+        let st = Parser::parse_sql(&DatabricksDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        let ast::Statement::Query(q) = st else {
+            panic!("query")
+        };
+        let ast::SetExpr::Select(s) = q.body.as_ref() else {
+            panic!("select")
+        };
         let names: Vec<String> = s
             .projection
             .iter()
@@ -305,7 +421,18 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            vec!["carrier", "count(1)", "avg(dep_delay)", "(sum(distance) / 2)", "-1", "CAST(flight AS STRING)", "count(DISTINCT dest)", "city", "round(avg(x), 3)", "(x IS NULL)"]
+            vec![
+                "carrier",
+                "count(1)",
+                "avg(dep_delay)",
+                "(sum(distance) / 2)",
+                "-1",
+                "CAST(flight AS STRING)",
+                "count(DISTINCT dest)",
+                "city",
+                "round(avg(x), 3)",
+                "(x IS NULL)"
+            ]
         );
     }
 
@@ -313,7 +440,15 @@ mod tests {
     fn spark_texts() {
         assert_eq!(spark_sql(&(col("a") + lit(1))), "(a + 1)");
         assert_eq!(spark_sql(&col("t.b").is_null()), "(b IS NULL)");
-        assert_eq!(spark_sql(&datafusion::functions_aggregate::expr_fn::count(lit(1))), "count(1)");
-        assert_eq!(spark_sql(&datafusion::functions_aggregate::expr_fn::avg(col("flights.dep_delay"))), "avg(dep_delay)");
+        assert_eq!(
+            spark_sql(&datafusion::functions_aggregate::expr_fn::count(lit(1))),
+            "count(1)"
+        );
+        assert_eq!(
+            spark_sql(&datafusion::functions_aggregate::expr_fn::avg(col(
+                "flights.dep_delay"
+            ))),
+            "avg(dep_delay)"
+        );
     }
 }

@@ -11,15 +11,17 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result};
-use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::common::ScalarValue;
+use datafusion::common::{DFSchema, Result};
 use datafusion::execution::SessionState;
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{
+    BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF,
+};
 use datafusion::optimizer::AnalyzerRule;
 
 /// The Spark-semantics analyzer rule (runs after DataFusion's type coercion).
@@ -54,41 +56,79 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
             if (sf.func.name() == "ember_nullable" || sf.func.name() == "ember_not_null")
                 && matches!(sf.args.first(), Some(Expr::ScalarFunction(inner)) if inner.func.name() == sf.func.name()) =>
         {
-            Ok(Transformed::yes(sf.args.into_iter().next().unwrap_or(Expr::Literal(ScalarValue::Null, None))))
+            Ok(Transformed::yes(
+                sf.args
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Expr::Literal(ScalarValue::Null, None)),
+            ))
         }
         // Spark's text for timestamps, doubles and nested values.
         Expr::Cast(c)
             if c.field.data_type() == &DataType::Utf8
                 && matches!(
                     c.expr.get_type(schema)?,
-                    DataType::Timestamp(_, _) | DataType::Float64 | DataType::Float32 | DataType::List(_) | DataType::Struct(_) | DataType::Map(_, _) | DataType::Binary
+                    DataType::Timestamp(_, _)
+                        | DataType::Float64
+                        | DataType::Float32
+                        | DataType::List(_)
+                        | DataType::Struct(_)
+                        | DataType::Map(_, _)
+                        | DataType::Binary
                 ) =>
         {
-            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.to_string.clone(), vec![*c.expr]))))
+            Ok(Transformed::yes(Expr::ScalarFunction(
+                ScalarFunction::new_udf(r.to_string.clone(), vec![*c.expr]),
+            )))
         }
         // Spark: a cast from string to another type may fail, so it is nullable.
-        Expr::Cast(c) if c.field.data_type() != &DataType::Utf8 && c.expr.get_type(schema)? == DataType::Utf8 && !c.expr.nullable(schema)? => {
-            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.nullable.clone(), vec![Expr::Cast(c)]))))
+        Expr::Cast(c)
+            if c.field.data_type() != &DataType::Utf8
+                && c.expr.get_type(schema)? == DataType::Utf8
+                && !c.expr.nullable(schema)? =>
+        {
+            Ok(Transformed::yes(Expr::ScalarFunction(
+                ScalarFunction::new_udf(r.nullable.clone(), vec![Expr::Cast(c)]),
+            )))
         }
         // Spark: concat_ws is null only when its separator is.
-        Expr::ScalarFunction(sf) if sf.func.name() == "concat_ws" && sf.args.first().is_some_and(|a| !a.nullable(schema).unwrap_or(true)) => {
-            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r.not_null.clone(), vec![Expr::ScalarFunction(sf)]))))
+        Expr::ScalarFunction(sf)
+            if sf.func.name() == "concat_ws"
+                && sf
+                    .args
+                    .first()
+                    .is_some_and(|a| !a.nullable(schema).unwrap_or(true)) =>
+        {
+            Ok(Transformed::yes(Expr::ScalarFunction(
+                ScalarFunction::new_udf(r.not_null.clone(), vec![Expr::ScalarFunction(sf)]),
+            )))
         }
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }) => {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Divide,
+            right,
+        }) => {
             let lt = left.get_type(schema)?;
             let rt = right.get_type(schema)?;
-            let fractional = |t: &DataType| is_integral(t) || matches!(t, DataType::Float64 | DataType::Float32);
+            let fractional =
+                |t: &DataType| is_integral(t) || matches!(t, DataType::Float64 | DataType::Float32);
             if fractional(&lt) && fractional(&rt) {
                 let l = Expr::Cast(Cast::new(left, DataType::Float64));
                 let r = Expr::Cast(Cast::new(right, DataType::Float64));
-                Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(r_divide(rr), vec![l, r]))))
+                Ok(Transformed::yes(Expr::ScalarFunction(
+                    ScalarFunction::new_udf(r_divide(rr), vec![l, r]),
+                )))
             } else {
-                Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right })))
+                Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr {
+                    left,
+                    op: Operator::Divide,
+                    right,
+                })))
             }
         }
-        Expr::ScalarFunction(sf) if sf.func.name() == "array_element" => {
-            Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(idx.clone(), sf.args))))
-        }
+        Expr::ScalarFunction(sf) if sf.func.name() == "array_element" => Ok(Transformed::yes(
+            Expr::ScalarFunction(ScalarFunction::new_udf(idx.clone(), sf.args)),
+        )),
         other => Ok(Transformed::no(other)),
     }
 }
@@ -97,15 +137,24 @@ impl AnalyzerRule for SparkSemantics {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         let out = plan.transform_up_with_subqueries(|p| {
             let inputs = p.inputs();
-            let schema: Arc<DFSchema> = if inputs.len() == 1 { inputs[0].schema().clone() } else { p.schema().clone() };
+            let schema: Arc<DFSchema> = if inputs.len() == 1 {
+                inputs[0].schema().clone()
+            } else {
+                p.schema().clone()
+            };
             let names = NamePreserver::new(&p);
             let t = p.map_expressions(|e| {
                 let saved = names.save(&e);
-                Ok(e.transform_up(|x| rewrite(x, &schema, self))?.update_data(|e| saved.restore(e)))
+                Ok(e.transform_up(|x| rewrite(x, &schema, self))?
+                    .update_data(|e| saved.restore(e)))
             })?;
             let changed = t.transformed;
             let p = t.data.recompute_schema()?;
-            Ok(if changed { Transformed::yes(p) } else { Transformed::no(p) })
+            Ok(if changed {
+                Transformed::yes(p)
+            } else {
+                Transformed::no(p)
+            })
         })?;
         Ok(out.data)
     }
@@ -126,7 +175,10 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             let narrow = |e: Expr| {
                 e.transform_up(|x| match x {
                     Expr::Literal(ScalarValue::Int64(Some(v)), m) if i32::try_from(v).is_ok() => {
-                        Ok(Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), m)))
+                        Ok(Transformed::yes(Expr::Literal(
+                            ScalarValue::Int32(Some(v as i32)),
+                            m,
+                        )))
                     }
                     other => Ok(Transformed::no(other)),
                 })
@@ -136,9 +188,15 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
                 let rows = v
                     .values
                     .into_iter()
-                    .map(|row| row.into_iter().map(|e| narrow(e).map(|t| t.data)).collect::<Result<Vec<_>>>())
+                    .map(|row| {
+                        row.into_iter()
+                            .map(|e| narrow(e).map(|t| t.data))
+                            .collect::<Result<Vec<_>>>()
+                    })
                     .collect::<Result<Vec<_>>>()?;
-                return Ok(Transformed::yes(datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?));
+                return Ok(Transformed::yes(
+                    datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?,
+                ));
             }
             let names = NamePreserver::new(&p);
             p.map_expressions(|e| {
@@ -151,9 +209,15 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 /// Analyzes `plan` with Spark's semantics: literal narrowing, DataFusion's analyzer
 /// (type coercion), then [`SparkSemantics`] and ranking-function types.
-pub fn analyze(state: &SessionState, plan: LogicalPlan, fns: &RuleFunctions) -> Result<LogicalPlan> {
+pub fn analyze(
+    state: &SessionState,
+    plan: LogicalPlan,
+    fns: &RuleFunctions,
+) -> Result<LogicalPlan> {
     let plan = narrow_literals(plan)?;
-    let plan = state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?;
+    let plan = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?;
     let rule = SparkSemantics {
         array_index: fns.array_index.clone(),
         nullable: fns.nullable.clone(),

@@ -18,15 +18,30 @@ fn strip(text: &str) -> &str {
     text.trim().trim_end_matches(';').trim()
 }
 
-fn table_df(session: &SparkSession, fields: Vec<(&str, DataType)>, cols: Vec<Arc<dyn datafusion::arrow::array::Array>>) -> Result<DataFrame> {
-    let schema = Arc::new(Schema::new(fields.into_iter().map(|(n, t)| Field::new(n, t, false)).collect::<Vec<_>>()));
+fn table_df(
+    session: &SparkSession,
+    fields: Vec<(&str, DataType)>,
+    cols: Vec<Arc<dyn datafusion::arrow::array::Array>>,
+) -> Result<DataFrame> {
+    let schema = Arc::new(Schema::new(
+        fields
+            .into_iter()
+            .map(|(n, t)| Field::new(n, t, false))
+            .collect::<Vec<_>>(),
+    ));
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
     let t = MemTable::try_new(schema, vec![vec![batch]])?;
-    Ok(DataFrame::new(session.clone(), session.context().read_table(Arc::new(t))?))
+    Ok(DataFrame::new(
+        session.clone(),
+        session.context().read_table(Arc::new(t))?,
+    ))
 }
 
 fn empty_df(session: &SparkSession) -> Result<DataFrame> {
-    Ok(DataFrame::new(session.clone(), session.context().read_empty()?))
+    Ok(DataFrame::new(
+        session.clone(),
+        session.context().read_empty()?,
+    ))
 }
 
 /// Parses `OPTIONS (k 'v', k2 = "v2", path '...')` bodies.
@@ -61,7 +76,11 @@ pub fn parse_options(body: &str) -> Result<HashMap<String, String>> {
             Some(s)
         } else {
             let mut s = String::new();
-            while *i < chars.len() && !chars[*i].is_whitespace() && chars[*i] != '=' && chars[*i] != ',' {
+            while *i < chars.len()
+                && !chars[*i].is_whitespace()
+                && chars[*i] != '='
+                && chars[*i] != ','
+            {
                 s.push(chars[*i]);
                 *i += 1;
             }
@@ -74,7 +93,12 @@ pub fn parse_options(body: &str) -> Result<HashMap<String, String>> {
         while i < chars.len() && (chars[i].is_whitespace() || chars[i] == '=') {
             i += 1;
         }
-        let v = read_token(&mut i).ok_or_else(|| EmberError::parse("PARSE_SYNTAX_ERROR", format!("Syntax error in OPTIONS: missing value for '{k}'.")))?;
+        let v = read_token(&mut i).ok_or_else(|| {
+            EmberError::parse(
+                "PARSE_SYNTAX_ERROR",
+                format!("Syntax error in OPTIONS: missing value for '{k}'."),
+            )
+        })?;
         out.insert(k, v);
     }
     Ok(out)
@@ -83,7 +107,11 @@ pub fn parse_options(body: &str) -> Result<HashMap<String, String>> {
 /// Executes one statement.
 pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     let sql = strip(text);
-    let upper: String = sql.chars().take(64).collect::<String>().to_ascii_uppercase();
+    let upper: String = sql
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_uppercase();
     let words: Vec<&str> = upper.split_whitespace().collect();
 
     if words.first() == Some(&"SET") {
@@ -94,7 +122,11 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         let n = names.len();
         return table_df(
             session,
-            vec![("namespace", DataType::Utf8), ("tableName", DataType::Utf8), ("isTemporary", DataType::Boolean)],
+            vec![
+                ("namespace", DataType::Utf8),
+                ("tableName", DataType::Utf8),
+                ("isTemporary", DataType::Boolean),
+            ],
             vec![
                 Arc::new(StringArray::from(vec![""; n])),
                 Arc::new(StringArray::from(names)),
@@ -111,11 +143,21 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     .map_err(|e| EmberError::internal(e.to_string()))?;
     if let Some(c) = view_re.captures(sql) {
         let name = c[1].trim_matches('`').to_string();
-        let mut options = c.get(4).map(|m| parse_options(m.as_str())).transpose()?.unwrap_or_default();
-        let path = options.iter().find(|(k, _)| k.eq_ignore_ascii_case("path")).map(|(_, v)| v.clone());
+        let mut options = c
+            .get(4)
+            .map(|m| parse_options(m.as_str()))
+            .transpose()?
+            .unwrap_or_default();
+        let path = options
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("path"))
+            .map(|(_, v)| v.clone());
         options.retain(|k, _| !k.eq_ignore_ascii_case("path"));
         let Some(path) = path else {
-            return Err(EmberError::analysis("REQUIRED_OPTION_NOT_FOUND", "The option `path` is required for a view over files."));
+            return Err(EmberError::analysis(
+                "REQUIRED_OPTION_NOT_FOUND",
+                "The option `path` is required for a view over files.",
+            ));
         };
         let mut reader = session.read().format(&c[3]).options(&options);
         if let Some(schema) = c.get(2) {
@@ -141,11 +183,28 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         let replace = c.get(1).is_some();
         let name = c[2].trim_matches('`').to_string();
         let format = c[3].to_string();
-        let options = c.get(4).map(|m| parse_options(m.as_str())).transpose()?.unwrap_or_default();
-        let parts: Vec<String> = c.get(5).map(|m| m.as_str().split(',').map(|s| s.trim().trim_matches('`').to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        let options = c
+            .get(4)
+            .map(|m| parse_options(m.as_str()))
+            .transpose()?
+            .unwrap_or_default();
+        let parts: Vec<String> = c
+            .get(5)
+            .map(|m| {
+                m.as_str()
+                    .split(',')
+                    .map(|s| s.trim().trim_matches('`').to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         let location = c[6].to_string();
         let df = Box::pin(execute(session, &c[7])).await?;
-        let mode = if replace { crate::writer::SaveMode::Overwrite } else { crate::writer::SaveMode::ErrorIfExists };
+        let mode = if replace {
+            crate::writer::SaveMode::Overwrite
+        } else {
+            crate::writer::SaveMode::ErrorIfExists
+        };
         let mut w = df.write().format(&format).mode(mode);
         for (k, v) in &options {
             w = w.option(k, v);
@@ -161,30 +220,49 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     )
     .map_err(|e| EmberError::internal(e.to_string()))?;
     if let Some(c) = insert_dir.captures(sql) {
-        let options = c.get(3).map(|m| parse_options(m.as_str())).transpose()?.unwrap_or_default();
+        let options = c
+            .get(3)
+            .map(|m| parse_options(m.as_str()))
+            .transpose()?
+            .unwrap_or_default();
         let df = Box::pin(execute(session, &c[4])).await?;
-        let mut w = df.write().format(&c[2]).mode(crate::writer::SaveMode::Overwrite);
+        let mut w = df
+            .write()
+            .format(&c[2])
+            .mode(crate::writer::SaveMode::Overwrite);
         for (k, v) in &options {
             w = w.option(k, v);
         }
         w.save(&c[1]).await?;
         return empty_df(session);
     }
-    if words.len() >= 3 && words[0] == "DROP" && words[1] == "VIEW" || words.len() >= 4 && words[0] == "DROP" && words[2] == "VIEW" {
-        let name = sql.split_whitespace().last().unwrap_or("").trim_matches('`');
+    if words.len() >= 3 && words[0] == "DROP" && words[1] == "VIEW"
+        || words.len() >= 4 && words[0] == "DROP" && words[2] == "VIEW"
+    {
+        let name = sql
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .trim_matches('`');
         session.drop_temp_view(name)?;
         return empty_df(session);
     }
     // Queries: give unaliased items Spark's names, then plan.
     let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
     let unescaped = crate::sql::unescape_string_literals(sql);
-    let mut parsed = datafusion::sql::parser::DFParser::parse_sql_with_dialect(&unescaped, &dialect)?;
+    let mut parsed =
+        datafusion::sql::parser::DFParser::parse_sql_with_dialect(&unescaped, &dialect)?;
     if parsed.len() == 1 {
         if let Some(datafusion::sql::parser::Statement::Statement(st)) = parsed.front_mut() {
-            if matches!(st.as_ref(), datafusion::sql::sqlparser::ast::Statement::Query(_)) {
+            if matches!(
+                st.as_ref(),
+                datafusion::sql::sqlparser::ast::Statement::Query(_)
+            ) {
                 crate::sql::naming::alias_select_items(st);
                 crate::sql::naming::rename_functions(st);
-                let stmt = parsed.pop_front().ok_or_else(|| EmberError::internal("empty statement"))?;
+                let stmt = parsed
+                    .pop_front()
+                    .ok_or_else(|| EmberError::internal("empty statement"))?;
                 let state = session.context().state();
                 let plan = state.statement_to_plan(stmt).await?;
                 let df = datafusion::prelude::DataFrame::new(state, plan);
@@ -202,24 +280,52 @@ fn set(session: &SparkSession, sql: &str) -> Result<DataFrame> {
         let all = session.conf_all();
         let keys: Vec<String> = all.keys().cloned().collect();
         let vals: Vec<String> = all.values().cloned().collect();
-        return table_df(session, vec![("key", DataType::Utf8), ("value", DataType::Utf8)], vec![Arc::new(StringArray::from(keys)), Arc::new(StringArray::from(vals))]);
+        return table_df(
+            session,
+            vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
+            vec![
+                Arc::new(StringArray::from(keys)),
+                Arc::new(StringArray::from(vals)),
+            ],
+        );
     }
     match body.split_once('=') {
         Some((k, v)) => {
-            let (k, v) = (k.trim().trim_matches('`'), v.trim().trim_matches('\'').trim_matches('"'));
+            let (k, v) = (
+                k.trim().trim_matches('`'),
+                v.trim().trim_matches('\'').trim_matches('"'),
+            );
             session.conf_set(k, v);
-            table_df(session, vec![("key", DataType::Utf8), ("value", DataType::Utf8)], vec![Arc::new(StringArray::from(vec![k])), Arc::new(StringArray::from(vec![v]))])
+            table_df(
+                session,
+                vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
+                vec![
+                    Arc::new(StringArray::from(vec![k])),
+                    Arc::new(StringArray::from(vec![v])),
+                ],
+            )
         }
         None => {
             let k = body.trim_matches('`');
             let v = session.conf_get(k).unwrap_or_else(|| "<undefined>".into());
-            table_df(session, vec![("key", DataType::Utf8), ("value", DataType::Utf8)], vec![Arc::new(StringArray::from(vec![k])), Arc::new(StringArray::from(vec![v]))])
+            table_df(
+                session,
+                vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
+                vec![
+                    Arc::new(StringArray::from(vec![k])),
+                    Arc::new(StringArray::from(vec![v])),
+                ],
+            )
         }
     }
 }
 
 async fn describe(session: &SparkSession, sql: &str) -> Result<DataFrame> {
-    let mut rest = sql.split_once(char::is_whitespace).map(|x| x.1).unwrap_or("").trim();
+    let mut rest = sql
+        .split_once(char::is_whitespace)
+        .map(|x| x.1)
+        .unwrap_or("")
+        .trim();
     for kw in ["TABLE ", "EXTENDED ", "FORMATTED ", "QUERY "] {
         if rest.len() >= kw.len() && rest[..kw.len()].eq_ignore_ascii_case(kw) {
             rest = rest[kw.len()..].trim();
@@ -233,7 +339,11 @@ async fn describe(session: &SparkSession, sql: &str) -> Result<DataFrame> {
     };
     let schema = df.schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let types: Vec<String> = schema.fields().iter().map(|f| crate::types::simple_string(f.data_type())).collect();
+    let types: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| crate::types::simple_string(f.data_type()))
+        .collect();
     let comments: Vec<Option<String>> = vec![None; names.len()];
     let fields = vec![
         Field::new("col_name", DataType::Utf8, false),
@@ -243,10 +353,17 @@ async fn describe(session: &SparkSession, sql: &str) -> Result<DataFrame> {
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![Arc::new(StringArray::from(names)), Arc::new(StringArray::from(types)), Arc::new(StringArray::from(comments))],
+        vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(StringArray::from(types)),
+            Arc::new(StringArray::from(comments)),
+        ],
     )?;
     let t = MemTable::try_new(schema, vec![vec![batch]])?;
-    Ok(DataFrame::new(session.clone(), session.context().read_table(Arc::new(t))?))
+    Ok(DataFrame::new(
+        session.clone(),
+        session.context().read_table(Arc::new(t))?,
+    ))
 }
 
 #[cfg(test)]
@@ -254,7 +371,9 @@ mod tests {
     use super::*;
     #[test]
     fn options_bodies() {
-        let o = parse_options("path '/d/f.csv', header 'true', inferSchema = \"true\", nullValue 'NA'").unwrap();
+        let o =
+            parse_options("path '/d/f.csv', header 'true', inferSchema = \"true\", nullValue 'NA'")
+                .unwrap();
         assert_eq!(o["path"], "/d/f.csv");
         assert_eq!(o["inferSchema"], "true");
         assert_eq!(o["nullValue"], "NA");

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder, Float64Builder, Int16Builder,
-    Int32Builder, Int64Builder, Int8Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder, Float64Builder,
+    Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -168,7 +169,11 @@ pub fn parse_decimal(s: &str, precision: u8, scale: i8) -> Option<i128> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|c| c.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let digits: String = format!("{int_part}{frac_part}");
@@ -189,7 +194,11 @@ pub fn parse_decimal(s: &str, precision: u8, scale: i8) -> Option<i128> {
         for c in digits[..keep].bytes() {
             v = v.checked_mul(10)?.checked_add((c - b'0') as i128)?;
         }
-        let first_dropped = if cut <= digits.len() { digits.as_bytes().get(keep).copied() } else { None };
+        let first_dropped = if cut <= digits.len() {
+            digits.as_bytes().get(keep).copied()
+        } else {
+            None
+        };
         if matches!(first_dropped, Some(d) if d >= b'5') {
             v = v.checked_add(1)?;
         }
@@ -233,7 +242,10 @@ impl<'a> FileDecoder<'a> {
                 multi_line: o.multi_line,
             },
             date_fmt: o.date_format.as_deref().map(values::java_pattern_to_chrono),
-            ts_fmt: o.timestamp_format.as_deref().map(values::java_pattern_to_chrono),
+            ts_fmt: o
+                .timestamp_format
+                .as_deref()
+                .map(values::java_pattern_to_chrono),
             needed,
             builders: Vec::new(),
             corrupt: None,
@@ -263,13 +275,23 @@ impl<'a> FileDecoder<'a> {
 
     fn flush(&mut self, extra: &dyn Fn(usize) -> Vec<ArrayRef>) -> Result<RecordBatch> {
         let mut data: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
-        let corrupt = self.corrupt.as_mut().map(|c| Arc::new(c.finish()) as ArrayRef);
+        let corrupt = self
+            .corrupt
+            .as_mut()
+            .map(|c| Arc::new(c.finish()) as ArrayRef);
         let mut cols = Vec::with_capacity(self.plan.output.len());
         let mut di = data.drain(..);
         for o in &self.plan.output {
             match o {
-                Some(_) => cols.push(di.next().ok_or_else(|| DataSourceError::InvalidOption("column mismatch".into()))?),
-                None => cols.push(corrupt.clone().ok_or_else(|| DataSourceError::InvalidOption("corrupt column".into()))?),
+                Some(_) => cols.push(
+                    di.next()
+                        .ok_or_else(|| DataSourceError::InvalidOption("column mismatch".into()))?,
+                ),
+                None => cols.push(
+                    corrupt
+                        .clone()
+                        .ok_or_else(|| DataSourceError::InvalidOption("corrupt column".into()))?,
+                ),
             }
         }
         let rows = self.rows_in_batch;
@@ -297,7 +319,11 @@ impl<'a> FileDecoder<'a> {
         }
         let bad = |t: &str| -> String {
             let shown: String = t.chars().take(40).collect();
-            format!("column {} ('{shown}') is not a valid {}", j + 1, spark_name(dt))
+            format!(
+                "column {} ('{shown}') is not a valid {}",
+                j + 1,
+                spark_name(dt)
+            )
         };
         let t: &str = &text;
         Ok(match dt {
@@ -311,11 +337,15 @@ impl<'a> FileDecoder<'a> {
             DataType::Int32 => Val::I(values::parse_int(t).ok_or_else(|| bad(t))? as i64),
             DataType::Int64 => Val::I(values::parse_long(t).ok_or_else(|| bad(t))?),
             DataType::Int16 => Val::I(
-                values::parse_int(t).and_then(|v| i16::try_from(v).ok()).ok_or_else(|| bad(t))? as i64,
+                values::parse_int(t)
+                    .and_then(|v| i16::try_from(v).ok())
+                    .ok_or_else(|| bad(t))? as i64,
             ),
-            DataType::Int8 => {
-                Val::I(values::parse_int(t).and_then(|v| i8::try_from(v).ok()).ok_or_else(|| bad(t))? as i64)
-            }
+            DataType::Int8 => Val::I(
+                values::parse_int(t)
+                    .and_then(|v| i8::try_from(v).ok())
+                    .ok_or_else(|| bad(t))? as i64,
+            ),
             DataType::Float64 | DataType::Float32 => {
                 if t == o.nan_value {
                     Val::F(f64::NAN)
@@ -361,12 +391,19 @@ impl<'a> FileDecoder<'a> {
         let file_name = path.display().to_string();
         let split_start = range.map(|r| r.0).unwrap_or(0);
         let split_end = range.map(|r| r.1);
-        let mut reader = if split_start > 0 { crate::compression::open_at(path, split_start)? } else { crate::compression::open(path)? };
+        let mut reader = if split_start > 0 {
+            crate::compression::open_at(path, split_start)?
+        } else {
+            crate::compression::open(path)?
+        };
         // Absolute offset of buf[0]; lines are counted only from the file start.
         let mut base = split_start;
         let mut skip_partial = split_start > 0;
         let lines_known = split_start == 0;
-        let io_err = |e: std::io::Error| DataSourceError::Io { path: path.to_path_buf(), source: e };
+        let io_err = |e: std::io::Error| DataSourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
         let mut report = FileReport::default();
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 22);
         let mut eof = false;
@@ -435,7 +472,11 @@ impl<'a> FileDecoder<'a> {
                 }
                 let slice = &buf[start..limit];
                 // Skip blank lines and comments as Spark does.
-                let line_end = slice.iter().position(|&b| b == b'\n').map(|p| p + 1).unwrap_or(slice.len());
+                let line_end = slice
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|p| p + 1)
+                    .unwrap_or(slice.len());
                 let line = &slice[..line_end];
                 if super::tokenizer::is_skipped_line(line, self.plan.opts.comment) {
                     start += line_end;

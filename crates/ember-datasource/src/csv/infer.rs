@@ -30,8 +30,14 @@ impl Inferrer {
     pub fn new(opts: &CsvOptions) -> Inferrer {
         Inferrer {
             opts: opts.clone(),
-            date_fmt: opts.date_format.as_deref().map(values::java_pattern_to_chrono),
-            ts_fmt: opts.timestamp_format.as_deref().map(values::java_pattern_to_chrono),
+            date_fmt: opts
+                .date_format
+                .as_deref()
+                .map(values::java_pattern_to_chrono),
+            ts_fmt: opts
+                .timestamp_format
+                .as_deref()
+                .map(values::java_pattern_to_chrono),
             tz_name: Arc::from(opts.time_zone.name()),
         }
     }
@@ -108,7 +114,9 @@ impl Inferrer {
     }
     fn try_timestamp(&self, f: &str) -> DataType {
         let ok = match &self.ts_fmt {
-            Some(fmt) => values::parse_timestamp_with_pattern(f, fmt, &self.opts.time_zone).is_some(),
+            Some(fmt) => {
+                values::parse_timestamp_with_pattern(f, fmt, &self.opts.time_zone).is_some()
+            }
             None => values::parse_timestamp_lenient(f, &self.opts.time_zone).is_some(),
         };
         if ok {
@@ -189,7 +197,11 @@ mod tests {
     fn infer(values: &[&str]) -> DataType {
         let o = CsvOptions::from_map(&HashMap::new(), "UTC".parse().unwrap()).unwrap();
         let inf = Inferrer::new(&o);
-        finish(values.iter().fold(DataType::Null, |t, v| inf.infer_field(&t, Some(v))))
+        finish(
+            values
+                .iter()
+                .fold(DataType::Null, |t, v| inf.infer_field(&t, Some(v))),
+        )
     }
 
     #[test]
@@ -201,10 +213,16 @@ mod tests {
         assert_eq!(infer(&["2024-01-15", "2024-02-29"]), DataType::Date32);
         assert_eq!(infer(&["2024-01-15", "2024/05/01"]), DataType::Utf8);
         assert_eq!(infer(&["2013-01-01T10:00:00Z"]), timestamp_type("UTC"));
-        assert_eq!(infer(&["2024-01-15", "2013-01-01T10:00:00Z"]), DataType::Utf8);
+        assert_eq!(
+            infer(&["2024-01-15", "2013-01-01T10:00:00Z"]),
+            DataType::Utf8
+        );
         assert_eq!(infer(&["true", "TRUE", "false"]), DataType::Boolean);
         assert_eq!(infer(&["1", "true"]), DataType::Utf8);
-        assert_eq!(infer(&["99999999999999999999"]), DataType::Decimal128(20, 0));
+        assert_eq!(
+            infer(&["99999999999999999999"]),
+            DataType::Decimal128(20, 0)
+        );
         assert_eq!(infer(&["99999999999999999999", "1.5"]), DataType::Float64);
         assert_eq!(infer(&[]), DataType::Utf8);
     }

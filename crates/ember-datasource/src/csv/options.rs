@@ -76,7 +76,9 @@ impl CsvOptions {
     /// [`DataSourceError::InvalidOption`] on values Spark would reject.
     pub fn from_map(opts: &HashMap<String, String>, session_tz: Tz) -> Result<CsvOptions> {
         let get = |k: &str| -> Option<&String> {
-            opts.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).map(|(_, v)| v)
+            opts.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v)
         };
         let bool_opt = |k: &str, default: bool| -> Result<bool> {
             match get(k) {
@@ -84,7 +86,9 @@ impl CsvOptions {
                 Some(v) => match v.trim().to_ascii_lowercase().as_str() {
                     "true" => Ok(true),
                     "false" => Ok(false),
-                    _ => Err(DataSourceError::InvalidOption(format!("{k} flag can be true or false, got '{v}'"))),
+                    _ => Err(DataSourceError::InvalidOption(format!(
+                        "{k} flag can be true or false, got '{v}'"
+                    ))),
                 },
             }
         };
@@ -131,7 +135,10 @@ impl CsvOptions {
                 .map_err(|_| DataSourceError::InvalidOption(format!("invalid timeZone '{z}'")))?,
             None => session_tz,
         };
-        let encoding = get("encoding").or_else(|| get("charset")).cloned().unwrap_or_else(|| "UTF-8".into());
+        let encoding = get("encoding")
+            .or_else(|| get("charset"))
+            .cloned()
+            .unwrap_or_else(|| "UTF-8".into());
         let enc = encoding.to_ascii_uppercase().replace('_', "-");
         if enc != "UTF-8" && enc != "UTF8" && enc != "US-ASCII" {
             return Err(DataSourceError::InvalidOption(format!(
@@ -153,7 +160,9 @@ impl CsvOptions {
             date_format: get("dateFormat").cloned(),
             timestamp_format: get("timestampFormat").cloned(),
             mode,
-            corrupt_column: get("columnNameOfCorruptRecord").cloned().unwrap_or_else(|| "_corrupt_record".into()),
+            corrupt_column: get("columnNameOfCorruptRecord")
+                .cloned()
+                .unwrap_or_else(|| "_corrupt_record".into()),
             multi_line: bool_opt("multiLine", false)?,
             ignore_leading_ws: bool_opt("ignoreLeadingWhiteSpace", false)?,
             ignore_trailing_ws: bool_opt("ignoreTrailingWhiteSpace", false)?,
@@ -194,14 +203,24 @@ mod tests {
     fn defaults_and_overrides() {
         let tz: Tz = "UTC".parse().unwrap();
         let o = CsvOptions::from_map(&HashMap::new(), tz).unwrap();
-        assert_eq!((o.sep, o.quote, o.escape, o.header), (b',', Some(b'"'), Some(b'\\'), false));
-        let m: HashMap<String, String> =
-            [("SEP", "\\t"), ("Mode", "dropMalformed"), ("nullValue", "NA"), ("quote", "")]
-                .into_iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect();
+        assert_eq!(
+            (o.sep, o.quote, o.escape, o.header),
+            (b',', Some(b'"'), Some(b'\\'), false)
+        );
+        let m: HashMap<String, String> = [
+            ("SEP", "\\t"),
+            ("Mode", "dropMalformed"),
+            ("nullValue", "NA"),
+            ("quote", ""),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         let o = CsvOptions::from_map(&m, tz).unwrap();
-        assert_eq!((o.sep, o.mode, o.null_value.as_str(), o.quote), (b'\t', ParseMode::DropMalformed, "NA", None));
+        assert_eq!(
+            (o.sep, o.mode, o.null_value.as_str(), o.quote),
+            (b'\t', ParseMode::DropMalformed, "NA", None)
+        );
         let bad: HashMap<String, String> = [("header".to_string(), "yes".to_string())].into();
         assert!(CsvOptions::from_map(&bad, tz).is_err());
     }

@@ -19,7 +19,10 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SendableRecordBatchStream};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
 
 use super::decode::{DecodePlan, FileDecoder};
 use super::infer::{self, Inferrer};
@@ -49,7 +52,11 @@ pub struct CsvTable {
 }
 
 /// Reads the first record of the first non-empty file: header names or column count.
-fn first_record(files: &[InputFile], tok: &Tokenizer, opts: &CsvOptions) -> Result<Option<Vec<String>>> {
+fn first_record(
+    files: &[InputFile],
+    tok: &Tokenizer,
+    opts: &CsvOptions,
+) -> Result<Option<Vec<String>>> {
     for f in files {
         let data = read_head(&f.path)?;
         let mut pos = 0;
@@ -61,7 +68,11 @@ fn first_record(files: &[InputFile], tok: &Tokenizer, opts: &CsvOptions) -> Resu
             if super::tokenizer::is_skipped_line(line, opts.comment) {
                 continue;
             }
-            return Ok(Some((0..rec.fields.len()).map(|i| String::from_utf8_lossy(rec.bytes(i)).into_owned()).collect()));
+            return Ok(Some(
+                (0..rec.fields.len())
+                    .map(|i| String::from_utf8_lossy(rec.bytes(i)).into_owned())
+                    .collect(),
+            ));
         }
     }
     Ok(None)
@@ -73,7 +84,12 @@ fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; 1 << 16];
     let mut filled = 0;
     loop {
-        let k = r.read(&mut buf[filled..]).map_err(|e| DataSourceError::Io { path: path.to_path_buf(), source: e })?;
+        let k = r
+            .read(&mut buf[filled..])
+            .map_err(|e| DataSourceError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
         if k == 0 {
             break;
         }
@@ -96,8 +112,17 @@ fn header_names(raw: &[String], header: bool) -> Vec<String> {
     if !header {
         return (0..raw.len()).map(|i| format!("_c{i}")).collect();
     }
-    let names: Vec<String> =
-        raw.iter().enumerate().map(|(i, n)| if n.is_empty() { format!("_c{i}") } else { n.clone() }).collect();
+    let names: Vec<String> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if n.is_empty() {
+                format!("_c{i}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
     let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
     names
         .iter()
@@ -122,7 +147,11 @@ impl CsvTable {
     ///
     /// Errors: `PATH_NOT_FOUND` for missing paths; `UNABLE_TO_INFER_SCHEMA` when
     /// there is no input to infer from; I/O errors naming the file.
-    pub fn try_new(paths: &[String], opts: CsvOptions, user_schema: Option<SchemaRef>) -> Result<CsvTable> {
+    pub fn try_new(
+        paths: &[String],
+        opts: CsvOptions,
+        user_schema: Option<SchemaRef>,
+    ) -> Result<CsvTable> {
         let listing = listing::list(paths)?;
         let tok = tokenizer_for(&opts);
         let mut fields: Vec<Field>;
@@ -146,10 +175,13 @@ impl CsvTable {
                 let first = first_record(&listing.files, &tok, &opts)?;
                 let Some(first) = first else {
                     if listing.files.is_empty() {
-                        return Err(DataSourceError::UnableToInferSchema { format: "CSV".into() });
+                        return Err(DataSourceError::UnableToInferSchema {
+                            format: "CSV".into(),
+                        });
                     }
                     // Empty files: an empty schema, as Spark gives for empty input.
-                    let schema = Arc::new(Schema::new(partition_fields(&listing.partition_columns)));
+                    let schema =
+                        Arc::new(Schema::new(partition_fields(&listing.partition_columns)));
                     return Ok(CsvTable {
                         n_partition_cols: listing.partition_columns.len(),
                         files: listing.files,
@@ -167,7 +199,11 @@ impl CsvTable {
                 } else {
                     vec![DataType::Utf8; names.len()]
                 };
-                fields = names.iter().zip(&types).map(|(n, t)| Field::new(n, t.clone(), true)).collect();
+                fields = names
+                    .iter()
+                    .zip(&types)
+                    .map(|(n, t)| Field::new(n, t.clone(), true))
+                    .collect();
                 data_types = types;
             }
         }
@@ -202,7 +238,9 @@ impl CsvTable {
 }
 
 fn partition_fields(cols: &[(String, DataType)]) -> Vec<Field> {
-    cols.iter().map(|(n, t)| Field::new(n, t.clone(), true)).collect()
+    cols.iter()
+        .map(|(n, t)| Field::new(n, t.clone(), true))
+        .collect()
 }
 
 fn tokenizer_for(o: &CsvOptions) -> Tokenizer {
@@ -219,7 +257,10 @@ fn tokenizer_for(o: &CsvOptions) -> Tokenizer {
 /// Infers column types over every row of every file, files in parallel.
 fn infer_types(files: &[InputFile], opts: &CsvOptions, ncols: usize) -> Result<Vec<DataType>> {
     let inf = Inferrer::new(opts);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(files.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(files.len().max(1));
     let chunks: Vec<&[InputFile]> = files.chunks(files.len().div_ceil(threads).max(1)).collect();
     let results: Vec<Result<Vec<DataType>>> = std::thread::scope(|s| {
         let handles: Vec<_> = chunks
@@ -237,7 +278,13 @@ fn infer_types(files: &[InputFile], opts: &CsvOptions, ncols: usize) -> Result<V
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(DataSourceError::InvalidOption("inference thread panicked".into()))))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(DataSourceError::InvalidOption(
+                        "inference thread panicked".into(),
+                    ))
+                })
+            })
             .collect()
     });
     let mut merged = vec![DataType::Null; ncols];
@@ -249,7 +296,12 @@ fn infer_types(files: &[InputFile], opts: &CsvOptions, ncols: usize) -> Result<V
     Ok(merged.into_iter().map(infer::finish).collect())
 }
 
-fn infer_file(path: &std::path::Path, opts: &CsvOptions, inf: &Inferrer, types: &mut [DataType]) -> Result<()> {
+fn infer_file(
+    path: &std::path::Path,
+    opts: &CsvOptions,
+    inf: &Inferrer,
+    types: &mut [DataType],
+) -> Result<()> {
     let data = crate::compression::read_all(path)?;
     let tok = tokenizer_for(opts);
     let mut rec = Record::default();
@@ -257,7 +309,11 @@ fn infer_file(path: &std::path::Path, opts: &CsvOptions, inf: &Inferrer, types: 
     let mut header_pending = opts.header;
     while pos < data.len() {
         let rest = &data[pos..];
-        let line_end = rest.iter().position(|&b| b == b'\n').map(|p| p + 1).unwrap_or(rest.len());
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(rest.len());
         let line = &rest[..line_end];
         if super::tokenizer::is_skipped_line(line, opts.comment) {
             pos += line_end;
@@ -301,7 +357,10 @@ impl TableProvider for CsvTable {
         // Natural order: data/corrupt columns first, then partition columns.
         let mut natural: Vec<usize> = proj.iter().copied().filter(|&i| i < n_table_data).collect();
         natural.extend(proj.iter().copied().filter(|&i| i >= n_table_data));
-        let perm: Vec<usize> = proj.iter().map(|i| natural.iter().position(|n| n == i).unwrap_or(0)).collect();
+        let perm: Vec<usize> = proj
+            .iter()
+            .map(|i| natural.iter().position(|n| n == i).unwrap_or(0))
+            .collect();
         let output: Vec<Option<usize>> = natural
             .iter()
             .filter(|&&i| i < n_table_data)
@@ -322,17 +381,25 @@ impl TableProvider for CsvTable {
             validate_all: wants_corrupt || self.opts.mode != ParseMode::Permissive,
             batch_size: state.config().batch_size(),
         };
-        let partition_cols: Vec<usize> = natural.iter().filter(|&&i| i >= n_table_data).map(|&i| i - n_table_data).collect();
+        let partition_cols: Vec<usize> = natural
+            .iter()
+            .filter(|&&i| i >= n_table_data)
+            .map(|&i| i - n_table_data)
+            .collect();
         // Splits as Spark's FilePartition: uncompressed files (without multiLine) are cut
         // into byte ranges of maxSplitBytes = min(spark.sql.files.maxPartitionBytes,
         // max(4 MB open cost, total bytes / parallelism)); splits are then packed
         // into at most target_partitions groups, largest first.
         let parallelism = state.config().target_partitions().max(1);
         let total: u64 = self.files.iter().map(|f| f.size).sum();
-        let max_split = self.max_partition_bytes.min((4u64 << 20).max(total / parallelism as u64)).max(1);
+        let max_split = self
+            .max_partition_bytes
+            .min((4u64 << 20).max(total / parallelism as u64))
+            .max(1);
         let mut splits: Vec<(usize, Option<(u64, u64)>, u64)> = Vec::new();
         for (i, f) in self.files.iter().enumerate() {
-            let splittable = crate::compression::Codec::from_path(&f.path).is_splittable() && !self.opts.multi_line;
+            let splittable = crate::compression::Codec::from_path(&f.path).is_splittable()
+                && !self.opts.multi_line;
             if splittable && f.size > max_split {
                 let mut start = 0;
                 while start < f.size {
@@ -345,7 +412,8 @@ impl TableProvider for CsvTable {
             }
         }
         let n_groups = parallelism.min(splits.len().max(1));
-        let mut groups: Vec<(u64, Vec<(usize, Option<(u64, u64)>)>)> = vec![(0, Vec::new()); n_groups];
+        let mut groups: Vec<(u64, Vec<(usize, Option<(u64, u64)>)>)> =
+            vec![(0, Vec::new()); n_groups];
         let mut order: Vec<usize> = (0..splits.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(splits[i].2));
         for i in order {
@@ -362,7 +430,11 @@ impl TableProvider for CsvTable {
             })
             .filter(|g| !g.is_empty())
             .collect();
-        let groups = if groups.is_empty() { vec![vec![]] } else { groups };
+        let groups = if groups.is_empty() {
+            vec![vec![]]
+        } else {
+            groups
+        };
         self.report.reset();
         let props = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(projected_schema.clone()),
@@ -372,7 +444,10 @@ impl TableProvider for CsvTable {
         ));
         Ok(Arc::new(CsvScanExec {
             files: Arc::new(self.files.clone()),
-            partition_types: self.schema.fields()[n_table_data..].iter().map(|f| f.data_type().clone()).collect(),
+            partition_types: self.schema.fields()[n_table_data..]
+                .iter()
+                .map(|f| f.data_type().clone())
+                .collect(),
             partition_cols,
             groups,
             plan: Arc::new(plan),
@@ -400,13 +475,20 @@ pub struct CsvScanExec {
 
 impl DisplayAs for CsvScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "SparkCsvScan: files={}, partitions={}, mode={:?}", self.files.len(), self.groups.len(), self.plan.opts.mode)
+        write!(
+            f,
+            "SparkCsvScan: files={}, partitions={}, mode={:?}",
+            self.files.len(),
+            self.groups.len(),
+            self.plan.opts.mode
+        )
     }
 }
 
 fn partition_value(raw: Option<&str>, t: &DataType) -> ScalarValue {
     let s = ScalarValue::Utf8(raw.map(|r| r.to_string()));
-    s.cast_to(t).unwrap_or_else(|_| ScalarValue::try_from(t).unwrap_or(ScalarValue::Null))
+    s.cast_to(t)
+        .unwrap_or_else(|_| ScalarValue::try_from(t).unwrap_or(ScalarValue::Null))
 }
 
 impl ExecutionPlan for CsvScanExec {
@@ -419,11 +501,18 @@ impl ExecutionPlan for CsvScanExec {
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
         vec![]
     }
-    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
-    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
         let group = self.groups.get(partition).cloned().unwrap_or_default();
         let (tx, rx) = tokio::sync::mpsc::channel::<DfResult<RecordBatch>>(2);
         let files = self.files.clone();
@@ -442,12 +531,17 @@ impl ExecutionPlan for CsvScanExec {
             };
             for (fi, range) in group {
                 let file = &files[fi];
-                let values: Vec<ScalarValue> =
-                    pcols.iter().map(|&c| partition_value(file.partition_values[c].as_deref(), &ptypes[c])).collect();
+                let values: Vec<ScalarValue> = pcols
+                    .iter()
+                    .map(|&c| partition_value(file.partition_values[c].as_deref(), &ptypes[c]))
+                    .collect();
                 let extra = |rows: usize| -> Vec<ArrayRef> {
                     values
                         .iter()
-                        .map(|v| v.to_array_of_size(rows).unwrap_or_else(|_| new_null_array(&v.data_type(), rows)))
+                        .map(|v| {
+                            v.to_array_of_size(rows)
+                                .unwrap_or_else(|_| new_null_array(&v.data_type(), rows))
+                        })
                         .collect()
                 };
                 let mut emit = |b: RecordBatch| -> bool {
@@ -463,7 +557,11 @@ impl ExecutionPlan for CsvScanExec {
                 }
             }
         });
-        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            stream,
+        )))
     }
 }

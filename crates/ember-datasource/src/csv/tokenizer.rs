@@ -35,10 +35,19 @@ impl Record {
     /// Text of field `i` as univocity hands it to Spark: an unquoted empty field is
     /// `null_value`, a quoted empty field is `empty_value`; invalid UTF-8 is replaced
     /// with U+FFFD.
-    pub fn text<'a>(&'a self, i: usize, null_value: &'a str, empty_value: &'a str) -> std::borrow::Cow<'a, str> {
+    pub fn text<'a>(
+        &'a self,
+        i: usize,
+        null_value: &'a str,
+        empty_value: &'a str,
+    ) -> std::borrow::Cow<'a, str> {
         let bytes = self.bytes(i);
         if bytes.is_empty() {
-            std::borrow::Cow::Borrowed(if self.fields[i].quoted { empty_value } else { null_value })
+            std::borrow::Cow::Borrowed(if self.fields[i].quoted {
+                empty_value
+            } else {
+                null_value
+            })
         } else {
             String::from_utf8_lossy(bytes)
         }
@@ -74,7 +83,8 @@ pub struct Tokenizer {
 
 /// Spark skips blank lines and, when `comment` is set, lines starting with it.
 pub fn is_skipped_line(line: &[u8], comment: Option<u8>) -> bool {
-    line.iter().all(|c| c.is_ascii_whitespace()) || (comment.is_some() && line.first() == comment.as_ref())
+    line.iter().all(|c| c.is_ascii_whitespace())
+        || (comment.is_some() && line.first() == comment.as_ref())
 }
 
 #[inline]
@@ -107,7 +117,11 @@ impl Tokenizer {
                 let mut pushed = false;
                 while pos < n {
                     let c = input[pos];
-                    if Some(c) == self.escape && self.escape != self.quote && pos + 1 < n && input[pos + 1] == q {
+                    if Some(c) == self.escape
+                        && self.escape != self.quote
+                        && pos + 1 < n
+                        && input[pos + 1] == q
+                    {
                         rec.buf.push(q);
                         pos += 2;
                         continue;
@@ -130,7 +144,11 @@ impl Tokenizer {
                             || (input[p] == b'\r' && (p + 1 >= n || input[p + 1] == b'\n'));
                         if at_end {
                             pos = p;
-                            rec.fields.push(FieldSpan { start, end: rec.buf.len() as u32, quoted: true });
+                            rec.fields.push(FieldSpan {
+                                start,
+                                end: rec.buf.len() as u32,
+                                quoted: true,
+                            });
                         } else {
                             // Unescaped quote: STOP_AT_DELIMITER keeps the raw text of the
                             // field, opening quote included, up to the next delimiter.
@@ -140,13 +158,23 @@ impl Tokenizer {
                                 e += 1;
                             }
                             let mut end = e;
-                            if end > field_start && input[end - 1] == b'\r' && (end >= n || input[end] == b'\n') {
+                            if end > field_start
+                                && input[end - 1] == b'\r'
+                                && (end >= n || input[end] == b'\n')
+                            {
                                 end -= 1;
                             }
-                            lines += input[field_start..end].iter().filter(|&&b| b == b'\n').count() as u64;
+                            lines += input[field_start..end]
+                                .iter()
+                                .filter(|&&b| b == b'\n')
+                                .count() as u64;
                             rec.buf.extend_from_slice(&input[field_start..end]);
                             pos = e;
-                            rec.fields.push(FieldSpan { start, end: rec.buf.len() as u32, quoted: false });
+                            rec.fields.push(FieldSpan {
+                                start,
+                                end: rec.buf.len() as u32,
+                                quoted: false,
+                            });
                         }
                         pushed = true;
                         break;
@@ -162,10 +190,17 @@ impl Tokenizer {
                 }
                 if !pushed {
                     // Unclosed quote: the field holds what was read.
-                    if !self.multi_line && rec.buf.len() > start as usize && rec.buf.last() == Some(&b'\r') {
+                    if !self.multi_line
+                        && rec.buf.len() > start as usize
+                        && rec.buf.last() == Some(&b'\r')
+                    {
                         rec.buf.pop();
                     }
-                    rec.fields.push(FieldSpan { start, end: rec.buf.len() as u32, quoted: true });
+                    rec.fields.push(FieldSpan {
+                        start,
+                        end: rec.buf.len() as u32,
+                        quoted: true,
+                    });
                 }
             } else {
                 let s = pos;
@@ -189,7 +224,11 @@ impl Tokenizer {
                     }
                 }
                 rec.buf.extend_from_slice(&input[b..e]);
-                rec.fields.push(FieldSpan { start, end: rec.buf.len() as u32, quoted: false });
+                rec.fields.push(FieldSpan {
+                    start,
+                    end: rec.buf.len() as u32,
+                    quoted: false,
+                });
             }
             if pos < n && input[pos] == sep {
                 pos += 1;
@@ -231,7 +270,14 @@ mod tests {
         let mut r = Record::default();
         let (used, _) = t.next_record(s.as_bytes(), &mut r);
         assert!(used <= s.len());
-        (0..r.fields.len()).map(|i| (String::from_utf8_lossy(r.bytes(i)).into_owned(), r.fields[i].quoted)).collect()
+        (0..r.fields.len())
+            .map(|i| {
+                (
+                    String::from_utf8_lossy(r.bytes(i)).into_owned(),
+                    r.fields[i].quoted,
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -276,6 +322,9 @@ mod tests {
         t.ignore_leading_ws = true;
         t.ignore_trailing_ws = true;
         let f = fields(&t, "  a  , \"b\" ,c\n");
-        assert_eq!(f, vec![("a".into(), false), ("b".into(), true), ("c".into(), false)]);
+        assert_eq!(
+            f,
+            vec![("a".into(), false), ("b".into(), true), ("c".into(), false)]
+        );
     }
 }
