@@ -130,6 +130,22 @@ mod tests {
     }
 
     #[test]
+    fn bzip2_and_zstd_by_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"a,b\n1,2\n3,4\n";
+        let bz = dir.path().join("x.csv.bz2");
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        enc.write_all(text).unwrap();
+        std::fs::write(&bz, enc.finish().unwrap()).unwrap();
+        assert_eq!(read_all(&bz).unwrap(), text);
+        let zs = dir.path().join("x.csv.zst");
+        std::fs::write(&zs, zstd::encode_all(&text[..], 3).unwrap()).unwrap();
+        assert_eq!(read_all(&zs).unwrap(), text);
+        assert_eq!(Codec::from_path(Path::new("a.CSV.GZ")), Codec::Gzip);
+        assert!(!Codec::from_path(&zs).is_splittable());
+    }
+
+    #[test]
     fn missing_file_names_the_path() {
         let err = read_all(Path::new("/nonexistent/x.csv"))
             .err()
