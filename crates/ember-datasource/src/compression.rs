@@ -41,13 +41,8 @@ impl Codec {
     }
 }
 
-/// Opens `path` for reading, decompressing by extension.
-///
-/// Errors: [`DataSourceError::PathNotFound`] when the file does not exist,
-/// [`DataSourceError::Io`] for any other open failure. Decompression errors
-/// (a truncated `.gz`) surface later as `std::io::Error` from `read`.
-pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
-    let file = File::open(path).map_err(|e| {
+fn open_file(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataSourceError::PathNotFound(path.display().to_string())
         } else {
@@ -56,7 +51,16 @@ pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
                 source: e,
             }
         }
-    })?;
+    })
+}
+
+/// Opens `path` for reading, decompressing by extension.
+///
+/// Errors: [`DataSourceError::PathNotFound`] when the file does not exist,
+/// [`DataSourceError::Io`] for any other open failure. Decompression errors
+/// (a truncated `.gz`) surface later as `std::io::Error` from `read`.
+pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
+    let file = open_file(path)?;
     let buffered = BufReader::with_capacity(1 << 20, file);
     Ok(match Codec::from_path(path) {
         Codec::None => Box::new(buffered),
@@ -76,16 +80,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
 /// Errors: as [`open`].
 pub fn open_at(path: &Path, offset: u64) -> Result<Box<dyn Read + Send>> {
     use std::io::{Seek, SeekFrom};
-    let mut file = File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            DataSourceError::PathNotFound(path.display().to_string())
-        } else {
-            DataSourceError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        }
-    })?;
+    let mut file = open_file(path)?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| DataSourceError::Io {
             path: path.to_path_buf(),

@@ -24,29 +24,22 @@ fn write_csv(dir: &std::path::Path, rows: usize, bad_every: usize) -> String {
     p.display().to_string()
 }
 
+fn schema() -> Arc<datafusion::arrow::datatypes::Schema> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("amount", DataType::Float64, true),
+    ]))
+}
+
 async fn totals(path: &str, split: u64, mode: &str) -> (i64, i64, i64) {
     let opts: HashMap<String, String> = [("header", "true"), ("mode", mode)]
         .into_iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     let o = CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap();
-    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new(
-            "id",
-            datafusion::arrow::datatypes::DataType::Int64,
-            true,
-        ),
-        datafusion::arrow::datatypes::Field::new(
-            "name",
-            datafusion::arrow::datatypes::DataType::Utf8,
-            true,
-        ),
-        datafusion::arrow::datatypes::Field::new(
-            "amount",
-            datafusion::arrow::datatypes::DataType::Float64,
-            true,
-        ),
-    ]));
+    let schema = schema();
     let table = CsvTable::try_new(&[path.to_string()], o, Some(schema))
         .unwrap()
         .with_max_partition_bytes(split);
@@ -95,23 +88,7 @@ async fn malformed_rows_in_splits_are_counted_with_offsets() {
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
-    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new(
-            "id",
-            datafusion::arrow::datatypes::DataType::Int64,
-            true,
-        ),
-        datafusion::arrow::datatypes::Field::new(
-            "name",
-            datafusion::arrow::datatypes::DataType::Utf8,
-            true,
-        ),
-        datafusion::arrow::datatypes::Field::new(
-            "amount",
-            datafusion::arrow::datatypes::DataType::Float64,
-            true,
-        ),
-    ]));
+    let schema = schema();
     let table = CsvTable::try_new(
         &[path.clone()],
         CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap(),

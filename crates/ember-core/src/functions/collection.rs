@@ -97,18 +97,7 @@ impl ScalarUDFImpl for ElementAt {
         }
         let ansi = args.config_options.execution.enable_ansi_mode;
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let l = list_of(&arrays[0])?;
-        let idx = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
-        let idx: &Int64Array = idx.as_primitive();
-        let offsets = l.value_offsets();
-        let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
-        for i in 0..l.len() {
-            if l.is_null(i) || idx.is_null(i) {
-                take_idx.push(None);
-                continue;
-            }
-            let n = l.value_length(i) as i64;
-            let k = idx.value(i);
+        let out = take_elements(&arrays[0], &arrays[1], |n, k| {
             if k == 0 {
                 return exec_err!("[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003");
             }
@@ -117,16 +106,11 @@ impl ScalarUDFImpl for ElementAt {
                 if ansi {
                     return exec_err!("[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index {k} is out of bounds. The array has {n} elements. Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003");
                 }
-                take_idx.push(None);
-            } else {
-                take_idx.push(Some((offsets[i] as i64 + pos) as u32));
+                return Ok(None);
             }
-        }
-        Ok(ColumnarValue::Array(take(
-            l.values().as_ref(),
-            &UInt32Array::from(take_idx),
-            None,
-        )?))
+            Ok(Some(pos))
+        })?;
+        Ok(ColumnarValue::Array(out))
     }
 }
 
@@ -178,16 +162,24 @@ pub(super) fn size_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
                 })
                 .collect()
         }
-        other => return exec_err!(
+        other => {
+            return exec_err!(
             "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] size() expects an ARRAY or MAP, got {other}"
-        ),
+        )
+        }
     };
     Ok(Arc::new(out))
 }
 
-fn indices(a: &[ArrayRef], ansi: bool) -> Result<ArrayRef> {
-    let l = list_of(&a[0])?;
-    let idx = datafusion::arrow::compute::cast(&a[1], &DataType::Int64)?;
+/// Takes one element per list row: `pick(length, index)` gives the 0-based position
+/// to take, `None` for NULL, or an error; NULL lists or indexes give NULL.
+fn take_elements(
+    list: &ArrayRef,
+    index: &ArrayRef,
+    pick: impl Fn(i64, i64) -> Result<Option<i64>>,
+) -> Result<ArrayRef> {
+    let l = list_of(list)?;
+    let idx = datafusion::arrow::compute::cast(index, &DataType::Int64)?;
     let idx: &Int64Array = idx.as_primitive();
     let offsets = l.value_offsets();
     let mut take_idx: Vec<Option<u32>> = Vec::with_capacity(l.len());
@@ -196,21 +188,29 @@ fn indices(a: &[ArrayRef], ansi: bool) -> Result<ArrayRef> {
             take_idx.push(None);
             continue;
         }
-        let n = l.value_length(i) as i64;
-        let k = idx.value(i);
+        let pos = pick(l.value_length(i) as i64, idx.value(i))?;
+        take_idx.push(pos.map(|p| (offsets[i] as i64 + p) as u32));
+    }
+    Ok(take(
+        l.values().as_ref(),
+        &UInt32Array::from(take_idx),
+        None,
+    )?)
+}
+
+/// 0-based subscripts: `INVALID_ARRAY_INDEX` out of bounds when `ansi`, else NULL.
+fn indices(a: &[ArrayRef], ansi: bool) -> Result<ArrayRef> {
+    take_elements(&a[0], &a[1], |n, k| {
         if k < 0 || k >= n {
             if ansi {
                 return exec_err!(
                     "[INVALID_ARRAY_INDEX] The index {k} is out of bounds. The array has {n} elements. Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003"
                 );
             }
-            take_idx.push(None);
-        } else {
-            take_idx.push(Some((offsets[i] as i64 + k) as u32));
+            return Ok(None);
         }
-    }
-    let ti = UInt32Array::from(take_idx);
-    Ok(take(l.values().as_ref(), &ti, None)?)
+        Ok(Some(k))
+    })
 }
 
 pub(super) fn get_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
