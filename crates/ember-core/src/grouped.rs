@@ -195,16 +195,9 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
     };
     let mut aggs = Vec::new();
     for n in &names {
-        let f = schema.field_with_name(n).map_err(|_| {
-            crate::sql::errors::unresolved_column(
-                n,
-                &schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect::<Vec<_>>(),
-            )
-        })?;
+        let f = schema
+            .field_with_name(n)
+            .map_err(|_| crate::sql::errors::unresolved_in_schema(n, &schema))?;
         let c = df_col(format!("\"{}\"", n.replace('"', "\"\"")));
         let numeric = f.data_type().is_numeric();
         aggs.push(datafusion::functions_aggregate::expr_fn::count(c.clone()));

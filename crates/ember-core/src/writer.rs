@@ -201,16 +201,9 @@ impl DataFrameWriter {
             .partition_by
             .iter()
             .map(|c| {
-                schema.index_of(c).map_err(|_| {
-                    crate::sql::errors::unresolved_column(
-                        c,
-                        &schema
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().clone())
-                            .collect::<Vec<_>>(),
-                    )
-                })
+                schema
+                    .index_of(c)
+                    .map_err(|_| crate::sql::errors::unresolved_in_schema(c, &schema))
             })
             .collect::<Result<_>>()?;
         let data_idx: Vec<usize> = (0..schema.fields().len())

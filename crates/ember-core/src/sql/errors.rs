@@ -36,6 +36,15 @@ pub fn suggestions(unresolved: &str, candidates: &[String]) -> Vec<String> {
     c.into_iter().take(5).map(|(_, q)| q).collect()
 }
 
+/// `UNRESOLVED_COLUMN.WITH_SUGGESTION` for `name` among the columns of `schema`.
+pub fn unresolved_in_schema(
+    name: &str,
+    schema: &datafusion::arrow::datatypes::Schema,
+) -> EmberError {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    unresolved_column(name, &names)
+}
+
 /// `UNRESOLVED_COLUMN.WITH_SUGGESTION` for `name` among `candidates`.
 pub fn unresolved_column(name: &str, candidates: &[String]) -> EmberError {
     let s = suggestions(name, candidates);

@@ -289,35 +289,31 @@ fn set(session: &SparkSession, sql: &str) -> Result<DataFrame> {
             ],
         );
     }
-    match body.split_once('=') {
+    let (k, v) = match body.split_once('=') {
         Some((k, v)) => {
             let (k, v) = (
                 k.trim().trim_matches('`'),
                 v.trim().trim_matches('\'').trim_matches('"'),
             );
             session.conf_set(k, v);
-            table_df(
-                session,
-                vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
-                vec![
-                    Arc::new(StringArray::from(vec![k])),
-                    Arc::new(StringArray::from(vec![v])),
-                ],
-            )
+            (k.to_string(), v.to_string())
         }
         None => {
             let k = body.trim_matches('`');
-            let v = session.conf_get(k).unwrap_or_else(|| "<undefined>".into());
-            table_df(
-                session,
-                vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
-                vec![
-                    Arc::new(StringArray::from(vec![k])),
-                    Arc::new(StringArray::from(vec![v])),
-                ],
+            (
+                k.to_string(),
+                session.conf_get(k).unwrap_or_else(|| "<undefined>".into()),
             )
         }
-    }
+    };
+    table_df(
+        session,
+        vec![("key", DataType::Utf8), ("value", DataType::Utf8)],
+        vec![
+            Arc::new(StringArray::from(vec![k])),
+            Arc::new(StringArray::from(vec![v])),
+        ],
+    )
 }
 
 async fn describe(session: &SparkSession, sql: &str) -> Result<DataFrame> {
