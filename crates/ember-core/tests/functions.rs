@@ -101,11 +101,6 @@ async fn math_and_aggregates() {
         "10 | 20"
     );
     assert_eq!(
-        one("SELECT percentile_approx(col, 0.5) FROM VALUES (0), (6), (7), (9), (10) AS tab(col)")
-            .await,
-        "7.0"
-    );
-    assert_eq!(
         one("SELECT variance(col), std(col) FROM VALUES (1), (2), (3) AS tab(col)").await,
         "1.0 | 1.0"
     );

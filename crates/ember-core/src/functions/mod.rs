@@ -184,8 +184,10 @@ fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
     }
 }
 
-/// Registers Spark's names for DataFusion aggregates: `variance` (= `var_samp`),
-/// `std` (= `stddev_samp`).
+/// Registers Spark's names for DataFusion aggregates with the same semantics:
+/// `variance` (= `var_samp`), `std` (= `stddev_samp`), `first`/`last`
+/// (= `first_value`/`last_value`). (`percentile_approx` is not aliased: Spark returns
+/// a value of the data, DataFusion's `approx_percentile_cont` interpolates.)
 pub fn register_aggregate_aliases(
     ctx: &datafusion::prelude::SessionContext,
 ) -> crate::error::Result<()> {
@@ -193,8 +195,6 @@ pub fn register_aggregate_aliases(
     for (base, alias) in [
         ("var_samp", "variance"),
         ("stddev_samp", "std"),
-        ("approx_percentile_cont", "percentile_approx"),
-        ("approx_percentile_cont", "approx_percentile"),
         ("first_value", "first"),
         ("last_value", "last"),
     ] {
