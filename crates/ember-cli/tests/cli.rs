@@ -9,48 +9,71 @@ fn ember() -> Command {
     c
 }
 
+/// Runs `ember` with `args` (and `stdin` text, if any), asserts success, returns stdout.
+fn run_ok(args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut cmd = ember();
+    cmd.args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 #[test]
 fn sql_prints_tables_csv_and_json() {
-    let out = ember()
-        .args(["sql", "-e", "SELECT 1 AS one, 'a,b' AS s, 7 / 2 AS d"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run_ok(
+            &["sql", "-e", "SELECT 1 AS one, 'a,b' AS s, 7 / 2 AS d"],
+            None
+        ),
         "+---+---+---+\n|one|s  |d  |\n+---+---+---+\n|1  |a,b|3.5|\n+---+---+---+\n"
     );
-    let out = ember()
-        .args([
-            "sql",
-            "--output",
-            "csv",
-            "-e",
-            "SELECT 1 AS one, 'a,b' AS s",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "one,s\n1,\"a,b\"\n");
-    let out = ember()
-        .args([
-            "sql",
-            "--output",
-            "json",
-            "-e",
-            "SELECT 1 AS one, CAST(NULL AS STRING) AS s",
-        ])
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run_ok(
+            &[
+                "sql",
+                "--output",
+                "csv",
+                "-e",
+                "SELECT 1 AS one, 'a,b' AS s"
+            ],
+            None
+        ),
+        "one,s\n1,\"a,b\"\n"
+    );
+    assert_eq!(
+        run_ok(
+            &[
+                "sql",
+                "--output",
+                "json",
+                "-e",
+                "SELECT 1 AS one, CAST(NULL AS STRING) AS s"
+            ],
+            None
+        ),
         "{\"one\":1,\"s\":null}\n"
     );
 }
@@ -85,24 +108,16 @@ fn errors_exit_non_zero_with_class_on_stderr() {
 fn sql_file_and_stdin_scripts() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("q.sql");
-    std::fs::write(
-        &f,
-        "-- a comment; with a semicolon\nSET spark.sql.shuffle.partitions=3;\nSELECT 2 AS two;\n",
-    )
-    .unwrap();
-    let out = ember()
-        .args(["sql", "--output", "csv", "-f", f.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let script =
+        "-- a comment; with a semicolon\nSET spark.sql.shuffle.partitions=3;\nSELECT 2 AS two;\n";
+    std::fs::write(&f, script).unwrap();
+    let want = "key,value\nspark.sql.shuffle.partitions,3\ntwo\n2\n";
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "key,value\nspark.sql.shuffle.partitions,3\ntwo\n2\n"
+        run_ok(&["sql", "--output", "csv", "-f", f.to_str().unwrap()], None),
+        want
     );
+    // Without -e/-f and with a pipe on stdin, the script is read from stdin.
+    assert_eq!(run_ok(&["sql", "--output", "csv"], Some(script)), want);
 }
 
 #[test]

@@ -15,23 +15,23 @@ use datafusion::arrow::datatypes::{
 /// Java's `Double.toString` (shortest round-trip digits; scientific notation outside
 /// [1e-3, 1e7)), which Spark uses to show doubles.
 pub fn java_double(v: f64) -> String {
-    java_float_repr(
-        v.is_nan(),
-        v.is_infinite(),
-        v.is_sign_negative(),
-        v == 0.0,
-        format!("{:e}", v),
-    )
+    java_repr(format!("{:e}", v), v)
 }
 
-/// Java's `Float.toString`.
+/// Java's `Float.toString` (shortest digits of the `f32`).
 pub fn java_float(v: f32) -> String {
+    java_repr(format!("{:e}", v), v as f64)
+}
+
+/// Java's layout of a value given its shortest scientific digits `sci` (Rust's `{:e}`)
+/// and the value widened to `f64` (for NaN, infinity, sign and zero).
+fn java_repr(sci: String, v: f64) -> String {
     java_float_repr(
         v.is_nan(),
         v.is_infinite(),
         v.is_sign_negative(),
         v == 0.0,
-        format!("{:e}", v),
+        sci,
     )
 }
 
