@@ -10,6 +10,12 @@ mkdir -p "$CARGO_TARGET_DIR"
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
+# A real S3-compatible server for the object-storage tests (started on loopback by
+# the tests themselves; see crates/ember-core/tests/common/s3.rs).
+if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
+  cargo install s3s-fs@0.14.1 --features binary --locked
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
 # TPC-H SF1 data for the tpch test (tpchgen-cli 4.0.0 from PyPI, as the answers were made).
 if ! command -v tpchgen-cli >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "tpchgen-cli==4.0.0"

@@ -1,8 +1,11 @@
 //! TPC-H benchmark driver used by `bench/tpch.sh`: runs the 22 queries against
 //! Parquet files, one warm-up then `runs` timed runs each, and prints one line per
-//! query (`qNN <median seconds>`) and the total of medians.
+//! query (`qNN <median seconds>`) and the total of medians. When DATA_DIR is an
+//! object-store URL it also prints the bytes and GET requests one run of each query
+//! fetched (`qNN_bytes N`, `qNN_requests N`).
 //!
 //! Usage: `cargo run --release -p ember-core --example tpch_bench -- DATA_DIR QUERIES_DIR [RUNS] [MASTER]`
+//! (`EMBER_CONF="k=v,..."` adds configuration, e.g. `spark.hadoop.fs.s3a.endpoint`).
 
 use std::time::Instant;
 
@@ -46,7 +49,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let sql = std::fs::read_to_string(format!("{queries}/q{q:02}.sql"))?;
         let stmts = ember_core::sql::split_statements(&sql);
         let mut times = Vec::new();
+        let mut fetched = (0, 0);
         for run in 0..=runs {
+            let before = spark.storage().read_metrics();
             let t0 = Instant::now();
             let mut rows = 0;
             for s in &stmts {
@@ -62,12 +67,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if run > 0 {
                 times.push(dt);
             }
+            let after = spark.storage().read_metrics();
+            fetched = (after.0 - before.0, after.1 - before.1);
             let _ = rows;
         }
         times.sort_by(|a, b| a.total_cmp(b));
         let median = times[times.len() / 2];
         total += median;
         println!("q{q:02} {median:.4}");
+        if ember_datasource::storage::is_remote(data) {
+            println!("q{q:02}_bytes {}", fetched.1);
+            println!("q{q:02}_requests {}", fetched.0);
+        }
     }
     println!("total {total:.4}");
     Ok(())

@@ -37,6 +37,23 @@
 //! flights.write().mode_str("overwrite")?.partition_by(&["month"]).parquet("target/flights").await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ```no_run
+//! // The README's object-storage example.
+//! async fn to_lake() -> ember_core::Result<()> {
+//!     let spark = ember_core::SparkSession::builder()
+//!         .config("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:9000")
+//!         .config("spark.hadoop.fs.s3a.path.style.access", "true")
+//!         .config("spark.hadoop.fs.s3a.access.key", "AKID")
+//!         .config("spark.hadoop.fs.s3a.secret.key", "SECRET")
+//!         .get_or_create()?;
+//!     let flights = spark.read().option("header", "true")
+//!         .csv(&["s3a://lake/landing/flights/*.csv.gz"]).await?;
+//!     flights.write().mode_str("overwrite")?.partition_by(&["month"])
+//!         .parquet("s3a://lake/trusted/flights").await?;
+//!     Ok(())
+//! }
+//! ```
 
 pub mod column;
 pub mod config;

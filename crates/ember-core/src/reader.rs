@@ -133,8 +133,9 @@ impl DataFrameReader {
                     .conf_get("spark.sql.files.maxPartitionBytes")
                     .and_then(|v| crate::config::parse_bytes(&v))
                     .unwrap_or(128 << 20);
+                let storage = self.session.storage().clone();
                 let table = tokio::task::spawn_blocking(move || {
-                    ember_datasource::csv::CsvTable::try_new(&paths, opts, schema)
+                    ember_datasource::csv::CsvTable::try_new(&storage, &paths, opts, schema)
                 })
                 .await
                 .map_err(|e| EmberError::internal(e.to_string()))??
@@ -145,8 +146,9 @@ impl DataFrameReader {
             "json" => {
                 let opts = ember_datasource::json::JsonOptions::from_map(&self.options);
                 let paths = paths.to_vec();
+                let storage = self.session.storage().clone();
                 let (schema, batches, report) = tokio::task::spawn_blocking(move || {
-                    ember_datasource::json::read_json(&paths, &opts, schema)
+                    ember_datasource::json::read_json(&storage, &paths, &opts, schema)
                 })
                 .await
                 .map_err(|e| EmberError::internal(e.to_string()))??;
@@ -158,14 +160,21 @@ impl DataFrameReader {
                 Ok((Arc::new(MemTable::try_new(schema, parts)?), Some(report)))
             }
             "text" => {
-                let listing = ember_datasource::listing::list(paths)?;
-                let mut b = datafusion::arrow::array::StringBuilder::new();
-                for f in &listing.files {
-                    let data = ember_datasource::compression::read_all(&f.path)?;
-                    for line in String::from_utf8_lossy(&data).lines() {
-                        b.append_value(line);
+                let storage = self.session.storage().clone();
+                let paths = paths.to_vec();
+                let mut b = tokio::task::spawn_blocking(move || -> Result<_> {
+                    let listing = ember_datasource::listing::list(&storage, &paths)?;
+                    let mut b = datafusion::arrow::array::StringBuilder::new();
+                    for f in &listing.files {
+                        let data = ember_datasource::compression::read_all(&f.path)?;
+                        for line in String::from_utf8_lossy(&data).lines() {
+                            b.append_value(line);
+                        }
                     }
-                }
+                    Ok(b)
+                })
+                .await
+                .map_err(|e| EmberError::internal(e.to_string()))??;
                 let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
                 let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
                     schema.clone(),
@@ -177,19 +186,25 @@ impl DataFrameReader {
                 ))
             }
             "parquet" => {
-                let listing = ember_datasource::listing::list(paths)?;
+                let storage = self.session.storage().clone();
+                let owned = paths.to_vec();
+                let listing = tokio::task::spawn_blocking(move || {
+                    ember_datasource::listing::list(&storage, &owned)
+                })
+                .await
+                .map_err(|e| EmberError::internal(e.to_string()))??;
                 let ctx = self.session.context();
                 if paths.len() == 1 && !listing.partition_columns.is_empty() {
                     let cols: Vec<(String, DataType)> = listing.partition_columns.clone();
                     let opts = ParquetReadOptions::default().table_partition_cols(cols);
-                    let df = ctx.read_parquet(paths[0].clone(), opts).await?;
+                    let mut dir = paths[0].clone();
+                    if ember_datasource::storage::is_remote(&dir) && !dir.ends_with('/') {
+                        dir.push('/');
+                    }
+                    let df = ctx.read_parquet(dir, opts).await?;
                     return Ok((df.into_view(), None));
                 }
-                let files: Vec<String> = listing
-                    .files
-                    .iter()
-                    .map(|f| f.path.display().to_string())
-                    .collect();
+                let files: Vec<String> = listing.files.iter().map(|f| f.path.table_url()).collect();
                 let df = ctx
                     .read_parquet(files, ParquetReadOptions::default())
                     .await?;

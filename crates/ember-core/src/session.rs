@@ -17,6 +17,7 @@ use crate::config;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
 use crate::reader::DataFrameReader;
+use ember_datasource::storage::StorageRegistry;
 
 /// Builder for [`SparkSession`], as `SparkSession.builder` in Spark.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +60,7 @@ pub(crate) struct Inner {
     pub not_null_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub to_string_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub divide_fn: Arc<datafusion::logical_expr::ScalarUDF>,
+    pub storage: Arc<StorageRegistry>,
 }
 
 /// What ember knows of a temporary view beyond DataFusion's catalog.
@@ -166,8 +168,16 @@ impl SparkSession {
                 )
             })?;
         }
+        let storage = Arc::new(StorageRegistry::new(conf.clone()));
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(memory as usize)))
+            .with_object_store_registry(storage.clone())
+            // Every `spark.read` lists its paths afresh, as Spark's InMemoryFileIndex:
+            // no listing cache shared across reads (an overwrite must be seen).
+            .with_cache_manager(
+                datafusion::execution::cache::cache_manager::CacheManagerConfig::default()
+                    .with_list_files_cache_limit(0),
+            )
             .build_arc()?;
         let state = SessionStateBuilder::new()
             .with_default_features()
@@ -211,6 +221,7 @@ impl SparkSession {
                 not_null_fn,
                 to_string_fn,
                 divide_fn,
+                storage,
             }),
         })
     }
@@ -218,6 +229,12 @@ impl SparkSession {
     /// The session time zone (`spark.sql.session.timeZone`).
     pub fn time_zone(&self) -> Tz {
         self.inner.tz
+    }
+
+    /// The object stores of this session, configured from its `spark.hadoop.*` keys
+    /// (see [`ember_datasource::storage::options`]).
+    pub fn storage(&self) -> &Arc<StorageRegistry> {
+        &self.inner.storage
     }
 
     /// The underlying DataFusion context (for advanced use).
@@ -240,6 +257,7 @@ impl SparkSession {
         if let Ok(mut c) = self.inner.conf.write() {
             c.insert(key.to_string(), value.to_string());
         }
+        self.inner.storage.set_conf(key, Some(value));
         if key == "spark.sql.shuffle.partitions" {
             if let Ok(n) = value.parse::<usize>() {
                 let state = self.inner.ctx.state_ref();

@@ -1,7 +1,5 @@
 //! Errors of the sources layer.
 
-use std::path::PathBuf;
-
 /// Errors raised while listing, opening or parsing input files.
 #[derive(Debug, thiserror::Error)]
 pub enum DataSourceError {
@@ -11,8 +9,8 @@ pub enum DataSourceError {
     /// An I/O error on a named file (unreadable, truncated compressed stream...).
     #[error("[FAILED_READ_FILE] Encountered error while reading file {path}: {source}")]
     Io {
-        /// The file being read.
-        path: PathBuf,
+        /// The file (local path or object URL) being read.
+        path: String,
         /// The underlying error.
         #[source]
         source: std::io::Error,

@@ -153,17 +153,19 @@ fn finish(t: DataType) -> DataType {
     }
 }
 
-/// Reads JSON-lines files into batches (eagerly) and returns the schema, the batches
+/// Reads JSON-lines files (local or object-store URLs, listed through `storage`; on a
+/// blocking thread) into batches (eagerly) and returns the schema, the batches
 /// and the malformed-row report.
 ///
 /// Errors: `PATH_NOT_FOUND`; I/O errors naming the file; in FAILFAST mode
 /// `MALFORMED_RECORD_IN_PARSING` naming file and line.
 pub fn read_json(
+    storage: &crate::storage::StorageRegistry,
     paths: &[String],
     opts: &JsonOptions,
     user_schema: Option<SchemaRef>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>, ReadReport)> {
-    let listing = listing::list(paths)?;
+    let listing = listing::list(storage, paths)?;
     let report = ReadReport::default();
     // Pass 1: parse lines.
     struct Line {
@@ -205,7 +207,7 @@ pub fn read_json(
                     match opts.mode {
                         ParseMode::FailFast => {
                             return Err(DataSourceError::MalformedRecord {
-                                path: f.path.display().to_string(),
+                                path: f.path.display(),
                                 location: format!("line {}", ln + 1),
                                 record: line.to_string(),
                                 reason,
@@ -221,7 +223,7 @@ pub fn read_json(
                 }
             }
         }
-        report.merge(&f.path.display().to_string(), fr);
+        report.merge(&f.path.display(), fr);
     }
     let has_corrupt_rows = lines.iter().any(|l| l.value.is_none());
     let schema: SchemaRef = match user_schema {
@@ -311,8 +313,13 @@ mod tests {
             "{\"id\": 1, \"name\": \"Ana\", \"address\": {\"city\": \"Lisbon\"}, \"tags\": [\"a\"]}\n{\"id\": 2, \"extra\": 1.5, \"tags\": []}\nnot json\n",
         )
         .unwrap();
-        let (schema, batches, report) =
-            read_json(&[p.display().to_string()], &JsonOptions::default(), None).unwrap();
+        let (schema, batches, report) = read_json(
+            &crate::storage::StorageRegistry::default(),
+            &[p.display().to_string()],
+            &JsonOptions::default(),
+            None,
+        )
+        .unwrap();
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(
             names,

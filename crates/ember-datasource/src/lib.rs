@@ -8,6 +8,8 @@
 //! Crate organisation:
 //! - [`listing`]: expands paths (files, directories, globs, lists) into input files and
 //!   discovers `key=value/` partition directories as columns, as Spark does.
+//! - [`storage`]: object stores (`s3://`, `gs://`, `az://`, `http(s)://`) configured
+//!   from Spark's `spark.hadoop.fs.s3a.*` keys; local paths stay on `std::fs`.
 //! - [`compression`]: opens `.gz`, `.bz2`, `.zst` files transparently by extension.
 //! - [`csv`]: a Spark-compatible CSV scanner (univocity's quoting rules, Spark's
 //!   schema inference, PERMISSIVE / DROPMALFORMED / FAILFAST, corrupt-record column),
@@ -25,6 +27,7 @@ pub mod error;
 pub mod json;
 pub mod listing;
 pub mod report;
+pub mod storage;
 pub mod values;
 
 pub use error::{DataSourceError, Result};

@@ -6,14 +6,19 @@
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::DataType;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStoreExt;
 
+use crate::compression::remote_error;
 use crate::error::{DataSourceError, Result};
+use crate::storage::{self, Location, RemoteObject, RemoteUrl, StorageRegistry};
 
 /// One input file and its partition values (in [`Listing::partition_columns`] order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputFile {
-    /// Local path.
-    pub path: PathBuf,
+    /// Local path or object.
+    pub path: Location,
     /// Size in bytes (compressed size for compressed files).
     pub size: u64,
     /// Raw partition values; `None` for `__HIVE_DEFAULT_PARTITION__`.
@@ -29,10 +34,6 @@ pub struct Listing {
     pub partition_columns: Vec<(String, DataType)>,
 }
 
-fn strip_scheme(p: &str) -> &str {
-    p.strip_prefix("file://").unwrap_or(p)
-}
-
 fn hidden(name: &str) -> bool {
     (name.starts_with('_') && !name.contains('=')) || name.starts_with('.')
 }
@@ -40,7 +41,7 @@ fn hidden(name: &str) -> bool {
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| DataSourceError::Io {
-            path: dir.to_path_buf(),
+            path: dir.display().to_string(),
             source: e,
         })?
         .filter_map(|e| e.ok())
@@ -61,77 +62,259 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Lists `paths` (each a file, directory or glob; `file://` accepted).
-///
-/// Errors: [`DataSourceError::PathNotFound`] naming the first path that matches
-/// nothing (as Spark's `PATH_NOT_FOUND`).
-pub fn list(paths: &[String]) -> Result<Listing> {
-    let mut found: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    for raw in paths {
-        let p = strip_scheme(raw);
-        if p.contains(['*', '?', '[', '{']) {
-            let mut any = false;
-            let pattern = expand_braces(p);
-            for pat in pattern {
-                let entries = glob::glob(&pat).map_err(|e| {
-                    DataSourceError::InvalidOption(format!("bad glob '{raw}': {e}"))
-                })?;
-                for entry in entries.flatten() {
-                    any = true;
-                    if entry.is_dir() {
-                        let mut files = Vec::new();
-                        walk(&entry, &mut files)?;
-                        found.extend(files.into_iter().map(|f| (f, Some(entry.clone()))));
-                    } else if !hidden(
-                        &entry
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                    ) {
-                        found.push((entry, None));
-                    }
+fn has_glob(p: &str) -> bool {
+    p.contains(['*', '?', '[', '{'])
+}
+
+/// A found file: its location, size, and the directory it was listed under (the base
+/// of partition discovery), as a `/`-separated path relative to which `rel` is taken.
+struct Found {
+    loc: Location,
+    size: u64,
+    /// Directories between the listed base and the file (partition discovery).
+    rel_dirs: Vec<String>,
+}
+
+fn list_local(raw: &str, out: &mut Vec<Found>) -> Result<()> {
+    let p = storage::local_path(raw);
+    let p = p.to_string_lossy().into_owned();
+    let push_dir = |base: &Path, out: &mut Vec<Found>| -> Result<()> {
+        let mut files = Vec::new();
+        walk(base, &mut files)?;
+        for f in files {
+            let rel_dirs = f
+                .strip_prefix(base)
+                .ok()
+                .and_then(|r| r.parent())
+                .map(|parent| {
+                    parent
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+            out.push(Found {
+                loc: Location::Local(f),
+                size,
+                rel_dirs,
+            });
+        }
+        Ok(())
+    };
+    if has_glob(&p) {
+        let mut any = false;
+        for pat in expand_braces(&p) {
+            let entries = glob::glob(&pat)
+                .map_err(|e| DataSourceError::InvalidOption(format!("bad glob '{raw}': {e}")))?;
+            for entry in entries.flatten() {
+                any = true;
+                if entry.is_dir() {
+                    push_dir(&entry, out)?;
+                } else if !hidden(
+                    &entry
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                ) {
+                    let size = std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0);
+                    out.push(Found {
+                        loc: Location::Local(entry),
+                        size,
+                        rel_dirs: vec![],
+                    });
                 }
             }
-            if !any {
-                return Err(DataSourceError::PathNotFound(raw.clone()));
-            }
+        }
+        if !any {
+            return Err(DataSourceError::PathNotFound(raw.to_string()));
+        }
+    } else {
+        let path = PathBuf::from(&p);
+        if path.is_dir() {
+            push_dir(&path, out)?;
+        } else if path.is_file() {
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            out.push(Found {
+                loc: Location::Local(path),
+                size,
+                rel_dirs: vec![],
+            });
         } else {
-            let path = PathBuf::from(p);
-            if path.is_dir() {
-                let mut files = Vec::new();
-                walk(&path, &mut files)?;
-                found.extend(files.into_iter().map(|f| (f, Some(path.clone()))));
-            } else if path.is_file() {
-                found.push((path, None));
+            return Err(DataSourceError::PathNotFound(raw.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Lists a remote path: an object, a "directory" (every object under `key/`), or a
+/// glob (Hadoop syntax; `*` stays within one path segment) matched against the keys
+/// under the glob's literal prefix. A glob matching a directory takes all of it.
+fn list_remote(storage: &StorageRegistry, raw: &str, out: &mut Vec<Found>) -> Result<()> {
+    let u = RemoteUrl::parse(raw)?;
+    let store = storage.store(&u.url)?;
+    let handle = storage::current_handle(raw)?;
+    let key = u.key.trim_end_matches('/').to_string();
+    let remote = |k: &str, size: u64| {
+        Location::Remote(RemoteObject {
+            url: u.url_of(k),
+            store: store.clone(),
+            key: ObjectPath::from(k),
+            size,
+            handle: handle.clone(),
+        })
+    };
+    let list_under = |prefix: &str| -> Result<Vec<(String, u64)>> {
+        let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
+        let s = store.clone();
+        let mut v: Vec<(String, u64)> = storage::block_on(&handle, async move {
+            s.list(p.as_ref())
+                .map_ok(|m| (m.location.to_string(), m.size))
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .map_err(|e| remote_error(raw, e))?;
+        v.sort();
+        Ok(v)
+    };
+    // Keys below `base` that are visible data files, with their directories.
+    let visible = |base: &str, k: &str| -> Option<Vec<String>> {
+        let rel = if base.is_empty() {
+            k
+        } else {
+            k.strip_prefix(base)?.strip_prefix('/')?
+        };
+        let parts: Vec<&str> = rel.split('/').collect();
+        if rel.is_empty() || rel.ends_with('/') || parts.iter().any(|p| hidden(p)) {
+            return None;
+        }
+        Some(
+            parts[..parts.len() - 1]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        )
+    };
+    if has_glob(&key) {
+        let first = key.find(['*', '?', '[', '{']).unwrap_or(0);
+        let prefix = key[..first].rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        let patterns: Vec<glob::Pattern> = expand_braces(&key)
+            .iter()
+            .map(|p| glob::Pattern::new(p))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| DataSourceError::InvalidOption(format!("bad glob '{raw}': {e}")))?;
+        let mut any = false;
+        for (k, size) in list_under(prefix)? {
+            // The shortest ancestor (or the key itself) that matches the glob.
+            let segs: Vec<&str> = k.split('/').collect();
+            let hit = (1..=segs.len()).find_map(|n| {
+                let cand = segs[..n].join("/");
+                patterns
+                    .iter()
+                    .any(|p| p.matches_with(&cand, opts))
+                    .then_some(cand)
+            });
+            let Some(base) = hit else { continue };
+            if base == k {
+                let name = segs.last().copied().unwrap_or_default();
+                if !hidden(name) && !k.ends_with('/') {
+                    any = true;
+                    out.push(Found {
+                        loc: remote(&k, size),
+                        size,
+                        rel_dirs: vec![],
+                    });
+                }
+            } else if let Some(rel_dirs) = visible(&base, &k) {
+                any = true;
+                out.push(Found {
+                    loc: remote(&k, size),
+                    size,
+                    rel_dirs,
+                });
             } else {
-                return Err(DataSourceError::PathNotFound(raw.clone()));
+                any = true;
             }
+        }
+        if !any {
+            return Err(DataSourceError::PathNotFound(raw.to_string()));
+        }
+        return Ok(());
+    }
+    // A "directory" (objects under `key/`), else an object of that name. Listing
+    // first: some S3-compatible servers answer HEAD on a directory with an error.
+    let entries = list_under(&key)?;
+    let mut any = !entries.is_empty();
+    for (k, size) in &entries {
+        if let Some(rel_dirs) = visible(&key, k) {
+            out.push(Found {
+                loc: remote(k, *size),
+                size: *size,
+                rel_dirs,
+            });
+        }
+    }
+    if !any && !key.is_empty() {
+        let s = store.clone();
+        let path = ObjectPath::from(key.as_str());
+        match storage::block_on(&handle, async move { s.head(&path).await }) {
+            Ok(meta) => {
+                any = true;
+                out.push(Found {
+                    loc: remote(&key, meta.size),
+                    size: meta.size,
+                    rel_dirs: vec![],
+                });
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(remote_error(raw, e)),
+        }
+    }
+    if !any {
+        return Err(DataSourceError::PathNotFound(raw.to_string()));
+    }
+    Ok(())
+}
+
+/// Lists `paths` (each a file, directory or glob; local, `file://` or an object-store
+/// URL resolved through `storage`).
+///
+/// Remote paths must be listed from a blocking thread of a tokio runtime (the
+/// requests run on it; readers of the returned objects use it too).
+///
+/// Errors: [`DataSourceError::PathNotFound`] naming the first path that matches
+/// nothing (as Spark's `PATH_NOT_FOUND`); storage errors naming the URL.
+pub fn list(storage: &StorageRegistry, paths: &[String]) -> Result<Listing> {
+    let mut found: Vec<Found> = Vec::new();
+    for raw in paths {
+        if storage::is_remote(raw) {
+            list_remote(storage, raw, &mut found)?;
+        } else {
+            list_local(raw, &mut found)?;
         }
     }
     // Partition discovery relative to the base directory.
     let mut names: Vec<String> = Vec::new();
     let mut files = Vec::with_capacity(found.len());
     let mut raw_values: Vec<Vec<(String, Option<String>)>> = Vec::new();
-    for (f, base) in &found {
+    for f in found {
         let mut kv = Vec::new();
-        if let Some(base) = base {
-            if let Ok(rel) = f.strip_prefix(base) {
-                if let Some(parent) = rel.parent() {
-                    for comp in parent.components() {
-                        let c = comp.as_os_str().to_string_lossy();
-                        if let Some((k, v)) = c.split_once('=') {
-                            let v = urlencoding::decode(v)
-                                .map(|s| s.into_owned())
-                                .unwrap_or_else(|_| v.to_string());
-                            let v = if v == "__HIVE_DEFAULT_PARTITION__" {
-                                None
-                            } else {
-                                Some(v)
-                            };
-                            kv.push((k.to_string(), v));
-                        }
-                    }
-                }
+        for c in &f.rel_dirs {
+            if let Some((k, v)) = c.split_once('=') {
+                let v = urlencoding::decode(v)
+                    .map(|s| s.into_owned())
+                    .unwrap_or_else(|_| v.to_string());
+                let v = if v == "__HIVE_DEFAULT_PARTITION__" {
+                    None
+                } else {
+                    Some(v)
+                };
+                kv.push((k.to_string(), v));
             }
         }
         for (k, _) in &kv {
@@ -140,10 +323,9 @@ pub fn list(paths: &[String]) -> Result<Listing> {
             }
         }
         raw_values.push(kv);
-        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
         files.push(InputFile {
-            path: f.clone(),
-            size,
+            path: f.loc,
+            size: f.size,
             partition_values: Vec::new(),
         });
     }
@@ -227,7 +409,8 @@ mod tests {
             std::fs::write(d.path().join(dir).join(f), "x\n1\n").unwrap();
         }
         std::fs::write(d.path().join("_SUCCESS"), "").unwrap();
-        let l = list(&[d.path().display().to_string()]).unwrap();
+        let reg = StorageRegistry::default();
+        let l = list(&reg, &[d.path().display().to_string()]).unwrap();
         assert_eq!(l.files.len(), 3);
         assert_eq!(
             l.partition_columns,
@@ -235,9 +418,9 @@ mod tests {
         );
         assert_eq!(l.files[0].partition_values, vec![Some("1".to_string())]);
         assert_eq!(l.files[2].partition_values, vec![None]);
-        let g = list(&[format!("{}/month=*/*.csv", d.path().display())]).unwrap();
+        let g = list(&reg, &[format!("{}/month=*/*.csv", d.path().display())]).unwrap();
         assert_eq!(g.files.len(), 3);
-        let err = list(&[format!("{}/nope", d.path().display())])
+        let err = list(&reg, &[format!("{}/nope", d.path().display())])
             .unwrap_err()
             .to_string();
         assert!(

@@ -40,7 +40,7 @@ async fn totals(path: &str, split: u64, mode: &str) -> (i64, i64, i64) {
         .collect();
     let o = CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap();
     let schema = schema();
-    let table = CsvTable::try_new(&[path.to_string()], o, Some(schema))
+    let table = CsvTable::try_new(&Default::default(), &[path.to_string()], o, Some(schema))
         .unwrap()
         .with_max_partition_bytes(split);
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
@@ -90,6 +90,7 @@ async fn malformed_rows_in_splits_are_counted_with_offsets() {
     .collect();
     let schema = schema();
     let table = CsvTable::try_new(
+        &Default::default(),
         &[path.clone()],
         CsvOptions::from_map(&opts, "UTC".parse().unwrap()).unwrap(),
         Some(schema),

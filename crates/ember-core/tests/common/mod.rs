@@ -1,5 +1,10 @@
 //! Helpers shared by the integration tests.
 
+#![allow(dead_code)]
+
+pub mod golden;
+pub mod s3;
+
 use std::path::{Path, PathBuf};
 
 /// `shared/<sub>` beside the project root or any of its ancestors (the project lives
@@ -15,4 +20,14 @@ pub fn shared_dir(sub: &str, marker: &str) -> PathBuf {
         }
     }
     PathBuf::from("/work/shared").join(sub)
+}
+
+/// Decompresses a gzip file's bytes.
+pub fn read_gz(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("gunzip");
+    out
 }

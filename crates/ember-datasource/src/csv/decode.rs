@@ -2,7 +2,6 @@
 //! null rules, value syntax and malformed-record modes, and counting what failed.
 
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -383,12 +382,12 @@ impl<'a> FileDecoder<'a> {
     /// partition columns for a batch.
     pub fn decode_file(
         &mut self,
-        path: &Path,
+        path: &crate::storage::Location,
         range: Option<(u64, u64)>,
         extra: &dyn Fn(usize) -> Vec<ArrayRef>,
         emit: &mut dyn FnMut(RecordBatch) -> bool,
     ) -> Result<FileReport> {
-        let file_name = path.display().to_string();
+        let file_name = path.display();
         let split_start = range.map(|r| r.0).unwrap_or(0);
         let split_end = range.map(|r| r.1);
         let mut reader = if split_start > 0 {
@@ -401,7 +400,7 @@ impl<'a> FileDecoder<'a> {
         let mut skip_partial = split_start > 0;
         let lines_known = split_start == 0;
         let io_err = |e: std::io::Error| DataSourceError::Io {
-            path: path.to_path_buf(),
+            path: path.display(),
             source: e,
         };
         let mut report = FileReport::default();

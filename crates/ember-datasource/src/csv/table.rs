@@ -31,6 +31,7 @@ use super::tokenizer::{Record, Tokenizer};
 use crate::error::{DataSourceError, Result};
 use crate::listing::{self, InputFile};
 use crate::report::ReadReport;
+use crate::storage::{Location, StorageRegistry};
 
 /// A set of CSV files read with Spark's semantics; a DataFusion [`TableProvider`].
 ///
@@ -78,7 +79,7 @@ fn first_record(
     Ok(None)
 }
 
-fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
+fn read_head(path: &Location) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut r = crate::compression::open(path)?;
     let mut buf = vec![0u8; 1 << 16];
@@ -87,7 +88,7 @@ fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
         let k = r
             .read(&mut buf[filled..])
             .map_err(|e| DataSourceError::Io {
-                path: path.to_path_buf(),
+                path: path.display(),
                 source: e,
             })?;
         if k == 0 {
@@ -138,7 +139,8 @@ fn header_names(raw: &[String], header: bool) -> Vec<String> {
 }
 
 impl CsvTable {
-    /// Lists `paths` and resolves the schema.
+    /// Lists `paths` (local or object-store URLs, through `storage`) and resolves the
+    /// schema. Runs on a blocking thread: it reads the inputs for inference.
     ///
     /// `user_schema`: as `DataFrameReader.schema(...)`; it may contain the corrupt-record
     /// column (a nullable string named `columnNameOfCorruptRecord`). Without it the
@@ -148,11 +150,12 @@ impl CsvTable {
     /// Errors: `PATH_NOT_FOUND` for missing paths; `UNABLE_TO_INFER_SCHEMA` when
     /// there is no input to infer from; I/O errors naming the file.
     pub fn try_new(
+        storage: &StorageRegistry,
         paths: &[String],
         opts: CsvOptions,
         user_schema: Option<SchemaRef>,
     ) -> Result<CsvTable> {
-        let listing = listing::list(paths)?;
+        let listing = listing::list(storage, paths)?;
         let tok = tokenizer_for(&opts);
         let mut fields: Vec<Field>;
         let mut corrupt_index = None;
@@ -297,7 +300,7 @@ fn infer_types(files: &[InputFile], opts: &CsvOptions, ncols: usize) -> Result<V
 }
 
 fn infer_file(
-    path: &std::path::Path,
+    path: &Location,
     opts: &CsvOptions,
     inf: &Inferrer,
     types: &mut [DataType],
@@ -398,7 +401,8 @@ impl TableProvider for CsvTable {
             .max(1);
         let mut splits: Vec<(usize, Option<(u64, u64)>, u64)> = Vec::new();
         for (i, f) in self.files.iter().enumerate() {
-            let splittable = crate::compression::Codec::from_path(&f.path).is_splittable()
+            let splittable = crate::compression::Codec::from_name(&f.path.file_name())
+                .is_splittable()
                 && !self.opts.multi_line;
             if splittable && f.size > max_split {
                 let mut start = 0;
@@ -549,7 +553,7 @@ impl ExecutionPlan for CsvScanExec {
                     tx.blocking_send(b).is_ok()
                 };
                 match decoder.decode_file(&file.path, range, &extra, &mut emit) {
-                    Ok(r) => report.merge(&file.path.display().to_string(), r),
+                    Ok(r) => report.merge(&file.path.display(), r),
                     Err(e) => {
                         let _ = tx.blocking_send(Err(e.into()));
                         return;

@@ -5,6 +5,9 @@
 //! `_SUCCESS` written last. `SaveMode` as Spark: `errorifexists` (default),
 //! `overwrite`, `append`, `ignore`. Overwrite writes the new output beside the old one
 //! and swaps only once it is complete, so a failed job leaves the old output intact.
+//! Object-store URLs (`s3://`...) follow the protocol in [`remote`].
+
+mod remote;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -146,6 +149,9 @@ impl DataFrameWriter {
     /// Errors: `PATH_ALREADY_EXISTS` in `errorifexists` mode; I/O errors naming the
     /// file; any query error. On error the previous output is left untouched.
     pub async fn save(self, path: &str) -> Result<()> {
+        if ember_datasource::storage::is_remote(path) {
+            return self.save_remote(path).await;
+        }
         let target = PathBuf::from(path.strip_prefix("file://").unwrap_or(path));
         let exists = target.exists();
         match (self.mode, exists) {
