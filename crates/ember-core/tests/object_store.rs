@@ -141,6 +141,18 @@ async fn reads_csv_json_parquet_with_globs_and_partitions() {
         let has_region = names.last().map(String::as_str) == Some("region");
         assert_eq!(has_region, path == "s3://lake/part", "{path}: {names:?}");
     }
+    // Plain HTTP(S) reads (s3s-fs answers unsigned GETs like any web server).
+    let http = format!("{}/lake/raw/airports.csv.gz", s3.endpoint());
+    let n_http = spark
+        .read()
+        .option("header", "true")
+        .csv(&[&http])
+        .await
+        .unwrap_or_else(|e| panic!("{http}: {e}"))
+        .count()
+        .await
+        .expect("count");
+    assert_eq!(n_http, n_local);
     spark
         .sql("CREATE TEMPORARY VIEW parts USING csv OPTIONS (path 's3://lake/part', header 'true', inferSchema 'true')")
         .await
@@ -345,6 +357,79 @@ async fn writes_partitioned_parquet_with_success_last() {
         !listed.iter().any(|k| k.contains("_temporary")),
         "{listed:?}"
     );
+    // A file above the 10 MiB part size goes up as a multipart upload.
+    let big = "s3://lake/landing/flights_csv";
+    df.clone()
+        .coalesce(1)
+        .expect("coalesce")
+        .write()
+        .option("header", "true")
+        .csv(big)
+        .await
+        .expect("multipart write");
+    let u = ember_datasource::storage::RemoteUrl::parse(big).expect("url");
+    let store = spark.storage().store(&u.url).expect("store");
+    let part = keys(&spark, big)
+        .await
+        .into_iter()
+        .find(|k| k.ends_with(".csv"))
+        .expect("part file");
+    let size = store
+        .head(&ObjectPath::from(part.as_str()))
+        .await
+        .expect("head")
+        .size;
+    assert!(size > 20 << 20, "part is {size} bytes");
+    let n = spark
+        .read()
+        .option("header", "true")
+        .csv(&[big])
+        .await
+        .expect("read big")
+        .count()
+        .await
+        .expect("count");
+    assert_eq!(n, 336_776);
+    // Parquet reads fetch only the columns they need (ranged GETs).
+    let pq = "s3://lake/trusted/flights_one";
+    df.clone()
+        .coalesce(1)
+        .expect("coalesce")
+        .write()
+        .parquet(pq)
+        .await
+        .expect("write one file");
+    let pq_size: u64 = {
+        let k = keys(&spark, pq)
+            .await
+            .into_iter()
+            .find(|k| k.ends_with(".parquet"))
+            .expect("parquet part");
+        store
+            .head(&ObjectPath::from(k.as_str()))
+            .await
+            .expect("head")
+            .size
+    };
+    let before = spark.storage().read_metrics();
+    let carriers = spark
+        .read()
+        .parquet(&[pq])
+        .await
+        .expect("read")
+        .select(&["carrier"])
+        .expect("select")
+        .distinct()
+        .expect("distinct")
+        .count()
+        .await
+        .expect("count");
+    assert_eq!(carriers, 16);
+    let fetched = spark.storage().read_metrics().1 - before.1;
+    assert!(
+        fetched > 0 && fetched * 4 < pq_size,
+        "fetched {fetched} of {pq_size} bytes for one column"
+    );
     // SQL writes to a bucket too.
     spark
         .sql("CREATE TABLE ember_ctas USING parquet LOCATION 's3://lake/curated/by_month' AS SELECT month, count(*) AS n FROM src GROUP BY month")
@@ -405,6 +490,51 @@ async fn signed_access_and_wrong_keys() {
         .await
         .expect("count");
     assert_eq!(n, 2);
+    // The standard AWS environment variables, then the shared credentials file.
+    // (nextest runs each test in its own process, so the environment is ours.)
+    std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDEMBER");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret-ember-key");
+    let from_env = SparkSession::builder()
+        .config("spark.hadoop.fs.s3a.endpoint", &s3.endpoint())
+        .config("spark.hadoop.fs.s3a.path.style.access", "true")
+        .get_or_create()
+        .expect("session");
+    let n = from_env
+        .read()
+        .csv(&["s3://secure/t/a.csv"])
+        .await
+        .expect("env credentials")
+        .count()
+        .await
+        .expect("count");
+    assert_eq!(n, 3);
+    std::env::remove_var("AWS_ACCESS_KEY_ID");
+    std::env::remove_var("AWS_SECRET_ACCESS_KEY");
+    let dir = tempfile::tempdir().expect("tmp");
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\n[ember]\naws_access_key_id = AKIDEMBER\naws_secret_access_key = secret-ember-key\n",
+    )
+    .expect("write credentials");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &creds);
+    std::env::set_var("AWS_PROFILE", "ember");
+    let from_profile = SparkSession::builder()
+        .config("spark.hadoop.fs.s3a.endpoint", &s3.endpoint())
+        .config("spark.hadoop.fs.s3a.path.style.access", "true")
+        .get_or_create()
+        .expect("session");
+    let n = from_profile
+        .read()
+        .csv(&["s3://secure/t/a.csv"])
+        .await
+        .expect("profile credentials")
+        .count()
+        .await
+        .expect("count");
+    assert_eq!(n, 3);
+    std::env::remove_var("AWS_SHARED_CREDENTIALS_FILE");
+    std::env::remove_var("AWS_PROFILE");
     for (ak, sk) in [("AKIDEMBER", "not-the-secret"), ("", "")] {
         let extra: Vec<(&str, &str)> = if ak.is_empty() {
             vec![]

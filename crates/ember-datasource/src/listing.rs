@@ -196,6 +196,11 @@ fn list_remote(storage: &StorageRegistry, raw: &str, out: &mut Vec<Found>) -> Re
         )
     };
     if has_glob(&key) {
+        if matches!(u.url.scheme(), "http" | "https") {
+            return Err(DataSourceError::InvalidOption(format!(
+                "globs need a listable store; http(s) paths name single files: {raw}"
+            )));
+        }
         let first = key.find(['*', '?', '[', '{']).unwrap_or(0);
         let prefix = key[..first].rsplit_once('/').map(|(p, _)| p).unwrap_or("");
         let opts = glob::MatchOptions {
@@ -248,7 +253,9 @@ fn list_remote(storage: &StorageRegistry, raw: &str, out: &mut Vec<Found>) -> Re
     }
     // A "directory" (objects under `key/`), else an object of that name. Listing
     // first: some S3-compatible servers answer HEAD on a directory with an error.
-    let entries = list_under(&key)?;
+    // Plain HTTP(S) servers cannot list (WebDAV only): there a path is one file.
+    let http = matches!(u.url.scheme(), "http" | "https");
+    let entries = if http { Vec::new() } else { list_under(&key)? };
     let mut any = !entries.is_empty();
     for (k, size) in &entries {
         if let Some(rel_dirs) = visible(&key, k) {
