@@ -29,6 +29,18 @@ pub const ENTRIES: &[ConfEntry] = &[
     ConfEntry { key: "spark.task.maxFailures", default: "4", doc: "Attempts per task before the job fails." },
     ConfEntry { key: "spark.ui.port", default: "4040", doc: "Port of the web UI (when enabled)." },
     ConfEntry { key: "spark.eventLog.dir", default: "", doc: "Directory for JSON-lines event logs (empty: disabled)." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.endpoint", default: "", doc: "S3-compatible endpoint (host:port or URL); empty: AWS. Any fs.s3a key may also be set per bucket: spark.hadoop.fs.s3a.bucket.<bucket>.<key>." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.connection.ssl.enabled", default: "true", doc: "https for an endpoint given without scheme." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.path.style.access", default: "false", doc: "Bucket in the URL path instead of the host name (most S3-compatible servers)." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.endpoint.region", default: "<AWS_REGION or us-east-1>", doc: "Signing region." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.access.key", default: "", doc: "Access key; with secret.key and optional session.token. Empty: AWS_* environment variables, then ~/.aws profile files (AWS_PROFILE), then instance metadata." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.aws.credentials.provider", default: "", doc: "org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider: unsigned requests (public buckets)." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.retry.limit", default: "7", doc: "Retries of a failed object-store request (5xx, throttling, timeouts, dropped connections), exponential backoff." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.retry.interval", default: "500ms", doc: "First retry backoff; doubles per retry up to 15 s." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.connection.request.timeout", default: "60s", doc: "Time limit of one object-store request (reads are 8 MiB ranges)." },
+    ConfEntry { key: "spark.hadoop.fs.s3a.connection.establish.timeout", default: "30s", doc: "Time limit to connect to the object store." },
+    ConfEntry { key: "spark.ember.storage.retryTimeout", default: "180s", doc: "Total time spent retrying one object-store request (every scheme)." },
+    ConfEntry { key: "spark.ember.storage.maxRetries", default: "7", doc: "Retries for gs://, az://, http(s):// (S3 uses fs.s3a.retry.limit); also retryInterval, requestTimeout, connectTimeout." },
     ConfEntry { key: "datafusion.*", default: "DataFusion's", doc: "Expert: any DataFusion option, set as is (e.g. datafusion.execution.parquet.pushdown_filters)." },
 ];
 

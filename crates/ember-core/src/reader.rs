@@ -204,7 +204,7 @@ impl DataFrameReader {
                     let df = ctx.read_parquet(dir, opts).await?;
                     return Ok((df.into_view(), None));
                 }
-                let files: Vec<String> = listing.files.iter().map(|f| f.path.table_url()).collect();
+                let files: Vec<String> = listing.files.iter().map(|f| f.path.display()).collect();
                 let df = ctx
                     .read_parquet(files, ParquetReadOptions::default())
                     .await?;

@@ -66,8 +66,8 @@ fn has_glob(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
 }
 
-/// A found file: its location, size, and the directory it was listed under (the base
-/// of partition discovery), as a `/`-separated path relative to which `rel` is taken.
+/// A found file: its location, size, and the directories between the path it was
+/// listed under (the base of partition discovery) and the file.
 struct Found {
     loc: Location,
     size: u64,

@@ -78,14 +78,6 @@ impl Location {
         let s = self.display();
         s.rsplit('/').next().unwrap_or_default().to_string()
     }
-
-    /// The URL DataFusion scans for this file (`file:///abs/path` or the object URL).
-    pub fn table_url(&self) -> String {
-        match self {
-            Location::Local(p) => p.display().to_string(),
-            Location::Remote(r) => r.url.clone(),
-        }
-    }
 }
 
 /// Whether `raw` names an object store (a URL whose scheme is not `file`).
