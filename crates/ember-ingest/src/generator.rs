@@ -268,8 +268,10 @@ fn write_embeddings(path: &Path, ids: &[i64], opts: &GenOptions) -> Result<u64, 
         ),
     ]));
     let file = File::create(path).map_err(io(path))?;
+    // 64k-row groups (128 MiB at 512-d): bounded memory, and readers can split.
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(65_536))
         .build();
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| err(&e))?;
     for chunk in ids.chunks(8192) {
