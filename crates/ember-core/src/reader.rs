@@ -134,11 +134,10 @@ impl DataFrameReader {
                     .and_then(|v| crate::config::parse_bytes(&v))
                     .unwrap_or(128 << 20);
                 let storage = self.session.storage().clone();
-                let table = tokio::task::spawn_blocking(move || {
+                let table = blocking(move || {
                     ember_datasource::csv::CsvTable::try_new(&storage, &paths, opts, schema)
                 })
-                .await
-                .map_err(|e| EmberError::internal(e.to_string()))??
+                .await?
                 .with_max_partition_bytes(max_split);
                 let report = table.report();
                 Ok((Arc::new(table), Some(report)))
@@ -147,11 +146,10 @@ impl DataFrameReader {
                 let opts = ember_datasource::json::JsonOptions::from_map(&self.options);
                 let paths = paths.to_vec();
                 let storage = self.session.storage().clone();
-                let (schema, batches, report) = tokio::task::spawn_blocking(move || {
+                let (schema, batches, report) = blocking(move || {
                     ember_datasource::json::read_json(&storage, &paths, &opts, schema)
                 })
-                .await
-                .map_err(|e| EmberError::internal(e.to_string()))??;
+                .await?;
                 let parts = if batches.is_empty() {
                     vec![vec![]]
                 } else {
@@ -162,7 +160,7 @@ impl DataFrameReader {
             "text" => {
                 let storage = self.session.storage().clone();
                 let paths = paths.to_vec();
-                let mut b = tokio::task::spawn_blocking(move || -> Result<_> {
+                let mut b = blocking(move || -> Result<_> {
                     let listing = ember_datasource::listing::list(&storage, &paths)?;
                     let mut b = datafusion::arrow::array::StringBuilder::new();
                     for f in &listing.files {
@@ -173,8 +171,7 @@ impl DataFrameReader {
                     }
                     Ok(b)
                 })
-                .await
-                .map_err(|e| EmberError::internal(e.to_string()))??;
+                .await?;
                 let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
                 let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
                     schema.clone(),
@@ -188,11 +185,8 @@ impl DataFrameReader {
             "parquet" => {
                 let storage = self.session.storage().clone();
                 let owned = paths.to_vec();
-                let listing = tokio::task::spawn_blocking(move || {
-                    ember_datasource::listing::list(&storage, &owned)
-                })
-                .await
-                .map_err(|e| EmberError::internal(e.to_string()))??;
+                let listing =
+                    blocking(move || ember_datasource::listing::list(&storage, &owned)).await?;
                 let ctx = self.session.context();
                 if paths.len() == 1 && !listing.partition_columns.is_empty() {
                     let cols: Vec<(String, DataType)> = listing.partition_columns.clone();
@@ -218,4 +212,17 @@ impl DataFrameReader {
             )),
         }
     }
+}
+
+/// Runs `f` on a blocking thread: listing and reading inputs (local or object store)
+/// is synchronous I/O.
+///
+/// Errors: `f`'s error, or an internal error if the thread panicked.
+async fn blocking<T: Send + 'static, E: Into<EmberError> + Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, E> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| EmberError::internal(e.to_string()))?
+        .map_err(Into::into)
 }

@@ -167,13 +167,14 @@ fn list_remote(storage: &StorageRegistry, raw: &str, out: &mut Vec<Found>) -> Re
     let list_under = |prefix: &str| -> Result<Vec<(String, u64)>> {
         let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
         let s = store.clone();
-        let mut v: Vec<(String, u64)> = storage::block_on(&handle, async move {
-            s.list(p.as_ref())
-                .map_ok(|m| (m.location.to_string(), m.size))
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .map_err(|e| remote_error(raw, e))?;
+        let mut v: Vec<(String, u64)> = handle
+            .block_on(async move {
+                s.list(p.as_ref())
+                    .map_ok(|m| (m.location.to_string(), m.size))
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .map_err(|e| remote_error(raw, e))?;
         v.sort();
         Ok(v)
     };
@@ -269,7 +270,7 @@ fn list_remote(storage: &StorageRegistry, raw: &str, out: &mut Vec<Found>) -> Re
     if !any && !key.is_empty() {
         let s = store.clone();
         let path = ObjectPath::from(key.as_str());
-        match storage::block_on(&handle, async move { s.head(&path).await }) {
+        match handle.block_on(async move { s.head(&path).await }) {
             Ok(meta) => {
                 any = true;
                 out.push(Found {

@@ -1,14 +1,13 @@
 //! An [`ObjectStore`] wrapper counting what reads fetch: GET requests and payload
 //! bytes. Every remote store of a [`super::StorageRegistry`] is wrapped, so a job can
 //! say how many bytes it pulled from the lake (and a benchmark can show that Parquet
-//! pruning keeps that well under the file sizes).
+//! pruning keeps that well under the file sizes). Ranged and multi-range reads
+//! (`get_range`, `get_ranges`) all go through `get_opts`, so they are counted there.
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use object_store::path::Path;
@@ -94,22 +93,6 @@ impl ObjectStore for MeteredStore {
             other => other,
         };
         Ok(r)
-    }
-
-    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        // Through `self.get_opts` (the default coalescing), so each request is counted.
-        object_store::coalesce_ranges(
-            ranges,
-            |range| async move {
-                let opts = GetOptions {
-                    range: Some(range.into()),
-                    ..Default::default()
-                };
-                self.get_opts(location, opts).await?.bytes().await
-            },
-            object_store::OBJECT_STORE_COALESCE_DEFAULT,
-        )
-        .await
     }
 
     fn delete_stream(

@@ -243,16 +243,6 @@ impl datafusion::execution::object_store::ObjectStoreRegistry for StorageRegistr
     }
 }
 
-/// Runs `fut` to completion from synchronous code on `handle`'s runtime.
-///
-/// Must not be called from inside an async task (readers run on blocking threads).
-pub(crate) fn block_on<F: std::future::Future>(
-    handle: &tokio::runtime::Handle,
-    fut: F,
-) -> F::Output {
-    handle.block_on(fut)
-}
-
 /// The runtime handle of the calling (blocking) thread.
 ///
 /// Errors: [`DataSourceError::InvalidOption`] when there is no tokio runtime, which

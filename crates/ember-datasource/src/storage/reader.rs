@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use bytes::Bytes;
-use object_store::{Attribute, GetOptions, GetRange, ObjectStore};
+use object_store::{Attribute, GetOptions, GetRange};
 
 use super::RemoteObject;
 
@@ -24,17 +24,28 @@ pub struct RangeReader {
     next: Option<Fetch>,
 }
 
+/// GET `[start, end)` of `obj`: the bytes and the object's `Content-Encoding`.
+async fn get_chunk(
+    obj: RemoteObject,
+    start: u64,
+    end: u64,
+) -> object_store::Result<(Bytes, Option<String>)> {
+    let opts = GetOptions {
+        range: Some(GetRange::Bounded(start..end)),
+        ..Default::default()
+    };
+    let r = obj.store.get_opts(&obj.key, opts).await?;
+    let enc = r
+        .attributes
+        .get(&Attribute::ContentEncoding)
+        .map(|v| v.to_string());
+    Ok((r.bytes().await?, enc))
+}
+
 fn fetch(obj: &RemoteObject, start: u64) -> Fetch {
     let end = (start + CHUNK_BYTES).min(obj.size);
-    let store = obj.store.clone();
-    let key = obj.key.clone();
-    obj.handle.spawn(async move {
-        let opts = GetOptions {
-            range: Some(GetRange::Bounded(start..end)),
-            ..Default::default()
-        };
-        store.get_opts(&key, opts).await?.bytes().await
-    })
+    let chunk = get_chunk(obj.clone(), start, end);
+    obj.handle.spawn(async move { chunk.await.map(|(b, _)| b) })
 }
 
 fn io_error(obj: &RemoteObject, e: impl std::fmt::Display) -> std::io::Error {
@@ -61,7 +72,10 @@ impl Read for RangeReader {
             let Some(pending) = self.next.take() else {
                 return Ok(0);
             };
-            let chunk = super::block_on(&self.obj.handle, pending)
+            let chunk = self
+                .obj
+                .handle
+                .block_on(pending)
                 .map_err(|e| io_error(&self.obj, e))?
                 .map_err(|e| io_error(&self.obj, e))?;
             if chunk.is_empty() {
@@ -102,18 +116,5 @@ pub(crate) fn first_chunk(
         return Ok((Bytes::new(), None));
     }
     let end = (offset + CHUNK_BYTES).min(obj.size);
-    let store = obj.store.clone();
-    let key = obj.key.clone();
-    super::block_on(&obj.handle, async move {
-        let opts = GetOptions {
-            range: Some(GetRange::Bounded(offset..end)),
-            ..Default::default()
-        };
-        let r = store.get_opts(&key, opts).await?;
-        let enc = r
-            .attributes
-            .get(&Attribute::ContentEncoding)
-            .map(|v| v.to_string());
-        Ok((r.bytes().await?, enc))
-    })
+    obj.handle.block_on(get_chunk(obj.clone(), offset, end))
 }
