@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ember/target}"
 export CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"
+# protoc: lancedb's build runs prost-build (DESIGN.md).
+if ! command -v protoc >/dev/null 2>&1; then
+  apt-get install -y -q protobuf-compiler >/dev/null || { apt-get update -q && apt-get install -y -q protobuf-compiler; }
+fi
+# PostgreSQL 16 + pgvector for the pgvector sink tests (PyPI pgserver ships both;
+# the tests copy the binaries and run them as an unprivileged user on loopback).
+if ! python3 -c "import pgserver" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "pgserver==0.1.4"
+fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi

@@ -80,6 +80,24 @@ enum Command {
     },
     /// Print every spark.* configuration key ember honours, with default and meaning.
     Conf,
+    /// Run an ingestion job (records + embeddings into a vector store), resumable.
+    #[command(
+        after_help = "Examples:\n  ember ingest examples/inaturalist/job.toml\n  ember ingest job.toml --resume      # after a crash or kill: committed tasks are skipped\n  ember ingest job.toml --restart     # forget the journal and start over\n  ember ingest job.toml --report      # print the last run's summary"
+    )]
+    Ingest {
+        /// The job file (TOML).
+        job: String,
+        /// Continue from the journal: skip tasks an earlier run committed.
+        #[arg(long, conflicts_with = "restart")]
+        resume: bool,
+        /// Delete the journal, staged rows and dead letters first (the sink is kept;
+        /// writes are upserts).
+        #[arg(long)]
+        restart: bool,
+        /// Print the summary of the job's last run and exit.
+        #[arg(long, conflicts_with_all = ["resume", "restart"])]
+        report: bool,
+    },
 }
 
 fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
@@ -229,6 +247,8 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
             }
             Ok(())
         }
+        // Handled in main (its errors are not Spark exceptions).
+        Command::Ingest { .. } => Ok(()),
         Command::Sql {
             execute,
             file,
@@ -266,12 +286,35 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
     }
 }
 
+/// `ember ingest`: runs the job, prints the report to stdout.
+async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool) -> anyhow::Result<()> {
+    let spec = ember_ingest::JobSpec::from_file(std::path::Path::new(job))?;
+    if report {
+        let r = ember_ingest::Report::load(&spec.work_dir())?;
+        println!("{r}");
+        return Ok(());
+    }
+    let opts = ember_ingest::RunOptions {
+        resume,
+        restart,
+        progress_bars: bars,
+    };
+    let r = ember_ingest::run(&spec, &opts).await?;
+    println!("{r}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let bars = std::io::stderr().is_terminal();
+    let default_log = match cli.command {
+        Command::Ingest { .. } if !bars => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_log.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -286,6 +329,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Ingest { job, resume, restart, report } = &cli.command {
+        return match rt.block_on(ingest(job, *resume, *restart, *report, bars)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

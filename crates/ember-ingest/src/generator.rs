@@ -50,6 +50,11 @@ pub struct GenOptions {
     pub dim: usize,
     /// PRNG seed.
     pub seed: u64,
+    /// Share of distinct valid photos left out of the embeddings table (to exercise
+    /// `MISSING_EMBEDDING`); 0 by default.
+    pub missing_embedding_share: f64,
+    /// Rows per row group of `embeddings.parquet` (default 65,536).
+    pub row_group_rows: usize,
 }
 
 impl Default for GenOptions {
@@ -60,6 +65,8 @@ impl Default for GenOptions {
             repeat_share: 0.001,
             dim: 512,
             seed: 42,
+            missing_embedding_share: 0.0,
+            row_group_rows: 65_536,
         }
     }
 }
@@ -77,8 +84,10 @@ pub struct GenSummary {
     pub repeats: u64,
     /// Malformed rows, with their 1-based line numbers (header = line 1).
     pub malformed_lines: Vec<u64>,
-    /// Embedding rows written (one per distinct valid photo_id).
+    /// Embedding rows written (one per distinct valid photo_id, less the missing).
     pub embeddings: u64,
+    /// Distinct valid photo_ids left out of the embeddings table, ascending.
+    pub missing_embedding_ids: Vec<i64>,
 }
 
 /// Errors while writing the files.
@@ -248,12 +257,38 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary, GenError> {
     enc.finish().map_err(io(&photos))?;
     summary.distinct_ids = ids.len() as u64;
     if opts.dim > 0 {
-        summary.embeddings = write_embeddings(&dir.join("embeddings.parquet"), &ids, opts)?;
+        let mut keep = Vec::with_capacity(ids.len());
+        let mut drop_rng = Rng::new(opts.seed ^ 0x5eed);
+        for id in ids {
+            if drop_rng.unit() < opts.missing_embedding_share {
+                summary.missing_embedding_ids.push(id);
+            } else {
+                keep.push(id);
+            }
+        }
+        summary.embeddings = write_embeddings(
+            &dir.join("embeddings.parquet"),
+            &keep,
+            opts.dim,
+            opts.seed,
+            opts.row_group_rows,
+        )?;
     }
     Ok(summary)
 }
 
-fn write_embeddings(path: &Path, ids: &[i64], opts: &GenOptions) -> Result<u64, GenError> {
+/// Writes `path` with one row per id: `photo_id` INT64 and `embedding`
+/// `FixedSizeList<Float32, dim>` = [`embedding_for`]`(seed, id, dim)`, in row groups of
+/// `row_group_rows` rows.
+///
+/// Errors: [`GenError`] naming the file.
+pub fn write_embeddings(
+    path: &Path,
+    ids: &[i64],
+    dim: usize,
+    seed: u64,
+    row_group_rows: usize,
+) -> Result<u64, GenError> {
     let err = |e: &dyn std::fmt::Display| GenError::Parquet {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -263,7 +298,7 @@ fn write_embeddings(path: &Path, ids: &[i64], opts: &GenOptions) -> Result<u64, 
         Field::new("photo_id", DataType::Int64, false),
         Field::new(
             "embedding",
-            DataType::FixedSizeList(item.clone(), opts.dim as i32),
+            DataType::FixedSizeList(item.clone(), dim as i32),
             false,
         ),
     ]));
@@ -271,17 +306,17 @@ fn write_embeddings(path: &Path, ids: &[i64], opts: &GenOptions) -> Result<u64, 
     // 64k-row groups (128 MiB at 512-d): bounded memory, and readers can split.
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(65_536))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
         .build();
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| err(&e))?;
-    for chunk in ids.chunks(8192) {
-        let mut values = Vec::with_capacity(chunk.len() * opts.dim);
+    for chunk in ids.chunks(8192.min(row_group_rows.max(1))) {
+        let mut values = Vec::with_capacity(chunk.len() * dim);
         for &id in chunk {
-            values.extend(embedding_for(opts.seed, id, opts.dim));
+            values.extend(embedding_for(seed, id, dim));
         }
         let list = FixedSizeListArray::try_new(
             item.clone(),
-            opts.dim as i32,
+            dim as i32,
             Arc::new(Float32Array::from(values)),
             None,
         )

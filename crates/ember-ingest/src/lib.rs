@@ -1,10 +1,34 @@
-//! ember-ingest will own ember's ingestion subsystem (the iNaturalist export into a
-//! vector store, resumable, with a dead-letter table; issue 5). So far it holds the
-//! data side of that work:
+//! ember's ingestion subsystem: a job that reads records (the iNaturalist export's
+//! `photos.csv.gz` is the headline case), attaches a vector to each, and upserts them
+//! into a vector store — in parallel tasks, retried, journaled so that a job killed at
+//! any instant resumes without losing or duplicating a record, with every record
+//! that cannot be ingested in a dead-letter Parquet table.
 //!
-//! - [`generator`]: synthetic `photos.csv.gz` in the export's exact format with
-//!   repeated photos and malformed rows, and a matching embeddings Parquet table.
-//!
-//! Run it with `cargo run --release -p ember-ingest --example gen_inaturalist -- DIR ROWS`.
+//! - [`spec`]: the job file (`ember ingest job.toml`).
+//! - [`job`]: stages, tasks, retries, resume ([`job::run`]).
+//! - [`parse`], [`source`]: the export's delimited format, cut into tasks.
+//! - [`photos`], [`embed`], [`embed_http`]: merging records by key; the embeddings
+//!   lookup join; the HTTP embedding service client.
+//! - [`sink`]: Lance (embedded) and PostgreSQL + pgvector.
+//! - [`journal`], [`deadletter`], [`report`], [`progress`].
+//! - [`generator`]: synthetic export data for tests and benchmarks.
 
+pub mod deadletter;
+pub mod embed;
+pub mod embed_http;
+pub mod error;
 pub mod generator;
+pub mod job;
+pub mod journal;
+pub mod parse;
+pub mod photos;
+pub mod progress;
+pub mod report;
+pub mod sink;
+pub mod source;
+pub mod spec;
+
+pub use error::{IngestError, Result};
+pub use job::{run, RunOptions};
+pub use report::Report;
+pub use spec::JobSpec;

@@ -26,6 +26,8 @@ fn photos_and_embeddings_match_the_summary() {
         repeat_share: 0.002,
         dim: 16,
         seed: 9,
+        missing_embedding_share: 0.0,
+        row_group_rows: 4096,
     };
     let s = generate(dir.path(), &opts).expect("generate");
     let mut text = String::new();

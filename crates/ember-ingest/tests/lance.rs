@@ -1,0 +1,166 @@
+//! End to end into Lance: the shipped sample and generated data with malformed rows,
+//! repeated photos and missing embeddings. Each test checks the sink holds exactly
+//! the expected ids with the right vectors, and the dead-letter table exactly the
+//! rejected lines.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{dead_letters, lance_rows, sample_dir, write_job};
+use ember_ingest::generator::{embedding_for, generate, GenOptions};
+use ember_ingest::{run, JobSpec, RunOptions};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn sample_rows_into_lance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_dir();
+    let job = write_job(
+        tmp.path(),
+        &data.join("photos.csv.gz"),
+        &data.join("embeddings.parquet"),
+        512,
+        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        "",
+    );
+    let spec = JobSpec::from_file(&job).unwrap();
+    let rt = runtime();
+    let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
+    assert_eq!(report.read, 37, "{report}");
+    assert_eq!(report.valid, 37, "{report}");
+    assert_eq!(report.dead_lettered_total(), 0, "{report}");
+    let rows = rt.block_on(lance_rows(&tmp.path().join("db"), "photos"));
+    // The sample's photo ids, read independently of ember.
+    let text = String::from_utf8(
+        std::io::Read::bytes(flate2::read::GzDecoder::new(std::fs::File::open(data.join("photos.csv.gz")).unwrap()))
+            .map(|b| b.unwrap())
+            .collect(),
+    )
+    .unwrap();
+    let ids: BTreeSet<i64> = text.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(rows.keys().copied().collect::<BTreeSet<_>>(), ids);
+    assert_eq!(report.sink_rows as usize, ids.len());
+    assert_eq!(report.duplicates_merged as usize, 37 - ids.len());
+    for (id, v) in &rows {
+        assert_eq!(v, &embedding_for(42, *id, 512), "vector of {id}");
+    }
+    // A second run without --resume refuses; with --resume it has nothing left to do.
+    let err = rt.block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
+    assert!(err.contains("--resume"), "{err}");
+    let again = rt.block_on(run(&spec, &RunOptions { resume: true, ..Default::default() })).unwrap();
+    assert_eq!(again.tasks_run, 0, "{again}");
+    assert_eq!(again.sink_rows as usize, ids.len());
+}
+
+#[test]
+fn generated_rows_with_bad_records_into_lance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let opts = GenOptions {
+        rows: 40_000,
+        malformed_share: 0.01,
+        repeat_share: 0.003,
+        dim: 32,
+        seed: 7,
+        missing_embedding_share: 0.002,
+        row_group_rows: 4096,
+    };
+    let truth = generate(&data, &opts).unwrap();
+    assert!(!truth.missing_embedding_ids.is_empty() && truth.repeats > 0);
+    let job = write_job(
+        tmp.path(),
+        &data.join("photos.csv.gz"),
+        &data.join("embeddings.parquet"),
+        32,
+        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        "task_rows = 7000\n",
+    );
+    let spec = JobSpec::from_file(&job).unwrap();
+    let rt = runtime();
+    let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
+    assert_eq!(report.read, truth.rows, "{report}");
+    assert_eq!(report.valid, truth.valid_rows, "{report}");
+    assert_eq!(report.duplicates_merged, truth.repeats, "{report}");
+    let expected_ids = truth.distinct_ids - truth.missing_embedding_ids.len() as u64;
+    assert_eq!(report.ingested, expected_ids, "{report}");
+    assert_eq!(report.sink_rows, expected_ids, "{report}");
+
+    let rows = rt.block_on(lance_rows(&tmp.path().join("db"), "photos"));
+    assert_eq!(rows.len() as u64, expected_ids);
+    let missing: BTreeSet<i64> = truth.missing_embedding_ids.iter().copied().collect();
+    for (id, v) in &rows {
+        assert!(!missing.contains(id), "{id} has no embedding but was ingested");
+        assert_eq!(v, &embedding_for(7, *id, 32), "vector of {id}");
+    }
+
+    // Dead letters: exactly the malformed lines, plus one line per missing embedding.
+    let dead = dead_letters(&spec.dead_letter_dir());
+    let malformed: BTreeSet<u64> = truth.malformed_lines.iter().copied().collect();
+    let parse_dead: BTreeSet<u64> = dead
+        .iter()
+        .filter(|d| d.1 != "MISSING_EMBEDDING")
+        .map(|d| d.0)
+        .collect();
+    assert_eq!(parse_dead, malformed);
+    let by_class: BTreeMap<&str, usize> = dead.iter().fold(BTreeMap::new(), |mut m, d| {
+        *m.entry(d.1.as_str()).or_insert(0) += 1;
+        m
+    });
+    for class in ["MALFORMED_RECORD", "INVALID_UUID", "CAST_OVERFLOW", "CAST_INVALID_INPUT"] {
+        assert!(by_class.get(class).copied().unwrap_or(0) > 0, "{class}: {by_class:?}");
+    }
+    assert_eq!(by_class.get("MISSING_EMBEDDING").copied().unwrap_or(0), missing.len());
+    assert_eq!(report.dead_lettered_total() as usize, dead.len());
+    assert_eq!(dead.len(), malformed.len() + missing.len());
+    // Every dead letter names its file and carries the raw line.
+    assert!(dead.iter().all(|d| d.2.ends_with("photos.csv.gz") && !d.3.is_empty()));
+}
+
+#[test]
+fn bad_record_limit_fails_the_job() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let opts = GenOptions {
+        rows: 5_000,
+        malformed_share: 0.05,
+        dim: 8,
+        ..GenOptions::default()
+    };
+    generate(&data, &opts).unwrap();
+    let job = write_job(
+        tmp.path(),
+        &data.join("photos.csv.gz"),
+        &data.join("embeddings.parquet"),
+        8,
+        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        "max_bad_fraction = 0.01\n",
+    );
+    let spec = JobSpec::from_file(&job).unwrap();
+    let err = runtime().block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
+    assert!(err.contains("exceed the job's limit (max_bad_fraction = 0.01)"), "{err}");
+    assert!(err.contains("dead_letter"), "{err}");
+}
+
+#[test]
+fn wrong_dimension_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_dir();
+    let job = write_job(
+        tmp.path(),
+        &data.join("photos.csv.gz"),
+        &data.join("embeddings.parquet"),
+        768,
+        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        "",
+    );
+    let spec = JobSpec::from_file(&job).unwrap();
+    let err = runtime().block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
+    assert!(err.contains("embeddings.parquet") && err.contains("dimension 512") && err.contains("768"), "{err}");
+}
