@@ -291,7 +291,7 @@ async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool
     let spec = ember_ingest::JobSpec::from_file(std::path::Path::new(job))?;
     if report {
         let r = ember_ingest::Report::load(&spec.work_dir())?;
-        println!("{r}");
+        print_report(&r);
         return Ok(());
     }
     let opts = ember_ingest::RunOptions {
@@ -300,15 +300,22 @@ async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool
         progress_bars: bars,
     };
     let r = ember_ingest::run(&spec, &opts).await?;
-    println!("{r}");
+    print_report(&r);
     Ok(())
+}
+
+fn print_report(r: &ember_ingest::Report) {
+    use std::io::Write;
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(std::io::stdout(), "{r}");
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let bars = std::io::stderr().is_terminal();
     let default_log = match cli.command {
-        Command::Ingest { .. } if !bars => "info",
+        // Stage progress as log lines; other crates' (lance's) info events stay quiet.
+        Command::Ingest { .. } if !bars => "warn,ember_ingest=info",
         _ => "warn",
     };
     tracing_subscriber::fmt()

@@ -188,3 +188,40 @@ fn conf_lists_spark_keys() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("spark.sql.shuffle.partitions") && s.contains("spark.task.maxFailures"));
 }
+
+#[test]
+fn ingest_runs_the_inaturalist_example_and_reports() {
+    // A copy of the example job next to a copy of its data, so the test writes only
+    // into a temporary directory.
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = repo().join("examples/inaturalist");
+    std::fs::create_dir_all(tmp.path().join("data")).unwrap();
+    for f in ["photos.csv.gz", "embeddings.parquet"] {
+        std::fs::copy(ex.join("data").join(f), tmp.path().join("data").join(f)).unwrap();
+    }
+    std::fs::copy(ex.join("job.toml"), tmp.path().join("job.toml")).unwrap();
+    let job = tmp.path().join("job.toml");
+    let job = job.to_str().unwrap();
+    let out = run_ok(&["ingest", job], None);
+    assert!(out.contains("job photos-to-lance: complete"), "{out}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    // 37 sample rows, 27 distinct photos (10 photos appear under two observations).
+    assert_eq!(line("read"), "37", "{out}");
+    assert_eq!(line("duplicates merged"), "10", "{out}");
+    assert_eq!(line("sink rows"), "27", "{out}");
+    assert!(tmp.path().join("out/lancedb/photos.lance").is_dir());
+    // Re-running without --resume is refused with the way out named.
+    let again = ember().args(["ingest", job]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    // --report prints the stored summary; --resume has nothing left to do.
+    let report = run_ok(&["ingest", job, "--report"], None);
+    assert!(report.contains("sink rows") && report.contains("27"), "{report}");
+    let resumed = run_ok(&["ingest", job, "--resume"], None);
+    assert!(resumed.contains("tasks run/skipped") && resumed.contains("0/"), "{resumed}");
+}

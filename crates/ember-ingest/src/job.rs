@@ -6,11 +6,12 @@
 //!    valid rows (`staged/<task>.arrow`), writes its dead letters, then commits.
 //! 2. **merge** — the staged rows are loaded and merged by key (first occurrence
 //!    wins, [`crate::photos`]); recomputed on every run, so it is never stale.
-//! 3. **embed+sink** — the embeddings are streamed in tasks of row groups
-//!    ([`crate::embed`]); each task joins them to the records by key, writes the
-//!    joined rows to the sink, writes its dead letters (null vector, wrong
-//!    dimension, rejected by the sink), then commits.
-//! 4. **missing** — records whose key has no vector are dead-lettered.
+//! 3. **embed+sink** — lookup: the embeddings are streamed in tasks of row groups
+//!    ([`crate::embed`]) and joined to the records by key; service: tasks of
+//!    `task_rows` records are sent in batches ([`crate::embed_http`]). Each task writes
+//!    its rows to the sink, writes its dead letters (no vector, wrong dimension,
+//!    rejected by the service or the sink), then commits.
+//! 4. **missing** (lookup only) — records whose key has no vector are dead-lettered.
 //! 5. **index** — the sink builds its index.
 //!
 //! Exactly once: a task's outputs (staged file, dead-letter part, sink rows) are

@@ -12,6 +12,18 @@
 //! - [`sink`]: Lance (embedded) and PostgreSQL + pgvector.
 //! - [`journal`], [`deadletter`], [`report`], [`progress`].
 //! - [`generator`]: synthetic export data for tests and benchmarks.
+//!
+//! From Rust (the same as `ember ingest job.toml --resume`):
+//!
+//! ```no_run
+//! # async fn f() -> ember_ingest::Result<()> {
+//! let spec = ember_ingest::JobSpec::from_file(std::path::Path::new("examples/inaturalist/job.toml"))?;
+//! let opts = ember_ingest::RunOptions { resume: true, ..Default::default() };
+//! let report = ember_ingest::run(&spec, &opts).await?;
+//! println!("{} ingested, {} dead-lettered", report.ingested, report.dead_lettered_total());
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod deadletter;
 pub mod embed;
