@@ -50,6 +50,7 @@ fn sigkill_at_random_moments_then_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let dim = 64;
+    let task_rows = (rows / 40).max(500);
     let truth = generate(
         &data,
         &GenOptions {
@@ -59,11 +60,11 @@ fn sigkill_at_random_moments_then_resume() {
             dim,
             seed: 11,
             missing_embedding_share: 0.001,
-            row_group_rows: 2048,
+            // One embeddings row group per sink task.
+            row_group_rows: task_rows as usize,
         },
     )
     .unwrap();
-    let task_rows = (rows / 40).max(500);
     let db = tmp.path().join("db");
     let job = tmp.path().join("job.toml");
     std::fs::write(
@@ -78,8 +79,8 @@ fn sigkill_at_random_moments_then_resume() {
     .unwrap();
     let journal = tmp.path().join("_ember_ingest/crash/journal.jsonl");
     let log = tmp.path().join("ember.log");
-    // Tasks: parse tasks + sink tasks + missing + index.
-    let total = (rows / task_rows + 1) as usize + (truth.embeddings as usize).div_ceil(task_rows as usize) + 2;
+    // Commits: parse tasks + sink tasks (one row group each) + missing + index.
+    let total = rows.div_ceil(task_rows) as usize + (truth.embeddings as usize).div_ceil(task_rows as usize) + 2;
     let mut rng = Rng::new(seed);
     let mut targets: Vec<usize> = (0..kills).map(|_| 1 + rng.below(total as u64 - 1) as usize).collect();
     targets.sort_unstable();
@@ -102,9 +103,12 @@ fn sigkill_at_random_moments_then_resume() {
         // Somewhere inside the next task.
         std::thread::sleep(Duration::from_millis(rng.below(40)));
         child.kill().expect("SIGKILL");
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        if std::os::unix::process::ExitStatusExt::signal(&status) != Some(9) {
+            break; // it finished first
+        }
         killed += 1;
-        println!("kill {killed}: after {} commits", commits(&journal));
+        println!("kill {killed}: after {} commits of {total}", commits(&journal));
     }
     assert!(killed >= kills.min(5), "only {killed} kills landed before the job finished");
     let st = Command::new(env!("CARGO_BIN_EXE_ember"))

@@ -52,8 +52,7 @@ pub enum IngestError {
         message: String,
     },
     /// The vector store failed. `transient` errors (connection lost, timeouts) are
-    /// retried as the task; the others are data errors: the batch is split to find
-    /// the rejected records, which go to the dead-letter table.
+    /// retried as the task; the others fail the job.
     #[error("sink {sink}: {message}")]
     Sink {
         /// Sink name (`lance`, `pgvector`).
@@ -62,6 +61,16 @@ pub enum IngestError {
         message: String,
         /// Whether retrying may succeed.
         transient: bool,
+    },
+    /// The vector store refused the batch for its data (e.g. PostgreSQL SQLSTATE
+    /// classes 22 and 23): the job splits the batch to find the rejected records,
+    /// which go to the dead-letter table as `SINK_REJECTED`.
+    #[error("sink {sink} rejected the data: {message}")]
+    SinkRejected {
+        /// Sink name.
+        sink: &'static str,
+        /// The store's message.
+        message: String,
     },
     /// The journal is unreadable or belongs to another job definition.
     #[error("journal {path}: {message}")]

@@ -530,6 +530,22 @@ fn run_parse_task(ctx: &Ctx, task: &ParseTask, stage: &StageProgress) -> Result<
     }
 }
 
+/// Runs sink task `id` (covering `rows` input rows) with retries unless an earlier
+/// run committed it; counts it and advances the stage either way.
+async fn run_task<'f, F>(ctx: &Ctx, stage: &StageProgress, id: &str, rows: u64, f: F) -> Result<()>
+where
+    F: FnMut(u32) -> futures::future::BoxFuture<'f, Result<()>>,
+{
+    if ctx.journal.committed(id).is_some() {
+        ctx.tasks_skipped.fetch_add(1, Ordering::Relaxed);
+    } else {
+        ctx.attempt(id, f).await?;
+        ctx.tasks_run.fetch_add(1, Ordering::Relaxed);
+    }
+    stage.inc(rows);
+    Ok(())
+}
+
 /// Stage 3: stream the embeddings through the merged records into the sink.
 async fn lookup_stage(
     ctx: &Arc<Ctx>,
@@ -548,19 +564,11 @@ async fn lookup_stage(
                 (ctx.clone(), photos.clone(), sink.clone(), files.clone(), stage.clone(), out_schema.clone());
             let span = tracing::info_span!("task", id = %t.id);
             async move {
-                if ctx.journal.committed(&t.id).is_some() {
-                    ctx.tasks_skipped.fetch_add(1, Ordering::Relaxed);
-                    stage.inc(t.rows);
-                    return Ok(());
-                }
                 let file = &files[t.file];
-                ctx.attempt(&t.id, |attempt| {
+                run_task(&ctx, &stage, &t.id, t.rows, |attempt| {
                     Box::pin(lookup_task(&ctx, &photos, &sink, file, &t, attempt, schema.clone()))
                 })
-                .await?;
-                ctx.tasks_run.fetch_add(1, Ordering::Relaxed);
-                stage.inc(t.rows);
-                Ok::<(), IngestError>(())
+                .await
             }
             .instrument(span)
         })
@@ -707,19 +715,10 @@ async fn http_stage(
             );
             let span = tracing::info_span!("task", id = %id);
             async move {
-                let rows = (end - start) as u64;
-                if ctx.journal.committed(&id).is_some() {
-                    ctx.tasks_skipped.fetch_add(1, Ordering::Relaxed);
-                    stage.inc(rows);
-                    return Ok(());
-                }
-                ctx.attempt(&id, |attempt| {
+                run_task(&ctx, &stage, &id, (end - start) as u64, |attempt| {
                     Box::pin(http_task(&ctx, &photos, &sink, &embedder, template.as_deref(), &id, start..end, attempt, schema.clone()))
                 })
-                .await?;
-                ctx.tasks_run.fetch_add(1, Ordering::Relaxed);
-                stage.inc(rows);
-                Ok::<(), IngestError>(())
+                .await
             }
             .instrument(span)
         })
@@ -800,11 +799,11 @@ fn write_splitting<'a>(
     Box::pin(async move {
         match sink.write(batch.clone(), mode).await {
             Ok(n) => Ok(n),
-            Err(IngestError::Sink { transient: false, message, .. }) if batch.num_rows() == 1 => {
+            Err(IngestError::SinkRejected { message, .. }) if batch.num_rows() == 1 => {
                 dead.push(photos.dead_letter(rows[0], ErrorClass::SinkRejected, &message, attempt, task));
                 Ok(0)
             }
-            Err(IngestError::Sink { transient: false, .. }) if batch.num_rows() > 1 => {
+            Err(IngestError::SinkRejected { .. }) if batch.num_rows() > 1 => {
                 let half = batch.num_rows() / 2;
                 let (a, b) = (batch.slice(0, half), batch.slice(half, batch.num_rows() - half));
                 let n1 = write_splitting(sink, a, mode, &rows[..half], photos, dead, attempt, task).await?;

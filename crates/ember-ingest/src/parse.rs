@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float32Builder, Float64Builder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Date32Builder, Float32Builder, Float64Builder,
     Int16Builder, Int32Builder, Int64Builder, Int8Builder, RecordBatch, StringBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -246,12 +246,20 @@ impl Builder {
             (Builder::F64(b), Value::Float(f)) => b.append_value(*f),
             (Builder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (Builder::Date(b), Value::Int(d)) => b.append_value(*d as i32),
-            (b, _) => b.as_dyn().append_nulls(1),
+            (Builder::Utf8(b), _) => b.append_null(),
+            (Builder::I8(b), _) => b.append_null(),
+            (Builder::I16(b), _) => b.append_null(),
+            (Builder::I32(b), _) => b.append_null(),
+            (Builder::I64(b), _) => b.append_null(),
+            (Builder::F32(b), _) => b.append_null(),
+            (Builder::F64(b), _) => b.append_null(),
+            (Builder::Bool(b), _) => b.append_null(),
+            (Builder::Date(b), _) => b.append_null(),
         }
     }
 
-    fn as_dyn(&mut self) -> &mut dyn NullAppend {
-        match self {
+    fn finish(&mut self) -> ArrayRef {
+        let b: &mut dyn ArrayBuilder = match self {
             Builder::Utf8(b) => b,
             Builder::I8(b) => b,
             Builder::I16(b) => b,
@@ -261,50 +269,10 @@ impl Builder {
             Builder::F64(b) => b,
             Builder::Bool(b) => b,
             Builder::Date(b) => b,
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Builder::Utf8(b) => Arc::new(b.finish()),
-            Builder::I8(b) => Arc::new(b.finish()),
-            Builder::I16(b) => Arc::new(b.finish()),
-            Builder::I32(b) => Arc::new(b.finish()),
-            Builder::I64(b) => Arc::new(b.finish()),
-            Builder::F32(b) => Arc::new(b.finish()),
-            Builder::F64(b) => Arc::new(b.finish()),
-            Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::Date(b) => Arc::new(b.finish()),
-        }
+        };
+        b.finish()
     }
 }
-
-trait NullAppend {
-    fn append_nulls(&mut self, n: usize);
-}
-
-macro_rules! null_append {
-    ($($t:ty),*) => {$(
-        impl NullAppend for $t {
-            fn append_nulls(&mut self, n: usize) {
-                for _ in 0..n {
-                    self.append_null();
-                }
-            }
-        }
-    )*};
-}
-null_append!(
-    StringBuilder,
-    Int8Builder,
-    Int16Builder,
-    Int32Builder,
-    Int64Builder,
-    Float32Builder,
-    Float64Builder,
-    BooleanBuilder,
-    Date32Builder
-);
 
 #[derive(Debug, Clone, Copy)]
 enum Value<'a> {

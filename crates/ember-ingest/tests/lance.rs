@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{dead_letters, lance_rows, sample_dir, write_job};
+use common::{dead_letters, lance_rows, lance_sink, sample_dir, write_generated_job, write_job};
 use ember_ingest::generator::{embedding_for, generate, GenOptions};
 use ember_ingest::{run, JobSpec, RunOptions};
 
@@ -27,7 +27,7 @@ fn sample_rows_into_lance() {
         &data.join("photos.csv.gz"),
         &data.join("embeddings.parquet"),
         512,
-        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        &lance_sink(&tmp.path().join("db")),
         "",
     );
     let spec = JobSpec::from_file(&job).unwrap();
@@ -74,14 +74,7 @@ fn generated_rows_with_bad_records_into_lance() {
     };
     let truth = generate(&data, &opts).unwrap();
     assert!(!truth.missing_embedding_ids.is_empty() && truth.repeats > 0);
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        32,
-        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
-        "task_rows = 7000\n",
-    );
+    let job = write_generated_job(tmp.path(), 32, &lance_sink(&tmp.path().join("db")), "task_rows = 7000\n");
     let spec = JobSpec::from_file(&job).unwrap();
     let rt = runtime();
     let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
@@ -134,14 +127,7 @@ fn bad_record_limit_fails_the_job() {
         ..GenOptions::default()
     };
     generate(&data, &opts).unwrap();
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        8,
-        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
-        "max_bad_fraction = 0.01\n",
-    );
+    let job = write_generated_job(tmp.path(), 8, &lance_sink(&tmp.path().join("db")), "max_bad_fraction = 0.01\n");
     let spec = JobSpec::from_file(&job).unwrap();
     let err = runtime().block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
     assert!(err.contains("exceed the job's limit (max_bad_fraction = 0.01)"), "{err}");
@@ -157,7 +143,7 @@ fn wrong_dimension_is_named() {
         &data.join("photos.csv.gz"),
         &data.join("embeddings.parquet"),
         768,
-        &format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", tmp.path().join("db").display()),
+        &lance_sink(&tmp.path().join("db")),
         "",
     );
     let spec = JobSpec::from_file(&job).unwrap();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use common::pg::PgServer;
-use common::write_job;
+use common::write_generated_job;
 use ember_ingest::generator::{embedding_for, generate, GenOptions, GenSummary};
 use ember_ingest::{run, JobSpec, RunOptions};
 
@@ -62,14 +62,7 @@ fn generated_rows_into_pgvector_with_hnsw_index() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let truth = gen(&data, 20_000, 3);
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        16,
-        &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"", pg.url()),
-        "task_rows = 3000\n",
-    );
+    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"", pg.url()), "task_rows = 3000\n");
     let spec = JobSpec::from_file(&job).unwrap();
     let rt = runtime();
     let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
@@ -98,14 +91,7 @@ fn server_down_for_ten_seconds_mid_job_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let truth = gen(&data, 30_000, 5);
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        16,
-        &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"", pg.url()),
-        "task_rows = 1000\nmaster = \"local[1]\"\n",
-    );
+    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"", pg.url()), "task_rows = 1000\nmaster = \"local[1]\"\n");
     // Backoff 2 s doubling: 2 + 4 + 8 = 14 s of retries cover the 10 s outage.
     let text = std::fs::read_to_string(&job).unwrap().replace("\"200ms\"", "\"2s\"");
     let text = text.replacen("master = \"local[2]\"\n", "", 1);
@@ -129,4 +115,37 @@ fn server_down_for_ten_seconds_mid_job_loses_nothing() {
     let report = handle.join().expect("job thread").expect("job survives the outage");
     assert!(report.retried > 0, "{report}");
     check_sink(&pg, &truth, 5, 16);
+}
+
+#[test]
+fn rows_the_server_rejects_are_dead_lettered_and_the_rest_lands() {
+    let pg = PgServer::start();
+    // The table exists already, with a constraint some records break: observer_id
+    // is null in ~1 row of 500.
+    pg.psql(
+        "CREATE EXTENSION vector; CREATE TABLE photos (photo_uuid text NOT NULL, photo_id integer NOT NULL, \
+         observation_uuid text NOT NULL, observer_id integer CHECK (observer_id IS NOT NULL), extension text, \
+         license text, width smallint, height smallint, position smallint, embedding vector(16) NOT NULL, \
+         PRIMARY KEY (photo_id))",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let truth = gen(&data, 8_000, 9);
+    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"", pg.url()), "task_rows = 2000\n");
+    let spec = JobSpec::from_file(&job).unwrap();
+    let report = runtime().block_on(run(&spec, &RunOptions::default())).unwrap();
+    let rejected = report.dead_lettered.get("SINK_REJECTED").copied().unwrap_or(0);
+    assert!(rejected > 0, "{report}");
+    let dead = common::dead_letters(&spec.dead_letter_dir());
+    for d in dead.iter().filter(|d| d.1 == "SINK_REJECTED") {
+        // photo_uuid, photo_id, observation_uuid, observer_id (empty = null), ...
+        assert_eq!(d.3.split('\t').nth(3), Some(""), "{d:?}");
+    }
+    let rows = pg_rows(&pg);
+    assert_eq!(
+        rows.len() as u64 + rejected,
+        truth.distinct_ids - truth.missing_embedding_ids.len() as u64,
+        "{report}"
+    );
+    assert_eq!(pg.psql("SELECT count(*) FROM photos WHERE observer_id IS NULL").trim(), "0");
 }

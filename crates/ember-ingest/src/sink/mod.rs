@@ -43,9 +43,9 @@ pub trait VectorSink: Send + Sync {
 
     /// Writes `batch`; returns the rows written.
     ///
-    /// Errors: [`crate::IngestError::Sink`]; `transient` for connection errors and
-    /// timeouts (the task is retried), otherwise a data error (the batch is split to
-    /// find the rejected records).
+    /// Errors: [`crate::IngestError::Sink`], `transient` for connection errors and
+    /// timeouts (the task is retried); [`crate::IngestError::SinkRejected`] for a data
+    /// error (the batch is split to find the rejected records).
     async fn write(&self, batch: RecordBatch, mode: WriteMode) -> Result<u64>;
 
     /// Builds the configured index after the last batch.

@@ -64,9 +64,9 @@ fn classify(e: tokio_postgres::Error) -> IngestError {
             IngestError::Sink { sink: "pgvector", message, transient: true }
         }
         Some(c) if c.starts_with("22") || c.starts_with("23") => {
-            IngestError::Sink { sink: "pgvector", message, transient: false }
+            IngestError::SinkRejected { sink: "pgvector", message }
         }
-        Some(_) => IngestError::Config(format!("sink pgvector: {message}")),
+        Some(_) => IngestError::Sink { sink: "pgvector", message, transient: false },
     }
 }
 

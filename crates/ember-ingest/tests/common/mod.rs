@@ -27,6 +27,17 @@ pub fn write_job(dir: &Path, photos: &Path, embeddings: &Path, dim: usize, sink:
     path
 }
 
+/// The `[sink]` body for a Lance table `photos` in `db`.
+pub fn lance_sink(db: &Path) -> String {
+    format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", db.display())
+}
+
+/// Writes a job over generated data in `dir/data` (photos.csv.gz, embeddings.parquet).
+pub fn write_generated_job(dir: &Path, dim: usize, sink: &str, extra: &str) -> PathBuf {
+    let data = dir.join("data");
+    write_job(dir, &data.join("photos.csv.gz"), &data.join("embeddings.parquet"), dim, sink, extra)
+}
+
 /// photo_id → embedding of every row of a Lance table.
 pub async fn lance_rows(db: &Path, table: &str) -> BTreeMap<i64, Vec<f32>> {
     let batches = ember_ingest::sink::lance::read_table(&db.display().to_string(), table)
