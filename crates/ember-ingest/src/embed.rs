@@ -117,7 +117,8 @@ pub fn plan(
     Ok((files, tasks))
 }
 
-fn check_vector_type(t: &DataType, dim: usize) -> std::result::Result<(), String> {
+/// Checks that `t` is a list of floats, of `dim` when its size is fixed.
+pub(crate) fn check_vector_type(t: &DataType, dim: usize) -> std::result::Result<(), String> {
     let (item, size) = match t {
         DataType::FixedSizeList(f, n) => (f.data_type(), Some(*n as usize)),
         DataType::List(f) | DataType::LargeList(f) => (f.data_type(), None),
@@ -183,6 +184,59 @@ pub fn read_keys(file: &EmbeddingFile) -> Result<Vec<i64>> {
         keys.extend(k.iter().flatten());
     }
     Ok(keys)
+}
+
+/// One embeddings table of a lookup: a Parquet file or a Lance dataset.
+#[derive(Debug, Clone)]
+pub enum EmbeddingSource {
+    /// A Parquet file (tasks are runs of row groups).
+    Parquet(EmbeddingFile),
+    /// A Lance dataset (tasks are fragments).
+    #[cfg(feature = "lance")]
+    Lance(crate::embed_lance::LanceEmbeddings),
+}
+
+impl EmbeddingSource {
+    /// Path for messages.
+    pub fn name(&self) -> String {
+        match self {
+            EmbeddingSource::Parquet(f) => f.path.display().to_string(),
+            #[cfg(feature = "lance")]
+            EmbeddingSource::Lance(l) => l.path().to_string(),
+        }
+    }
+
+    /// Key (Int64) and vector columns of `task`.
+    ///
+    /// Errors: [`IngestError::Embeddings`] / [`IngestError::Io`] naming the table.
+    pub async fn read_task(&self, task: &LookupTask) -> Result<Vec<(ArrayRef, ArrayRef)>> {
+        match self {
+            EmbeddingSource::Parquet(f) => {
+                let (f, t) = (f.clone(), task.clone());
+                tokio::task::spawn_blocking(move || read_task(&f, &t))
+                    .await
+                    .map_err(|e| IngestError::Config(format!("a worker thread panicked: {e}")))?
+            }
+            #[cfg(feature = "lance")]
+            EmbeddingSource::Lance(l) => l.read_task(task).await,
+        }
+    }
+
+    /// Every key of the table.
+    ///
+    /// Errors: as [`EmbeddingSource::read_task`].
+    pub async fn read_keys(&self) -> Result<Vec<i64>> {
+        match self {
+            EmbeddingSource::Parquet(f) => {
+                let f = f.clone();
+                tokio::task::spawn_blocking(move || read_keys(&f))
+                    .await
+                    .map_err(|e| IngestError::Config(format!("a worker thread panicked: {e}")))?
+            }
+            #[cfg(feature = "lance")]
+            EmbeddingSource::Lance(l) => l.read_keys().await,
+        }
+    }
 }
 
 /// A column of vectors viewed as float32 rows.

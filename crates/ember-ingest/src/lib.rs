@@ -28,6 +28,8 @@
 pub mod deadletter;
 pub mod embed;
 pub mod embed_http;
+#[cfg(feature = "lance")]
+pub mod embed_lance;
 pub mod error;
 pub mod generator;
 pub mod job;
@@ -41,6 +43,11 @@ pub mod source;
 pub mod spec;
 
 pub use error::{IngestError, Result};
+
+/// Whether an embeddings path names a Lance dataset (a directory ending in `.lance`).
+pub fn embed_lance_path(path: &str) -> bool {
+    path.trim_end_matches('/').ends_with(".lance")
+}
 pub use job::{run, RunOptions};
 pub use report::Report;
 pub use spec::JobSpec;

@@ -150,3 +150,49 @@ fn wrong_dimension_is_named() {
     let err = runtime().block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
     assert!(err.contains("embeddings.parquet") && err.contains("dimension 512") && err.contains("768"), "{err}");
 }
+
+#[test]
+fn lance_dataset_as_the_embeddings_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let opts = GenOptions {
+        rows: 10_000,
+        dim: 16,
+        seed: 5,
+        missing_embedding_share: 0.01,
+        row_group_rows: 1000,
+        ..GenOptions::default()
+    };
+    let truth = generate(&data, &opts).unwrap();
+    // The same vectors as a Lance table (several fragments).
+    let f = std::fs::File::open(data.join("embeddings.parquet")).unwrap();
+    let batches: Vec<arrow::array::RecordBatch> = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let rt = runtime();
+    rt.block_on(async {
+        let db = lancedb::connect(&tmp.path().join("emb").display().to_string()).execute().await.unwrap();
+        let t = db.create_table("vectors", batches[0].clone()).execute().await.unwrap();
+        for b in &batches[1..] {
+            t.add(b.clone()).execute().await.unwrap();
+        }
+    });
+    let emb = tmp.path().join("emb/vectors.lance");
+    let job = write_job(tmp.path(), &data.join("photos.csv.gz"), &emb, 16, &lance_sink(&tmp.path().join("db")), "task_rows = 3000\n");
+    let spec = JobSpec::from_file(&job).unwrap();
+    let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
+    let rows = rt.block_on(lance_rows(&tmp.path().join("db"), "photos"));
+    assert_eq!(rows.len() as u64, truth.embeddings, "{report}");
+    for (id, v) in &rows {
+        assert_eq!(v, &embedding_for(5, *id, 16), "vector of {id}");
+    }
+    assert_eq!(
+        report.dead_lettered.get("MISSING_EMBEDDING").copied().unwrap_or(0) as usize,
+        truth.missing_embedding_ids.len(),
+        "{report}"
+    );
+    assert!(report.tasks_run >= 3, "one task per fragment: {report}");
+}
