@@ -196,3 +196,30 @@ fn lance_dataset_as_the_embeddings_table() {
     );
     assert!(report.tasks_run >= 3, "one task per fragment: {report}");
 }
+
+#[test]
+fn embeddings_with_a_key_twice_still_give_one_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let opts = GenOptions { rows: 6_000, dim: 8, seed: 2, row_group_rows: 500, ..GenOptions::default() };
+    let truth = generate(&data, &opts).unwrap();
+    // Rewrite the embeddings with the first 300 keys repeated at the end (other row
+    // groups, so other tasks).
+    let f = std::fs::File::open(data.join("embeddings.parquet")).unwrap();
+    let mut ids: Vec<i64> = Vec::new();
+    for b in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap() {
+        let b = b.unwrap();
+        ids.extend(b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().unwrap().values().iter());
+    }
+    let again: Vec<i64> = ids[..300].to_vec();
+    ids.extend(again);
+    ember_ingest::generator::write_embeddings(&data.join("embeddings.parquet"), &ids, 8, 2, 500).unwrap();
+    let job = write_generated_job(tmp.path(), 8, &lance_sink(&tmp.path().join("db")), "task_rows = 1000\n");
+    let spec = JobSpec::from_file(&job).unwrap();
+    let rt = runtime();
+    let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
+    // lance_rows fails on a key seen twice.
+    let rows = rt.block_on(lance_rows(&tmp.path().join("db"), "photos"));
+    assert_eq!(rows.len() as u64, truth.distinct_ids, "{report}");
+    assert_eq!(report.sink_rows, truth.distinct_ids, "{report}");
+}

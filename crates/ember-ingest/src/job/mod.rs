@@ -106,6 +106,11 @@ struct Ctx {
     tasks_run: AtomicU64,
     tasks_skipped: AtomicU64,
     rows_this_run: AtomicU64,
+    /// Set when the embeddings hold a key twice: two tasks may then write the same
+    /// record, so every write is an upsert.
+    force_upsert: std::sync::atomic::AtomicBool,
+    /// Time summed over sink tasks, ns: reading vectors, joining, writing to the sink.
+    sink_times: [AtomicU64; 3],
     progress: JobProgress,
     storage: StorageRegistry,
 }
@@ -211,6 +216,8 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
         tasks_run: AtomicU64::new(0),
         tasks_skipped: AtomicU64::new(0),
         rows_this_run: AtomicU64::new(0),
+        force_upsert: std::sync::atomic::AtomicBool::new(false),
+        sink_times: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
         progress: JobProgress::new(opts.progress_bars),
         storage: StorageRegistry::new(spec.conf.clone()),
         spec: spec.clone(),
@@ -294,8 +301,24 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
                 #[cfg(not(feature = "lance"))]
                 return Err(IngestError::Config(format!("{p}: this ember was built without Lance (cargo feature `lance`)")));
             }
+            // Every key of the embeddings (the key column only): duplicates decide the
+            // write mode, and the records without a vector come from it.
+            let mut keys = std::collections::HashSet::new();
+            let mut total = 0usize;
+            for s in &sources {
+                let k = s.read_keys().await?;
+                total += k.len();
+                keys.extend(k);
+            }
+            if total > keys.len() {
+                tracing::warn!(
+                    duplicate_keys = total - keys.len(),
+                    "the embeddings hold some keys more than once: every write is an upsert, the last vector written wins"
+                );
+                ctx.force_upsert.store(true, Ordering::Relaxed);
+            }
             lookup_stage(&ctx, &photos, &sink, &sources, tasks, out_schema.clone()).await?;
-            missing_task(&ctx, &photos, &sources).await?;
+            missing_task(&ctx, &photos, &sources, keys).await?;
         }
         EmbeddingSpec::Http {
             url,

@@ -68,6 +68,14 @@ pub(super) async fn lookup_stage(
         .try_collect::<Vec<()>>()
         .await?;
     stage.finish();
+    let secs = |i: usize| ctx.sink_times[i].load(Ordering::Relaxed) as f64 / 1e9;
+    tracing::info!(
+        stage = "embed+sink",
+        "time summed over tasks: reading vectors {:.2}s, joining {:.2}s, writing to the sink {:.2}s",
+        secs(0),
+        secs(1),
+        secs(2)
+    );
     Ok(())
 }
 
@@ -80,7 +88,10 @@ async fn lookup_task(
     attempt: u32,
     schema: SchemaRef,
 ) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let batches = file.read_task(task).await?;
+    let t1 = std::time::Instant::now();
+    ctx.sink_times[0].fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
     let dim = ctx.spec.embedding.dim();
     let mut rows: Vec<u32> = Vec::new();
     let mut values: Vec<f32> = Vec::new();
@@ -125,6 +136,7 @@ async fn lookup_task(
         }
     }
     let out = TaskOutput { rows, values, dead, extra: BTreeMap::from([("unused".to_string(), unused)]) };
+    ctx.sink_times[1].fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
     commit_sink_task(ctx, photos, sink, &task.id, task.rows, out, attempt, schema).await
 }
 
@@ -154,13 +166,18 @@ async fn commit_sink_task(
     let mut cols = photos.take_columns(&UInt32Array::from(rows.clone()))?;
     cols.push(embed::vector_column(values, ctx.spec.embedding.dim())?);
     let batch = RecordBatch::try_new(schema, cols)?;
-    let mode = if ctx.journal.sink_created() && !ctx.journal.was_started(id) {
+    let mode = if ctx.journal.sink_created()
+        && !ctx.journal.was_started(id)
+        && !ctx.force_upsert.load(Ordering::Relaxed)
+    {
         WriteMode::Append
     } else {
         WriteMode::Upsert
     };
     ctx.journal.start(id)?;
+    let t0 = std::time::Instant::now();
     let written = write_splitting(sink.as_ref(), batch, mode, &rows, photos, &mut dead, attempt, id).await?;
+    ctx.sink_times[2].fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
     deadletter::write_part(&ctx.dead_dir, id, &dead)?;
     let mut counts = BTreeMap::from([
         ("rows".to_string(), input_rows),
@@ -303,16 +320,18 @@ fn write_splitting<'a>(
 }
 
 /// Stage 4: records whose key is in no embeddings table.
-pub(super) async fn missing_task(ctx: &Arc<Ctx>, photos: &Arc<Photos>, files: &[EmbeddingSource]) -> Result<()> {
+/// `keys`: every key of the embeddings.
+pub(super) async fn missing_task(
+    ctx: &Arc<Ctx>,
+    photos: &Arc<Photos>,
+    files: &[EmbeddingSource],
+    keys: HashSet<i64>,
+) -> Result<()> {
     const ID: &str = "missing";
     if ctx.journal.committed(ID).is_some() {
         return Ok(());
     }
     let where_ = files.iter().map(EmbeddingSource::name).collect::<Vec<_>>().join(", ");
-    let mut keys: HashSet<i64> = HashSet::new();
-    for f in files {
-        keys.extend(f.read_keys().await?);
-    }
     let (c, p) = (ctx.clone(), photos.clone());
     tokio::task::spawn_blocking(move || -> Result<()> {
         let mut rows: Vec<u32> = p
