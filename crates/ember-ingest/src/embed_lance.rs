@@ -72,6 +72,17 @@ impl LanceEmbeddings {
         Ok((me, tasks))
     }
 
+    /// Runs `scan` over `columns` and collects its batches.
+    async fn collect(&self, mut scan: lance::dataset::scanner::Scanner, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+        scan.project(columns).map_err(|e| err(&self.path, e))?;
+        scan.try_into_stream()
+            .await
+            .map_err(|e| err(&self.path, e))?
+            .try_collect()
+            .await
+            .map_err(|e| err(&self.path, e))
+    }
+
     /// The dataset's path.
     pub fn path(&self) -> &str {
         &self.path
@@ -87,15 +98,7 @@ impl LanceEmbeddings {
                 .dataset
                 .get_fragment(*id)
                 .ok_or_else(|| err(&self.path, format!("fragment {id} is gone (the dataset changed during the job)")))?;
-            let mut scan = frag.scan();
-            scan.project(&[self.key.as_str(), self.column.as_str()]).map_err(|e| err(&self.path, e))?;
-            let batches: Vec<RecordBatch> = scan
-                .try_into_stream()
-                .await
-                .map_err(|e| err(&self.path, e))?
-                .try_collect()
-                .await
-                .map_err(|e| err(&self.path, e))?;
+            let batches = self.collect(frag.scan(), &[self.key.as_str(), self.column.as_str()]).await?;
             for b in batches {
                 let k = b.column_by_name(&self.key).ok_or_else(|| err(&self.path, "key column missing"))?;
                 let v = b.column_by_name(&self.column).ok_or_else(|| err(&self.path, "vector column missing"))?;
@@ -109,15 +112,7 @@ impl LanceEmbeddings {
     ///
     /// Errors: [`IngestError::Embeddings`] naming the dataset.
     pub async fn read_keys(&self) -> Result<Vec<i64>> {
-        let mut scan = self.dataset.scan();
-        scan.project(&[self.key.as_str()]).map_err(|e| err(&self.path, e))?;
-        let batches: Vec<RecordBatch> = scan
-            .try_into_stream()
-            .await
-            .map_err(|e| err(&self.path, e))?
-            .try_collect()
-            .await
-            .map_err(|e| err(&self.path, e))?;
+        let batches = self.collect(self.dataset.scan(), &[self.key.as_str()]).await?;
         let mut keys = Vec::new();
         for b in batches {
             let k = cast(b.column(0), &DataType::Int64)?;

@@ -18,19 +18,18 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// The shipped sample into a Lance table in `dir`, expecting vectors of `dim`.
+fn sample_job(dir: &std::path::Path, dim: usize) -> JobSpec {
+    let data = sample_dir();
+    let job = write_job(dir, &data.join("photos.csv.gz"), &data.join("embeddings.parquet"), dim, &lance_sink(&dir.join("db")), "");
+    JobSpec::from_file(&job).unwrap()
+}
+
 #[test]
 fn sample_rows_into_lance() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sample_dir();
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        512,
-        &lance_sink(&tmp.path().join("db")),
-        "",
-    );
-    let spec = JobSpec::from_file(&job).unwrap();
+    let spec = sample_job(tmp.path(), 512);
     let rt = runtime();
     let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
     assert_eq!(report.read, 37, "{report}");
@@ -137,16 +136,7 @@ fn bad_record_limit_fails_the_job() {
 #[test]
 fn wrong_dimension_is_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = sample_dir();
-    let job = write_job(
-        tmp.path(),
-        &data.join("photos.csv.gz"),
-        &data.join("embeddings.parquet"),
-        768,
-        &lance_sink(&tmp.path().join("db")),
-        "",
-    );
-    let spec = JobSpec::from_file(&job).unwrap();
+    let spec = sample_job(tmp.path(), 768);
     let err = runtime().block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
     assert!(err.contains("embeddings.parquet") && err.contains("dimension 512") && err.contains("768"), "{err}");
 }
