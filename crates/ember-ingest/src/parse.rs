@@ -307,6 +307,14 @@ fn parse_int(s: &str) -> Option<i128> {
     if digits.is_empty() || digits.len() > 30 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
+    if digits.len() <= 18 {
+        // Fits an i64 without overflow checks (the common case).
+        let mut v: i64 = 0;
+        for d in digits {
+            v = v * 10 + i64::from(d - b'0');
+        }
+        return Some(i128::from(if neg { -v } else { v }));
+    }
     let mut v: i128 = 0;
     for d in digits {
         v = v * 10 + i128::from(d - b'0');
@@ -424,9 +432,14 @@ pub fn parse_chunk(schema: &RecordSchema, sep: u8, chunk: &Chunk, task: &str) ->
     let mut values: Vec<Value<'_>> = Vec::with_capacity(ncols);
     let mut line_no = chunk.first_line;
     let mut seen = 0u64;
+    // One UTF-8 check for the whole chunk; lines of a valid chunk are sliced from it
+    // (a `\n` or a separator byte is ASCII, so always a char boundary).
+    let whole = std::str::from_utf8(&chunk.data).ok();
+    let mut cuts: Vec<usize> = Vec::with_capacity(ncols);
     let mut rest: &[u8] = &chunk.data;
     let mut first = true;
     while !rest.is_empty() {
+        let line_start = chunk.data.len() - rest.len();
         let (line, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &rest[rest.len()..]),
@@ -448,7 +461,7 @@ pub fn parse_chunk(schema: &RecordSchema, sep: u8, chunk: &Chunk, task: &str) ->
                 task,
             ))
         };
-        let text = match std::str::from_utf8(line) {
+        let text = match whole.map_or_else(|| std::str::from_utf8(line), |w| Ok(&w[line_start..line_start + line.len()])) {
             Ok(t) => t,
             Err(e) => {
                 reject(
@@ -458,7 +471,9 @@ pub fn parse_chunk(schema: &RecordSchema, sep: u8, chunk: &Chunk, task: &str) ->
                 continue;
             }
         };
-        let fields = memchr::memchr_iter(sep, line).count() + 1;
+        cuts.clear();
+        cuts.extend(memchr::memchr_iter(sep, line));
+        let fields = cuts.len() + 1;
         if fields != ncols {
             reject(
                 ErrorClass::MalformedRecord,
@@ -468,8 +483,10 @@ pub fn parse_chunk(schema: &RecordSchema, sep: u8, chunk: &Chunk, task: &str) ->
         }
         values.clear();
         let mut failed = None;
-        for (col, raw) in schema.columns.iter().zip(text.split(sep as char)) {
-            match convert(col, raw) {
+        for (i, col) in schema.columns.iter().enumerate() {
+            let from = if i == 0 { 0 } else { cuts[i - 1] + 1 };
+            let to = cuts.get(i).copied().unwrap_or(text.len());
+            match convert(col, &text[from..to]) {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     failed = Some(e);
