@@ -17,11 +17,9 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 
 use crate::error::{IngestError, Result};
+use crate::files::{list_parts, write_parquet_atomic};
 
 /// Why a record was dead-lettered (the `error_class` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,22 +159,7 @@ pub fn write_part(dir: &Path, task: &str, rows: &[DeadLetter]) -> Result<()> {
             _ => Ok(()),
         };
     }
-    std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
-    let tmp = dir.join(format!(".part-{task}.parquet.tmp"));
-    let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let perr = |e: parquet::errors::ParquetError| IngestError::Parquet {
-        path: tmp.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut w = ArrowWriter::try_new(file, schema(), Some(props)).map_err(perr)?;
-    w.write(&to_batch(rows)?).map_err(perr)?;
-    let file = w.into_inner().map_err(perr)?;
-    file.sync_all().map_err(|e| IngestError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| IngestError::io(&path, e))?;
-    Ok(())
+    write_parquet_atomic(&path, &to_batch(rows)?)
 }
 
 /// Reads the whole dead-letter table in `dir` (all parts, in file-name order); an
@@ -184,19 +167,7 @@ pub fn write_part(dir: &Path, task: &str, rows: &[DeadLetter]) -> Result<()> {
 ///
 /// Errors: [`IngestError::Io`] / [`IngestError::Parquet`] naming the part.
 pub fn read_all(dir: &Path) -> Result<Vec<RecordBatch>> {
-    let mut parts: Vec<_> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("part-") && n.ends_with(".parquet"))
-            })
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(IngestError::io(dir, e)),
-    };
-    parts.sort();
+    let parts = list_parts(dir, "part-", ".parquet")?;
     let mut out = Vec::new();
     for p in parts {
         let perr = |e: &dyn std::fmt::Display| IngestError::Parquet {

@@ -31,6 +31,7 @@ pub mod embed_http;
 #[cfg(feature = "lance")]
 pub mod embed_lance;
 pub mod error;
+mod files;
 pub mod generator;
 pub mod job;
 pub mod journal;

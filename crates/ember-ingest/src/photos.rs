@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, UInt32Array};
@@ -18,10 +18,10 @@ use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use parquet::arrow::ArrowWriter;
 
 use crate::deadletter::{DeadLetter, ErrorClass};
 use crate::error::{IngestError, Result};
+use crate::files::{list_parts, write_parquet_atomic};
 use crate::parse::RecordSchema;
 
 /// Writes `batch` to `dir/<task>.arrow` (Arrow IPC file) atomically.
@@ -68,19 +68,7 @@ impl Photos {
         file_names: &[String],
         duplicates_path: &Path,
     ) -> Result<Photos> {
-        let mut parts: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("parse-") && n.ends_with(".arrow"))
-                })
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(IngestError::io(dir, e)),
-        };
-        parts.sort();
+        let parts = list_parts(dir, "parse-", ".arrow")?;
         let staged_schema = schema.staged_schema();
         let key_idx = schema
             .index_of(key)
@@ -230,18 +218,7 @@ fn write_duplicates(path: &Path, rows: &[(i64, Arc<str>, i64, i64)]) -> Result<(
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let tmp = path.with_extension("parquet.tmp");
-    let perr = |e: parquet::errors::ParquetError| IngestError::Parquet {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(file, schema, None).map_err(perr)?;
-    w.write(&batch).map_err(perr)?;
-    w.close().map_err(perr)?;
-    std::fs::rename(&tmp, path).map_err(|e| IngestError::io(path, e))?;
-    Ok(())
+    write_parquet_atomic(path, &RecordBatch::try_new(schema, cols)?)
 }
 
 #[cfg(test)]
