@@ -38,3 +38,12 @@ cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast --failure-output final
 # Doc examples compile (they are marked no_run where they need data).
 cargo test --workspace --doc
+# Spark Connect conformance suite: the stock PySpark client (pyspark-client 4.2) in
+# its own venv against `ember connect`, started on a free loopback port by the tests.
+CONNECT_VENV="${EMBER_CONNECT_VENV:-$HOME/.cache/ember/venv-connect}"
+if ! "$CONNECT_VENV/bin/python" -c "import pyspark, pytest, pandas, pyarrow, grpc, zstandard" >/dev/null 2>&1; then
+  python3 -m venv "$CONNECT_VENV"
+  "$CONNECT_VENV/bin/pip" install --quiet --disable-pip-version-check "pyspark-client==4.2.0" "pandas<3" pyarrow grpcio grpcio-status googleapis-common-protos zstandard pytest
+fi
+EMBER_BIN="$CARGO_TARGET_DIR/debug/ember" PYSPARK_PYTHON="$CONNECT_VENV/bin/python" \
+  "$CONNECT_VENV/bin/python" -m pytest tests/connect -q -p no:cacheprovider

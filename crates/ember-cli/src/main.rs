@@ -17,7 +17,8 @@ Examples:
   ember sql -f queries.sql --output csv
   ember sql                                   # interactive shell (history in ~/.ember_history)
   ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4
-  ember conf                                  # every spark.* key with default and meaning";
+  ember conf                                  # every spark.* key with default and meaning
+  ember connect --port 15002                  # Spark Connect server for PySpark";
 
 #[derive(Parser)]
 #[command(name = "ember", version, about = "ember: Spark-compatible batch data processing in one small binary", after_help = EXAMPLES)]
@@ -97,6 +98,24 @@ enum Command {
         /// Print the summary of the job's last run and exit.
         #[arg(long, conflicts_with_all = ["resume", "restart"])]
         report: bool,
+    },
+    /// Serve Spark Connect: unmodified PySpark programs run on ember.
+    #[command(
+        after_help = "Examples:\n  ember connect                                  # sc://127.0.0.1:15002\n  ember connect --port 15003 --master local[4] --conf spark.sql.shuffle.partitions=8\n  # then, in Python: SparkSession.builder.remote(\"sc://127.0.0.1:15002\").getOrCreate()"
+    )]
+    Connect {
+        /// Port to listen on (Spark Connect's default).
+        #[arg(long, default_value_t = 15002)]
+        port: u16,
+        /// Address to bind; loopback unless told otherwise.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Spark master of every client session: local, local[n] or local[*].
+        #[arg(long, default_value = "local[*]")]
+        master: String,
+        /// Configuration `key=value` every session starts with (repeatable).
+        #[arg(long = "conf", value_name = "K=V")]
+        conf: Vec<String>,
     },
 }
 
@@ -248,7 +267,7 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
             Ok(())
         }
         // Handled in main (its errors are not Spark exceptions).
-        Command::Ingest { .. } => Ok(()),
+        Command::Ingest { .. } | Command::Connect { .. } => Ok(()),
         Command::Sql {
             execute,
             file,
@@ -304,6 +323,33 @@ async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool
     Ok(())
 }
 
+/// `ember connect`: serves Spark Connect until Ctrl-C / SIGTERM.
+async fn connect(host: &str, port: u16, master: &str, conf: &[String]) -> anyhow::Result<()> {
+    let mut defaults = ember_connect::SessionDefaults { master: Some(master.to_string()), ..Default::default() };
+    for kv in conf {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--conf expects key=value, got '{kv}'"))?;
+        defaults.conf.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--host expects an IP address, got '{host}'"))?;
+    let addr = std::net::SocketAddr::new(ip, port);
+    // Fail fast (and say so) when the port is taken.
+    drop(std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?);
+    eprintln!("ember connect: Spark Connect on sc://{addr} (master {master})");
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+    };
+    ember_connect::serve(addr, defaults, shutdown).await?;
+    Ok(())
+}
+
 fn print_report(r: &ember_ingest::Report) {
     use std::io::Write;
     // A closed pipe (`| head`) is not an error worth a panic.
@@ -336,6 +382,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Connect { port, host, master, conf } = &cli.command {
+        return match rt.block_on(connect(host, *port, master, conf)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Ingest { job, resume, restart, report } = &cli.command {
         return match rt.block_on(ingest(job, *resume, *restart, *report, bars)) {
             Ok(()) => ExitCode::SUCCESS,

@@ -71,6 +71,13 @@ impl DataFrame {
         }
     }
 
+    /// Wraps a DataFusion DataFrame built by a front end (the Spark Connect plan
+    /// translation) on this session, analyzing its plan with Spark's semantics as
+    /// every ember transformation does.
+    pub fn from_datafusion(session: &SparkSession, df: DfFrame) -> DataFrame {
+        DataFrame::new(session.clone(), df)
+    }
+
     /// Wraps a planned SQL query, analyzing it with Spark's semantics.
     pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
         let state = session.context().state();

@@ -267,6 +267,14 @@ impl SparkSession {
         }
     }
 
+    /// Removes a runtime configuration key (`spark.conf.unset`); it reads its default again.
+    pub fn conf_unset(&self, key: &str) {
+        if let Ok(mut c) = self.inner.conf.write() {
+            c.remove(key);
+        }
+        self.inner.storage.set_conf(key, None);
+    }
+
     /// All explicitly set configuration, sorted by key.
     pub fn conf_all(&self) -> BTreeMap<String, String> {
         self.inner

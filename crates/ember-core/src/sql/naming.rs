@@ -43,8 +43,21 @@ fn lit_text(v: &ScalarValue) -> String {
         ScalarValue::Int64(Some(i)) if i32::try_from(*i).is_err() => format!("{i}L"),
         ScalarValue::Float64(Some(f)) => crate::format::java_double(*f),
         ScalarValue::Date32(Some(d)) => format!("DATE '{}'", crate::format::format_date(*d)),
+        ScalarValue::Decimal128(Some(v), _, s) => decimal_text(*v, *s),
         other => other.to_string(),
     }
+}
+
+/// A decimal's digits with its scale (`1250`, scale 2 → `12.50`).
+fn decimal_text(v: i128, scale: i8) -> String {
+    if scale <= 0 {
+        return v.to_string();
+    }
+    let digits = v.unsigned_abs().to_string();
+    let s = scale as usize;
+    let padded = format!("{digits:0>width$}", width = s + 1);
+    let (int, frac) = padded.split_at(padded.len() - s);
+    format!("{}{int}.{frac}", if v < 0 { "-" } else { "" })
 }
 
 /// Spark's SQL text of an expression (Spark's `Expression.sql` / `prettyName` forms).

@@ -144,11 +144,22 @@ impl DataFrameWriter {
         local_files(staging, "", &mut files)
             .map_err(|e| store_err(&staging.display().to_string(), e))?;
         let tmp_key = |rel: &str| join(prefix, &format!("_temporary/{job}/{rel}"));
-        futures::stream::iter(files.iter().map(|(local, rel)| {
-            let to = ObjectPath::from(tmp_key(rel));
-            let url = u.url_of(to.as_ref());
+        // Owned (path, key) pairs: a closure over borrowed items would make this
+        // future not provably `Send` (rustc's higher-ranked lifetime limitation), and
+        // front ends (the Spark Connect server) run writes on multi-threaded tasks.
+        let uploads: Vec<(std::path::PathBuf, ObjectPath, String)> = files
+            .iter()
+            .map(|(local, rel)| {
+                let to = ObjectPath::from(tmp_key(rel));
+                let url = u.url_of(to.as_ref());
+                (local.clone(), to, url)
+            })
+            .collect();
+        let store_ref = store.clone();
+        futures::stream::iter(uploads.into_iter().map(move |(local, to, url)| {
+            let store = store_ref.clone();
             async move {
-                upload(store, local, &to)
+                upload(&store, &local, &to)
                     .await
                     .map_err(|e| store_err(&url, e))
             }

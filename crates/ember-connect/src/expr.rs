@@ -1,0 +1,719 @@
+//! Spark Connect expressions → DataFusion expressions over one input DataFrame.
+//!
+//! Columns resolve as Spark resolves them: case-insensitively, by qualifier
+//! (`df.alias("f")` then `col("f.x")`), by the DataFrame a PySpark `Column` came from
+//! (`df1.id == df2.id` carries each side's `plan_id`), and into struct fields
+//! (`col("s.a")`). Functions resolve by Spark name in the session's registry (ember's
+//! and datafusion-spark's functions), operators (`+`, `==`, `and`, `<=>`...) and
+//! Spark's planner-level forms (`when`, `in`, `like`, `isnull`) map to DataFusion
+//! expressions. Unknown names fail with Spark's `UNRESOLVED_COLUMN` (with Spark's
+//! suggestions) or `UNRESOLVED_ROUTINE`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::common::{Column, DFSchema, ScalarValue, TableReference};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::expr::{Case, Cast, InList, Like, TryCast, WindowFunction};
+use datafusion::logical_expr::{
+    BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, WindowFrame, WindowFrameBound, WindowFrameUnits,
+    WindowFunctionDefinition,
+};
+use ember_core::{DataFrame, EmberError};
+use spark_connect_proto::expression::{self as pe, ExprType};
+use spark_connect_proto::Expression;
+
+use crate::error::{ConnectError, Result};
+
+/// The output schemas of the relations translated so far, by PySpark `plan_id`, for
+/// resolving `df["col"]` references to the DataFrame they came from.
+pub type PlanSchemas = HashMap<i64, Arc<DFSchema>>;
+
+/// Translates expressions against one input DataFrame.
+pub struct Scope<'a> {
+    /// The input the expressions are evaluated on.
+    pub input: &'a DataFrame,
+    /// Schemas of translated relations by plan id.
+    pub plans: &'a PlanSchemas,
+    /// Lambda variables in scope (higher-order functions).
+    pub lambda_vars: Vec<String>,
+    /// The client session (for Python UDFs: their Python and shipped files).
+    pub cs: Option<&'a crate::session::ConnectSession>,
+}
+
+/// Splits a Spark multi-part identifier (`a.b`, `` `a.b`.c ``) into its parts.
+pub fn parse_identifier(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '`' if quoted && chars.peek() == Some(&'`') => {
+                cur.push('`');
+                chars.next();
+            }
+            '`' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    parts
+}
+
+fn missing(what: &str) -> ConnectError {
+    ConnectError::invalid(format!("{what} is missing"))
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+}
+
+impl<'a> Scope<'a> {
+    /// A scope over `input`.
+    pub fn new(input: &'a DataFrame, plans: &'a PlanSchemas) -> Scope<'a> {
+        Scope { input, plans, lambda_vars: Vec::new(), cs: None }
+    }
+
+    fn schema(&self) -> &DFSchema {
+        self.input.inner().schema()
+    }
+
+    fn tz(&self) -> String {
+        self.input.session().time_zone().name().to_string()
+    }
+
+    /// Translates one expression.
+    pub fn expr(&self, e: &Expression) -> Result<Expr> {
+        let t = e.expr_type.as_ref().ok_or_else(|| missing("expression type"))?;
+        match t {
+            ExprType::Literal(l) => Ok(Expr::Literal(crate::literal::to_scalar(l, &self.tz())?, None)),
+            ExprType::UnresolvedAttribute(a) => self.attribute(&a.unparsed_identifier, a.plan_id),
+            ExprType::UnresolvedFunction(f) => {
+                self.function(&f.function_name, &f.arguments, f.is_distinct)
+            }
+            ExprType::CallFunction(f) => self.function(&f.function_name, &f.arguments, false),
+            ExprType::ExpressionString(s) => Ok(self.input.parse_expr(&s.expression)?),
+            ExprType::Alias(a) => {
+                let inner = self.expr(a.expr.as_deref().ok_or_else(|| missing("alias input"))?)?;
+                match a.name.as_slice() {
+                    [name] => Ok(strip_alias(inner).alias(name)),
+                    names => Err(ConnectError::unsupported(format!(
+                        "an alias with {} names ({})",
+                        names.len(),
+                        names.join(", ")
+                    ))),
+                }
+            }
+            ExprType::Cast(c) => self.cast(c),
+            ExprType::SortOrder(_) => Err(ConnectError::unsupported(
+                "a sort order outside orderBy, sortWithinPartitions or a window",
+            )),
+            ExprType::Window(w) => self.window(w),
+            ExprType::UnresolvedExtractValue(x) => {
+                let child = self.expr(x.child.as_deref().ok_or_else(|| missing("extract child"))?)?;
+                let key = self.expr(x.extraction.as_deref().ok_or_else(|| missing("extraction"))?)?;
+                extract(self, child, key)
+            }
+            ExprType::UnresolvedStar(_) => Err(ConnectError::unsupported(
+                "'*' outside a select list or count(*)",
+            )),
+            ExprType::UnresolvedNamedLambdaVariable(v) => {
+                let name = v.name_parts.join(".");
+                Ok(Expr::Column(Column::from_name(name)))
+            }
+            ExprType::CommonInlineUserDefinedFunction(u) => match self.cs {
+                Some(cs) => crate::udf::python_udf_expr(self, cs, u),
+                None => Err(ConnectError::unsupported(format!("the UDF `{}` here", u.function_name))),
+            },
+            ExprType::UnresolvedRegex(r) => Err(ConnectError::unsupported(format!(
+                "the column regex `{}` outside a select list",
+                r.col_name
+            ))),
+            other => Err(ConnectError::unsupported(format!(
+                "the expression type '{}'",
+                expr_type_name(other)
+            ))),
+        }
+    }
+
+    /// Expands a select-list item: `*`, `t.*` and column regexes become many columns.
+    pub fn select_item(&self, e: &Expression) -> Result<Vec<Expr>> {
+        match &e.expr_type {
+            Some(ExprType::UnresolvedStar(s)) => self.star(s.unparsed_target.as_deref(), s.plan_id),
+            Some(ExprType::UnresolvedRegex(r)) => {
+                let pat = r.col_name.trim_matches('`');
+                let re = regex_lite(pat)?;
+                Ok(self
+                    .schema()
+                    .iter()
+                    .filter(|(_, f)| re.is_match(f.name()))
+                    .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+                    .collect())
+            }
+            _ => Ok(vec![self.expr(e)?]),
+        }
+    }
+
+    fn star(&self, target: Option<&str>, plan_id: Option<i64>) -> Result<Vec<Expr>> {
+        let schema = self.schema();
+        let target = target.map(|t| t.trim_end_matches(".*").trim_end_matches('*').trim_end_matches('.'));
+        let mut out = Vec::new();
+        match (target, plan_id.and_then(|p| self.plans.get(&p))) {
+            (None, Some(ps)) => {
+                for (q, f) in ps.iter() {
+                    out.push(self.resolve_in_input(q, f.name())?);
+                }
+            }
+            (None, None) => {
+                for (q, f) in schema.iter() {
+                    out.push(Expr::Column(Column::new(q.cloned(), f.name())));
+                }
+            }
+            (Some(t), _) => {
+                let parts = parse_identifier(t);
+                for (q, f) in schema.iter() {
+                    if q.map(|q| q.table().eq_ignore_ascii_case(&parts[parts.len() - 1])).unwrap_or(false) {
+                        out.push(Expr::Column(Column::new(q.cloned(), f.name())));
+                    }
+                }
+                if out.is_empty() {
+                    // `s.*` on a struct column: its fields.
+                    let base = self.attribute(t, None)?;
+                    let dt = base.get_type(schema).map_err(EmberError::from)?;
+                    if let arrow::datatypes::DataType::Struct(fs) = dt {
+                        for f in fs.iter() {
+                            out.push(get_field(base.clone(), f.name()).alias(f.name()));
+                        }
+                    } else {
+                        return Err(EmberError::analysis(
+                            "CANNOT_RESOLVE_STAR_EXPAND",
+                            format!("Cannot resolve `{t}`.* given input columns {}.", self.column_list()),
+                        )
+                        .into());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn column_list(&self) -> String {
+        self.schema()
+            .fields()
+            .iter()
+            .map(|f| format!("`{}`", f.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn resolve_in_input(&self, q: Option<&TableReference>, name: &str) -> Result<Expr> {
+        let schema = self.schema();
+        let hits: Vec<_> = schema
+            .iter()
+            .filter(|(fq, f)| f.name() == name && (q.is_none() || *fq == q))
+            .collect();
+        match hits.as_slice() {
+            [(fq, f)] => Ok(Expr::Column(Column::new(fq.cloned(), f.name()))),
+            _ => self.attribute(name, None),
+        }
+    }
+
+    /// Resolves `ident` (possibly qualified or a struct path) in the input, using the
+    /// plan the PySpark column came from when given.
+    pub fn attribute(&self, ident: &str, plan_id: Option<i64>) -> Result<Expr> {
+        if ident == "*" {
+            return Err(ConnectError::unsupported("'*' in this position"));
+        }
+        let parts = parse_identifier(ident);
+        if self.lambda_vars.iter().any(|v| v == &parts[0]) {
+            return Ok(nested(Expr::Column(Column::from_name(parts[0].clone())), &parts[1..]));
+        }
+        let schema = self.schema();
+        let fields: Vec<(Option<&TableReference>, &str)> =
+            schema.iter().map(|(q, f)| (q, f.name().as_str())).collect();
+        // 1. The DataFrame the column came from.
+        if let Some(ps) = plan_id.and_then(|p| self.plans.get(&p)) {
+            let origin: Vec<_> = ps
+                .iter()
+                .filter(|(_, f)| f.name().eq_ignore_ascii_case(&parts[0]))
+                .collect();
+            if let [(oq, of)] = origin.as_slice() {
+                let hits: Vec<_> = fields
+                    .iter()
+                    .filter(|(q, n)| *n == of.name() && q == oq)
+                    .collect();
+                if let [(q, n)] = hits.as_slice() {
+                    return Ok(nested(Expr::Column(Column::new(q.cloned(), *n)), &parts[1..]));
+                }
+            }
+        }
+        // 2. The whole identifier as one column name (names with dots).
+        if parts.len() > 1 {
+            if let Some(e) = self.by_name(&fields, None, ident)? {
+                return Ok(e);
+            }
+        }
+        // 3. qualifier.column[.field...]
+        if parts.len() > 1 {
+            if let Some(e) = self.by_name(&fields, Some(&parts[0]), &parts[1])? {
+                return Ok(nested(e, &parts[2..]));
+            }
+        }
+        // 4. column[.field...]
+        if let Some(e) = self.by_name(&fields, None, &parts[0])? {
+            return Ok(nested(e, &parts[1..]));
+        }
+        let names: Vec<String> = fields.iter().map(|(_, n)| format!("`{n}`")).collect();
+        let shown = parts.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(".");
+        let mut err = ember_core::sql::errors::unresolved_column(&shown, &names);
+        // unresolved_column quotes the name itself; keep Spark's one level of backticks.
+        err.message = err.message.replace(&format!("`{shown}`"), &shown);
+        Err(err.into())
+    }
+
+    fn by_name(
+        &self,
+        fields: &[(Option<&TableReference>, &str)],
+        qualifier: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Expr>> {
+        let matches = |exact: bool| -> Vec<&(Option<&TableReference>, &str)> {
+            fields
+                .iter()
+                .filter(|(q, n)| {
+                    let name_ok = if exact { *n == name } else { n.eq_ignore_ascii_case(name) };
+                    let q_ok = match qualifier {
+                        None => true,
+                        Some(want) => q.map(|q| q.table().eq_ignore_ascii_case(want)).unwrap_or(false),
+                    };
+                    name_ok && q_ok
+                })
+                .collect()
+        };
+        let mut hits = matches(true);
+        if hits.is_empty() {
+            hits = matches(false);
+        }
+        match hits.as_slice() {
+            [] => Ok(None),
+            [(q, n)] => Ok(Some(Expr::Column(Column::new(q.cloned(), *n)))),
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|(q, n)| match q {
+                        Some(q) => format!("`{}`.`{n}`", q.table()),
+                        None => format!("`{n}`"),
+                    })
+                    .collect();
+                Err(EmberError::analysis(
+                    "AMBIGUOUS_REFERENCE",
+                    format!(
+                        "Reference `{name}` is ambiguous, could be: [{}].",
+                        names.join(", ")
+                    ),
+                )
+                .into())
+            }
+        }
+    }
+
+    fn args(&self, args: &[Expression]) -> Result<Vec<Expr>> {
+        args.iter().map(|a| self.expr(a)).collect()
+    }
+
+    fn cast(&self, c: &pe::Cast) -> Result<Expr> {
+        use pe::cast::CastToType;
+        let inner = self.expr(c.expr.as_deref().ok_or_else(|| missing("cast input"))?)?;
+        let tz = self.tz();
+        let t = match c.cast_to_type.as_ref().ok_or_else(|| missing("cast type"))? {
+            CastToType::Type(t) => crate::types::from_proto(t, &tz)?,
+            CastToType::TypeStr(s) => ember_core::types::parse_data_type(s, &tz)?,
+        };
+        let try_mode = c.eval_mode == pe::cast::EvalMode::Try as i32;
+        Ok(if try_mode {
+            Expr::TryCast(TryCast::new(Box::new(inner), t))
+        } else {
+            Expr::Cast(Cast::new(Box::new(inner), t))
+        })
+    }
+
+    /// The DataFusion sort of a sort order (`asc`, `desc_nulls_last`...); Spark's
+    /// defaults: ascending puts nulls first, descending puts them last.
+    pub fn sort_expr(&self, s: &pe::SortOrder) -> Result<datafusion::logical_expr::SortExpr> {
+        let child = self.expr(s.child.as_deref().ok_or_else(|| missing("sort input"))?)?;
+        let asc = s.direction != pe::sort_order::SortDirection::Descending as i32;
+        let nulls_first = match s.null_ordering {
+            x if x == pe::sort_order::NullOrdering::SortNullsFirst as i32 => true,
+            x if x == pe::sort_order::NullOrdering::SortNullsLast as i32 => false,
+            _ => asc,
+        };
+        Ok(child.sort(asc, nulls_first))
+    }
+
+    /// Sort orders of a relation or window; plain expressions sort ascending.
+    pub fn sort_exprs(&self, items: &[Expression]) -> Result<Vec<datafusion::logical_expr::SortExpr>> {
+        items
+            .iter()
+            .map(|e| match &e.expr_type {
+                Some(ExprType::SortOrder(s)) => self.sort_expr(s),
+                _ => Ok(self.expr(e)?.sort(true, true)),
+            })
+            .collect()
+    }
+
+    fn window(&self, w: &pe::Window) -> Result<Expr> {
+        let f = self.expr(w.window_function.as_deref().ok_or_else(|| missing("window function"))?)?;
+        let partition = self.args(&w.partition_spec)?;
+        let order: Vec<_> = w.order_spec.iter().map(|s| self.sort_expr(s)).collect::<Result<_>>()?;
+        let (f, alias) = match f {
+            Expr::Alias(a) => (*a.expr, Some(a.name)),
+            f => (f, None),
+        };
+        let e = match f {
+            Expr::AggregateFunction(af) => Expr::from(WindowFunction::new(
+                WindowFunctionDefinition::AggregateUDF(af.func.clone()),
+                af.params.args.clone(),
+            )),
+            e @ Expr::WindowFunction(_) => e,
+            other => {
+                return Err(EmberError::analysis(
+                    "UNSUPPORTED_EXPR_FOR_WINDOW",
+                    format!("Expression {} not supported within a window function.", ember_core::sql::naming::spark_sql(&other)),
+                )
+                .into())
+            }
+        };
+        let mut b = e.partition_by(partition).order_by(order);
+        if let Some(frame) = &w.frame_spec {
+            b = b.window_frame(self.frame(frame)?);
+        }
+        let out = b.build().map_err(EmberError::from)?;
+        Ok(match alias {
+            Some(a) => out.alias(a),
+            None => out,
+        })
+    }
+
+    fn frame(&self, f: &pe::window::WindowFrame) -> Result<WindowFrame> {
+        use pe::window::window_frame::{frame_boundary::Boundary, FrameType};
+        let units = if f.frame_type == FrameType::Row as i32 {
+            WindowFrameUnits::Rows
+        } else {
+            WindowFrameUnits::Range
+        };
+        let bound = |b: &Option<Box<pe::window::window_frame::FrameBoundary>>, lower: bool| -> Result<WindowFrameBound> {
+            let b = b.as_ref().and_then(|b| b.boundary.as_ref()).ok_or_else(|| missing("window frame boundary"))?;
+            Ok(match b {
+                Boundary::CurrentRow(_) => WindowFrameBound::CurrentRow,
+                Boundary::Unbounded(_) if lower => WindowFrameBound::Preceding(ScalarValue::Null),
+                Boundary::Unbounded(_) => WindowFrameBound::Following(ScalarValue::Null),
+                Boundary::Value(v) => {
+                    let v = match self.expr(v)? {
+                        Expr::Literal(s, _) => s,
+                        other => {
+                            return Err(ConnectError::unsupported(format!(
+                                "a window frame boundary that is not a literal ({other})"
+                            )))
+                        }
+                    };
+                    let n = match &v {
+                        ScalarValue::Int32(Some(x)) => *x as i64,
+                        ScalarValue::Int64(Some(x)) => *x,
+                        _ => 0,
+                    };
+                    let abs = |n: i64| match units {
+                        WindowFrameUnits::Rows => ScalarValue::UInt64(Some(n.unsigned_abs())),
+                        _ => ScalarValue::Int64(Some(n.abs())),
+                    };
+                    if n == 0 && !matches!(v, ScalarValue::Int32(_) | ScalarValue::Int64(_)) {
+                        WindowFrameBound::Preceding(v)
+                    } else if n < 0 {
+                        WindowFrameBound::Preceding(abs(n))
+                    } else if n == 0 {
+                        WindowFrameBound::CurrentRow
+                    } else {
+                        WindowFrameBound::Following(abs(n))
+                    }
+                }
+            })
+        };
+        Ok(WindowFrame::new_bounds(units, bound(&f.lower, true)?, bound(&f.upper, false)?))
+    }
+
+    /// A function call by Spark name.
+    pub fn function(&self, name: &str, args: &[Expression], distinct: bool) -> Result<Expr> {
+        let lname = name.to_ascii_lowercase();
+        // count(*) → count(1), as Spark names it.
+        if (lname == "count") && args.len() == 1 {
+            if let Some(ExprType::UnresolvedStar(s)) = &args[0].expr_type {
+                if s.unparsed_target.is_none() {
+                    let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
+                    return self.call_registry("count", vec![one], distinct);
+                }
+            }
+        }
+        if let Some(e) = self.lambda_call(&lname, args)? {
+            return Ok(e);
+        }
+        let a = self.args(args)?;
+        let arity = |n: usize| -> Result<()> {
+            if a.len() == n {
+                Ok(())
+            } else {
+                Err(EmberError::analysis(
+                    "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+                    format!(
+                        "The `{name}` requires {n} parameters but the actual number is {}.",
+                        a.len()
+                    ),
+                )
+                .into())
+            }
+        };
+        let op = match lname.as_str() {
+            "==" => Some(Operator::Eq),
+            "!=" | "<>" => Some(Operator::NotEq),
+            "<" => Some(Operator::Lt),
+            "<=" => Some(Operator::LtEq),
+            ">" => Some(Operator::Gt),
+            ">=" => Some(Operator::GtEq),
+            "+" => Some(Operator::Plus),
+            "-" if a.len() == 2 => Some(Operator::Minus),
+            "*" => Some(Operator::Multiply),
+            "/" => Some(Operator::Divide),
+            "%" | "mod" => Some(Operator::Modulo),
+            "and" => Some(Operator::And),
+            "or" => Some(Operator::Or),
+            "<=>" | "equal_null" => Some(Operator::IsNotDistinctFrom),
+            "&" | "bitwiseand" => Some(Operator::BitwiseAnd),
+            "|" | "bitwiseor" => Some(Operator::BitwiseOr),
+            "^" | "bitwisexor" => Some(Operator::BitwiseXor),
+            "||" => Some(Operator::StringConcat),
+            _ => None,
+        };
+        if let Some(op) = op {
+            arity(2)?;
+            let mut it = a.into_iter();
+            let (l, r) = (it.next().unwrap_or_else(null), it.next().unwrap_or_else(null));
+            return Ok(binary(l, op, r));
+        }
+        let mut it = a.clone().into_iter();
+        let mut next = || it.next().unwrap_or_else(null);
+        Ok(match lname.as_str() {
+            "not" | "!" => {
+                arity(1)?;
+                Expr::Not(Box::new(next()))
+            }
+            "negative" | "-" => {
+                arity(1)?;
+                Expr::Negative(Box::new(next()))
+            }
+            "positive" => {
+                arity(1)?;
+                next()
+            }
+            "isnull" => {
+                arity(1)?;
+                Expr::IsNull(Box::new(next()))
+            }
+            "isnotnull" => {
+                arity(1)?;
+                Expr::IsNotNull(Box::new(next()))
+            }
+            "isnan" if a.len() == 1 => self.call_registry("isnan", a, false)?,
+            "in" => {
+                let e = next();
+                let list: Vec<Expr> = a.into_iter().skip(1).collect();
+                Expr::InList(InList::new(Box::new(e), list, false))
+            }
+            "like" | "ilike" => {
+                let (e, p) = (next(), next());
+                let escape = match a.get(2) {
+                    Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _)) => s.chars().next(),
+                    _ => None,
+                };
+                Expr::Like(Like::new(false, Box::new(e), Box::new(p), escape, lname == "ilike"))
+            }
+            "rlike" | "regexp" | "regexp_like" => {
+                arity(2)?;
+                binary(next(), Operator::RegexMatch, next())
+            }
+            "when" | "case_when" => {
+                let mut pairs = Vec::new();
+                let mut rest = a.into_iter();
+                let mut otherwise = None;
+                loop {
+                    match (rest.next(), rest.next()) {
+                        (Some(c), Some(v)) => pairs.push((Box::new(c), Box::new(v))),
+                        (Some(o), None) => {
+                            otherwise = Some(Box::new(o));
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                Expr::Case(Case::new(None, pairs, otherwise))
+            }
+            // struct(cols): fields named as the columns are (Spark's CreateStruct).
+            "struct" => {
+                let mut named_args = Vec::new();
+                for (i, e) in a.into_iter().enumerate() {
+                    let name = match &e {
+                        Expr::Alias(al) => al.name.clone(),
+                        Expr::Column(c) => c.name.clone(),
+                        _ => format!("col{}", i + 1),
+                    };
+                    named_args.push(Expr::Literal(ScalarValue::Utf8(Some(name)), None));
+                    named_args.push(strip_alias(e));
+                }
+                self.call_registry("named_struct", named_args, false)?
+            }
+            "between" => {
+                arity(3)?;
+                let (e, lo, hi) = (next(), next(), next());
+                Expr::Between(datafusion::logical_expr::Between::new(
+                    Box::new(e),
+                    false,
+                    Box::new(lo),
+                    Box::new(hi),
+                ))
+            }
+            _ => self.call_registry(&lname, a, distinct)?,
+        })
+    }
+
+    fn call_registry(&self, name: &str, args: Vec<Expr>, distinct: bool) -> Result<Expr> {
+        let ctx = self.input.session().context();
+        let name = spark_alias(name);
+        if let Ok(f) = ctx.udf(name) {
+            return Ok(f.call(args));
+        }
+        if let Ok(f) = ctx.udaf(name) {
+            let e = f.call(args);
+            return Ok(if distinct {
+                e.distinct().build().map_err(EmberError::from)?
+            } else {
+                e
+            });
+        }
+        if let Ok(f) = ctx.udwf(name) {
+            return Ok(f.call(args));
+        }
+        Err(EmberError::analysis(
+            "UNRESOLVED_ROUTINE",
+            format!("Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`]."),
+        )
+        .into())
+    }
+
+    /// Higher-order functions (`transform`, `filter`, `exists`, `aggregate`...): not in
+    /// ember's core yet; reported by name.
+    fn lambda_call(&self, name: &str, args: &[Expression]) -> Result<Option<Expr>> {
+        if args
+            .iter()
+            .any(|a| matches!(a.expr_type, Some(ExprType::LambdaFunction(_))))
+        {
+            return Err(ConnectError::unsupported(format!(
+                "the higher-order function `{name}` with a lambda"
+            )));
+        }
+        Ok(None)
+    }
+}
+
+/// Spark function names DataFusion registers under another name.
+fn spark_alias(name: &str) -> &str {
+    match name {
+        "mean" => "avg",
+        "std" => "stddev",
+        "stddev_samp" => "stddev",
+        "var_samp" | "variance" => "var_samp",
+        "ceiling" => "ceil",
+        "power" | "pow" => "power",
+        "sign" => "signum",
+        "substr" => "substr",
+        "char_length" | "character_length" => "character_length",
+        "lcase" => "lower",
+        "ucase" => "upper",
+        "startswith" => "starts_with",
+        "endswith" => "ends_with",
+        "countdistinct" | "count_distinct" => "count",
+        other => other,
+    }
+}
+
+fn null() -> Expr {
+    Expr::Literal(ScalarValue::Null, None)
+}
+
+fn strip_alias(e: Expr) -> Expr {
+    match e {
+        Expr::Alias(a) => *a.expr,
+        e => e,
+    }
+}
+
+/// `get_field(base, name)`.
+pub fn get_field(base: Expr, name: &str) -> Expr {
+    datafusion::functions::core::expr_fn::get_field(base, name)
+}
+
+fn nested(mut e: Expr, fields: &[String]) -> Expr {
+    for f in fields {
+        e = get_field(e, f);
+    }
+    e
+}
+
+/// `col[key]`: a struct field by name, a map value by key, an array element by
+/// 0-based index (Spark's `GetArrayItem`).
+fn extract(scope: &Scope<'_>, child: Expr, key: Expr) -> Result<Expr> {
+    let t = child.get_type(scope.schema()).map_err(EmberError::from)?;
+    use arrow::datatypes::DataType as D;
+    Ok(match (&t, &key) {
+        (D::Struct(_), Expr::Literal(ScalarValue::Utf8(Some(n)), _)) => get_field(child, n.as_str()),
+        // ember's analyzer gives array_element Spark's 0-based index and
+        // INVALID_ARRAY_INDEX error (as for SQL `arr[i]`).
+        (D::List(_) | D::LargeList(_) | D::FixedSizeList(..), _) => {
+            let idx = Expr::Cast(Cast::new(Box::new(key), D::Int64));
+            datafusion::functions_nested::expr_fn::array_element(child, idx)
+        }
+        (D::Map(..), _) => datafusion::functions_nested::expr_fn::array_element(
+            datafusion::functions_nested::expr_fn::map_extract(child, key),
+            Expr::Literal(ScalarValue::Int64(Some(1)), None),
+        ),
+        _ => {
+            return Err(EmberError::analysis(
+                "INVALID_EXTRACT_BASE_FIELD_TYPE",
+                format!(
+                    "Can't extract a value from {}. Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\".",
+                    ember_core::sql::naming::spark_sql(&child),
+                    ember_core::types::simple_string(&t).to_uppercase()
+                ),
+            )
+            .into())
+        }
+    })
+}
+
+/// A Java-style column regex (`colRegex("`(a|b)?`")`), anchored as Spark anchors it.
+fn regex_lite(p: &str) -> Result<regex::Regex> {
+    regex::Regex::new(&format!("^(?:{p})$"))
+        .map_err(|e| ConnectError::invalid(format!("invalid column regex {p}: {e}")))
+}
+
+fn expr_type_name(t: &ExprType) -> &'static str {
+    match t {
+        ExprType::LambdaFunction(_) => "LambdaFunction",
+        ExprType::UpdateFields(_) => "UpdateFields (withField/dropFields)",
+        ExprType::NamedArgumentExpression(_) => "NamedArgumentExpression",
+        ExprType::MergeAction(_) => "MergeAction",
+        ExprType::TypedAggregateExpression(_) => "TypedAggregateExpression",
+        ExprType::SubqueryExpression(_) => "SubqueryExpression",
+        ExprType::DirectShufflePartitionId(_) => "DirectShufflePartitionID",
+        ExprType::Extension(_) => "Extension",
+        _ => "expression",
+    }
+}

@@ -1,0 +1,68 @@
+//! ember's Spark Connect server: the stock PySpark client (`pyspark-client` 4.2)
+//! drives ember over gRPC, so `SparkSession.builder.remote("sc://host:15002")` is
+//! the only line a PySpark program changes.
+//!
+//! - [`service`]: the `SparkConnectService` RPCs (ExecutePlan, AnalyzePlan, Config,
+//!   Interrupt, Reattach/ReleaseExecute, ReleaseSession, artifacts).
+//! - [`session`]: one ember `SparkSession` per client session id.
+//! - [`execute`]: operations whose results stream as Arrow IPC batches, buffered
+//!   until released so clients can reattach.
+//! - [`relation`], [`expr`], [`aggregate`], [`read`], [`local`], [`na`],
+//!   [`catalog`], [`command`]: the translation of Spark Connect plans onto
+//!   ember-core.
+//! - [`error`]: errors as the gRPC status PySpark turns into Spark's exceptions.
+//!
+//! The gRPC server stubs are compiled by `build.rs` from the `.proto` files of the
+//! crates.io crate `apache-spark-connect-proto` 4.2.0, whose messages this crate uses.
+
+pub mod aggregate;
+pub mod artifacts;
+pub mod catalog;
+pub mod command;
+pub mod error;
+pub mod execute;
+pub mod expr;
+pub mod literal;
+pub mod local;
+pub mod na;
+pub mod read;
+pub mod relation;
+pub mod schema_json;
+pub mod service;
+pub mod session;
+pub mod show;
+pub mod types;
+pub mod udf;
+
+/// Generated server stubs (`spark_connect_service_server`).
+#[allow(clippy::all, missing_docs)]
+pub mod service_stub {
+    tonic::include_proto!("spark.connect");
+}
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use error::{ConnectError, Result};
+pub use session::SessionDefaults;
+
+/// Largest gRPC message accepted or sent (bytes): PySpark's own limit, 128 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024 * 1024;
+
+/// Serves Spark Connect on `addr` until `shutdown` resolves.
+///
+/// Errors: the bind error when the address is taken or not local to this machine.
+pub async fn serve(
+    addr: SocketAddr,
+    defaults: SessionDefaults,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::result::Result<(), tonic::transport::Error> {
+    let svc = service::EmberConnect { sessions: Arc::new(session::SessionManager::new(defaults)) };
+    let server = service_stub::spark_connect_service_server::SparkConnectServiceServer::new(svc)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    tonic::transport::Server::builder()
+        .add_service(server)
+        .serve_with_shutdown(addr, shutdown)
+        .await
+}

@@ -1,0 +1,620 @@
+//! Spark Connect relations → ember DataFrames (lazy plans on ember-core).
+//!
+//! Each relation becomes the ember-core / DataFusion operation Spark's planner would
+//! use; output columns get Spark's names (`sum(x)`, `(a + 1)`). Relations ember does
+//! not translate fail with `UNSUPPORTED_FEATURE` naming the relation type.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use datafusion::common::{DFSchema, TableReference};
+use datafusion::logical_expr::{Expr, JoinType, LogicalPlanBuilder};
+use datafusion::prelude::DataFrame as DfFrame;
+use ember_core::sql::naming::spark_sql;
+use ember_core::{DataFrame, EmberError, SparkSession};
+use spark_connect_proto::relation::RelType;
+use spark_connect_proto::{expression::ExprType, Expression, Relation};
+
+use crate::error::{ConnectError, Result};
+use crate::expr::{PlanSchemas, Scope};
+use crate::session::ConnectSession;
+
+/// Translates the relations of one plan; remembers each relation's output schema by
+/// plan id so later `df["col"]` references resolve to the right side of a join.
+pub struct Planner<'a> {
+    /// The client's session.
+    pub cs: &'a ConnectSession,
+    /// Output schemas by plan id.
+    pub plans: PlanSchemas,
+    alias_seq: usize,
+}
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+fn missing(what: &str) -> ConnectError {
+    ConnectError::invalid(format!("{what} is missing"))
+}
+
+/// The Spark name of an output expression: its alias, column name or SQL text.
+pub fn output_name(e: &Expr) -> String {
+    match e {
+        Expr::Alias(a) => a.name.clone(),
+        Expr::Column(c) => c.name.clone(),
+        other => spark_sql(other),
+    }
+}
+
+/// Gives an unaliased computed expression its Spark name.
+pub fn named(e: Expr) -> Expr {
+    match e {
+        e @ (Expr::Alias(_) | Expr::Column(_)) => e,
+        e => {
+            let n = spark_sql(&e);
+            e.alias(n)
+        }
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for one request of `cs`.
+    pub fn new(cs: &'a ConnectSession) -> Planner<'a> {
+        Planner { cs, plans: PlanSchemas::new(), alias_seq: 0 }
+    }
+
+    fn spark(&self) -> &SparkSession {
+        &self.cs.spark
+    }
+
+    fn wrap(&self, df: DfFrame) -> DataFrame {
+        DataFrame::from_datafusion(self.spark(), df)
+    }
+
+    /// An expression scope over `input` in this plan.
+    pub fn scope<'s>(&'s self, input: &'s DataFrame) -> Scope<'s> {
+        let mut s = Scope::new(input, &self.plans);
+        s.cs = Some(self.cs);
+        s
+    }
+
+    /// Translates a relation (and its inputs).
+    pub fn relation<'s>(&'s mut self, r: &'s Relation) -> BoxFut<'s, DataFrame> {
+        Box::pin(async move {
+            let rel = r.rel_type.as_ref().ok_or_else(|| missing("relation type"))?;
+            let df = self.rel(rel).await?;
+            if let Some(id) = r.common.as_ref().and_then(|c| c.plan_id) {
+                self.plans.insert(id, Arc::new(df.inner().schema().clone()));
+            }
+            Ok(df)
+        })
+    }
+
+    async fn input(&mut self, r: &Option<Box<Relation>>) -> Result<DataFrame> {
+        match r {
+            Some(r) => self.relation(r).await,
+            None => Err(missing("input relation")),
+        }
+    }
+
+    async fn rel(&mut self, rel: &RelType) -> Result<DataFrame> {
+        match rel {
+            RelType::Read(r) => crate::read::read(self.cs, r).await,
+            RelType::Sql(s) => crate::read::sql(self, s).await,
+            RelType::Project(p) => {
+                let input = match &p.input {
+                    Some(i) => self.relation(i).await?,
+                    None => self.wrap(DfFrame::new(
+                        self.spark().context().state(),
+                        LogicalPlanBuilder::empty(true).build()?,
+                    )),
+                };
+                self.project(&input, &p.expressions)
+            }
+            RelType::Filter(f) => {
+                let input = self.input(&f.input).await?;
+                let cond = self
+                    .scope(&input)
+                    .expr(f.condition.as_ref().ok_or_else(|| missing("filter condition"))?)?;
+                Ok(input.filter(cond)?)
+            }
+            RelType::Join(j) => self.join(j).await,
+            RelType::SetOp(s) => self.set_op(s).await,
+            RelType::Sort(s) => {
+                let input = self.input(&s.input).await?;
+                let sc = self.scope(&input);
+                let orders = s
+                    .order
+                    .iter()
+                    .map(|o| sc.sort_expr(o))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(self.wrap(input.inner().clone().sort(orders)?))
+            }
+            RelType::Limit(l) => {
+                let input = self.input(&l.input).await?;
+                Ok(input.limit(l.limit.max(0) as usize)?)
+            }
+            RelType::Offset(o) => {
+                let input = self.input(&o.input).await?;
+                Ok(self.wrap(input.inner().clone().limit(o.offset.max(0) as usize, None)?))
+            }
+            RelType::Tail(t) => {
+                let input = self.input(&t.input).await?;
+                let n = input.count().await?;
+                let skip = n.saturating_sub(t.limit.max(0) as usize);
+                Ok(self.wrap(input.inner().clone().limit(skip, None)?))
+            }
+            RelType::Aggregate(a) => {
+                let input = self.input(&a.input).await?;
+                crate::aggregate::aggregate(self, &input, a).await
+            }
+            RelType::LocalRelation(l) => crate::local::local_relation(self.cs, l),
+            RelType::CachedLocalRelation(c) => crate::local::cached_local_relation(self.cs, &c.hash),
+            RelType::Range(r) => {
+                let start = r.start.unwrap_or(0);
+                if r.step == 0 {
+                    return Err(EmberError::analysis(
+                        "FAILED_FUNCTION_CALL",
+                        "The step of range must not be 0.",
+                    )
+                    .into());
+                }
+                let sql = format!(
+                    "SELECT value AS id FROM range({start}, {}, {})",
+                    r.end, r.step
+                );
+                let df = self.spark().context().sql(&sql).await?;
+                let df = self.wrap(df);
+                Ok(match r.num_partitions {
+                    Some(n) if n > 0 => df.repartition(n as usize)?,
+                    _ => df,
+                })
+            }
+            RelType::SubqueryAlias(s) => {
+                let input = self.input(&s.input).await?;
+                Ok(input.alias(&s.alias)?)
+            }
+            RelType::Deduplicate(d) => {
+                let input = self.input(&d.input).await?;
+                if d.all_columns_as_keys.unwrap_or(false) || d.column_names.is_empty() {
+                    return Ok(input.distinct()?);
+                }
+                let cols = input.columns();
+                let mut subset = Vec::new();
+                for n in &d.column_names {
+                    match cols.iter().find(|c| c.eq_ignore_ascii_case(n)) {
+                        Some(c) => subset.push(c.clone()),
+                        None => {
+                            return Err(EmberError::analysis(
+                                "UNRESOLVED_COLUMN_AMONG_FIELD_NAMES",
+                                format!(
+                                    "Cannot resolve column name \"{n}\" among ({}).",
+                                    cols.join(", ")
+                                ),
+                            )
+                            .into())
+                        }
+                    }
+                }
+                let subset: Vec<&str> = subset.iter().map(|s| s.as_str()).collect();
+                Ok(input.drop_duplicates(&subset)?)
+            }
+            RelType::Repartition(r) => {
+                let input = self.input(&r.input).await?;
+                let n = r.num_partitions.max(1) as usize;
+                Ok(if r.shuffle.unwrap_or(true) { input.repartition(n)? } else { input.coalesce(n)? })
+            }
+            RelType::RepartitionByExpression(r) => {
+                let input = self.input(&r.input).await?;
+                let sc = self.scope(&input);
+                let mut exprs = Vec::new();
+                for e in &r.partition_exprs {
+                    match &e.expr_type {
+                        // repartitionByRange: hash partitioning gives the same row set.
+                        Some(ExprType::SortOrder(s)) => {
+                            exprs.push(sc.expr(s.child.as_deref().ok_or_else(|| missing("sort input"))?)?)
+                        }
+                        _ => exprs.push(sc.expr(e)?),
+                    }
+                }
+                let n = match r.num_partitions {
+                    Some(n) if n > 0 => n as usize,
+                    _ => self.shuffle_partitions(),
+                };
+                Ok(if exprs.is_empty() { input.repartition(n)? } else { input.repartition_by(n, exprs)? })
+            }
+            RelType::ToDf(t) => {
+                let input = self.input(&t.input).await?;
+                let cols = input.inner().schema().columns();
+                if cols.len() != t.column_names.len() {
+                    return Err(EmberError::analysis(
+                        "INVALID_COLUMN_NAME_AS_PATH",
+                        format!(
+                            "The number of columns doesn't match.\nOld column names ({}): {}\nNew column names ({}): {}",
+                            cols.len(),
+                            input.columns().join(", "),
+                            t.column_names.len(),
+                            t.column_names.join(", ")
+                        ),
+                    )
+                    .into());
+                }
+                let exprs = cols
+                    .into_iter()
+                    .zip(&t.column_names)
+                    .map(|(c, n)| Expr::Column(c).alias(n))
+                    .collect();
+                Ok(input.select_exprs(exprs)?)
+            }
+            RelType::WithColumnsRenamed(w) => {
+                let input = self.input(&w.input).await?;
+                let mut pairs: Vec<(String, String)> = w
+                    .renames
+                    .iter()
+                    .map(|r| (r.col_name.clone(), r.new_col_name.clone()))
+                    .collect();
+                #[allow(deprecated)]
+                pairs.extend(w.rename_columns_map.iter().map(|(a, b)| (a.clone(), b.clone())));
+                let mut out = input;
+                for (a, b) in pairs {
+                    let actual = out.columns().into_iter().find(|c| c.eq_ignore_ascii_case(&a));
+                    if let Some(actual) = actual {
+                        out = out.with_column_renamed(&actual, &b)?;
+                    }
+                }
+                Ok(out)
+            }
+            RelType::WithColumns(w) => {
+                let input = self.input(&w.input).await?;
+                let mut out = input;
+                for a in &w.aliases {
+                    let e = a.expr.as_deref().ok_or_else(|| missing("withColumn expression"))?;
+                    let name = a.name.first().ok_or_else(|| missing("withColumn name"))?;
+                    let v = self.scope(&out).expr(e)?;
+                    let v = match v {
+                        Expr::Alias(al) => *al.expr,
+                        v => v,
+                    };
+                    let existing = out.columns().into_iter().find(|c| c.eq_ignore_ascii_case(name));
+                    out = out.with_column(existing.as_deref().unwrap_or(name), v)?;
+                    if let Some(old) = existing {
+                        if &old != name {
+                            out = out.with_column_renamed(&old, name)?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            RelType::Drop(d) => {
+                let input = self.input(&d.input).await?;
+                let mut names: Vec<String> = Vec::new();
+                for n in &d.column_names {
+                    names.extend(input.columns().into_iter().filter(|c| c.eq_ignore_ascii_case(n)));
+                }
+                let mut qualified = Vec::new();
+                for e in &d.columns {
+                    match self.scope(&input).expr(e) {
+                        Ok(Expr::Column(c)) => qualified.push(c),
+                        Ok(_) => {}
+                        // Spark ignores columns that do not resolve.
+                        Err(_) => {}
+                    }
+                }
+                let keep: Vec<Expr> = input
+                    .inner()
+                    .schema()
+                    .columns()
+                    .into_iter()
+                    .filter(|c| !names.contains(&c.name) && !qualified.contains(c))
+                    .map(Expr::Column)
+                    .collect();
+                Ok(input.select_exprs(keep)?)
+            }
+            RelType::ShowString(s) => {
+                let input = self.input(&s.input).await?;
+                let text = crate::show::show_string(&input, s.num_rows, s.truncate, s.vertical).await?;
+                crate::local::single_string(self.spark(), "show_string", text)
+            }
+            RelType::HtmlString(s) => {
+                let input = self.input(&s.input).await?;
+                let text = crate::show::html_string(&input, s.num_rows, s.truncate).await?;
+                crate::local::single_string(self.spark(), "html_string", text)
+            }
+            RelType::Hint(h) => {
+                // Hints (broadcast, repartition, coalesce...) do not change results;
+                // DataFusion picks broadcast joins by size.
+                self.input(&h.input).await
+            }
+            RelType::Sample(s) => {
+                let input = self.input(&s.input).await?;
+                if s.with_replacement.unwrap_or(false) {
+                    return Err(ConnectError::unsupported("sample(withReplacement=True)"));
+                }
+                let r = datafusion::functions::math::expr_fn::random();
+                let lo = datafusion::prelude::lit(s.lower_bound);
+                let hi = datafusion::prelude::lit(s.upper_bound);
+                Ok(input.filter(r.clone().gt_eq(lo).and(r.lt(hi)))?)
+            }
+            RelType::Unpivot(u) => {
+                let input = self.input(&u.input).await?;
+                crate::aggregate::unpivot(self, &input, u)
+            }
+            RelType::ToSchema(t) => {
+                let input = self.input(&t.input).await?;
+                let schema = t.schema.as_ref().ok_or_else(|| missing("toSchema schema"))?;
+                let tz = self.spark().time_zone().name().to_string();
+                let target = crate::types::schema_from_proto(schema, &tz)?;
+                let mut exprs = Vec::new();
+                for f in target.fields() {
+                    let e = self.scope(&input).attribute(f.name(), None)?;
+                    exprs.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), f.data_type().clone())).alias(f.name()));
+                }
+                Ok(input.select_exprs(exprs)?)
+            }
+            RelType::FillNa(f) => {
+                let input = self.input(&f.input).await?;
+                crate::na::fill(self.cs, &input, f)
+            }
+            RelType::DropNa(d) => {
+                let input = self.input(&d.input).await?;
+                let cols: Vec<&str> = d.cols.iter().map(|s| s.as_str()).collect();
+                let thresh = d.min_non_nulls.map(|n| n.max(0) as usize);
+                Ok(input.na().drop("any", thresh, &cols)?)
+            }
+            RelType::Replace(r) => {
+                let input = self.input(&r.input).await?;
+                crate::na::replace(self.cs, &input, r)
+            }
+            RelType::Describe(d) => {
+                let input = self.input(&d.input).await?;
+                let cols: Vec<&str> = d.cols.iter().map(|s| s.as_str()).collect();
+                Ok(input.describe(&cols).await?)
+            }
+            RelType::Summary(s) => {
+                let input = self.input(&s.input).await?;
+                crate::na::summary(self.cs, &input, &s.statistics).await
+            }
+            RelType::Catalog(c) => crate::catalog::catalog(self.cs, c).await,
+            RelType::WithRelations(w) => {
+                // Sub-relations referenced by id (SQL with DataFrame arguments).
+                for r in &w.references {
+                    self.relation(r).await?;
+                }
+                self.input(&w.root).await
+            }
+            other => Err(ConnectError::unsupported(format!(
+                "the relation type '{}'",
+                rel_name(other)
+            ))),
+        }
+    }
+
+    fn shuffle_partitions(&self) -> usize {
+        self.spark()
+            .conf_get("spark.sql.shuffle.partitions")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200)
+    }
+
+    /// `select(exprs)`: stars expanded, computed columns named as Spark names them;
+    /// aggregates without grouping make a global aggregate (`df.select(sum("x"))`).
+    pub fn project(&self, input: &DataFrame, items: &[Expression]) -> Result<DataFrame> {
+        let sc = self.scope(input);
+        let mut exprs = Vec::new();
+        for it in items {
+            exprs.extend(sc.select_item(it)?);
+        }
+        let has_agg = !datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter()).is_empty();
+        if has_agg {
+            return crate::aggregate::aggregate_exprs(self, input, vec![], exprs, None);
+        }
+        Ok(input.select_exprs(exprs.into_iter().map(named).collect())?)
+    }
+
+    async fn join(&mut self, j: &spark_connect_proto::Join) -> Result<DataFrame> {
+        use spark_connect_proto::join::JoinType as J;
+        let before: std::collections::HashSet<i64> = self.plans.keys().copied().collect();
+        let mut left = self.input(&j.left).await?;
+        let mid: std::collections::HashSet<i64> = self.plans.keys().copied().collect();
+        let mut right = self.input(&j.right).await?;
+        let left_ids: Vec<i64> = mid.difference(&before).copied().collect();
+        let right_ids: Vec<i64> = self.plans.keys().filter(|k| !mid.contains(k)).copied().collect();
+        // Two inputs with the same qualified names (a self-join, two unnamed sources)
+        // get distinct aliases so both sides stay addressable.
+        if collide(left.inner().schema(), right.inner().schema()) {
+            left = self.requalify(left, &left_ids)?;
+            right = self.requalify(right, &right_ids)?;
+        }
+        let jt = J::try_from(j.join_type).unwrap_or(J::Inner);
+        let how = match jt {
+            J::Unspecified | J::Inner => "inner",
+            J::FullOuter => "full",
+            J::LeftOuter => "left",
+            J::RightOuter => "right",
+            J::LeftAnti => "left_anti",
+            J::LeftSemi => "left_semi",
+            J::Cross => "cross",
+        };
+        if !j.using_columns.is_empty() {
+            return using_join(&left, &right, &j.using_columns, how);
+        }
+        match &j.join_condition {
+            None => {
+                if matches!(jt, J::LeftAnti | J::LeftSemi) {
+                    return Err(ConnectError::unsupported("a semi/anti join without a condition"));
+                }
+                Ok(left.cross_join(&right)?)
+            }
+            Some(c) => {
+                let both = left.cross_join(&right)?;
+                let cond = self.scope(&both).expr(c)?;
+                Ok(left.join_on(&right, cond, if how == "cross" { "inner" } else { how })?)
+            }
+        }
+    }
+
+    fn requalify(&mut self, df: DataFrame, ids: &[i64]) -> Result<DataFrame> {
+        self.alias_seq += 1;
+        let alias = format!("__ember_side_{}", self.alias_seq);
+        let out = df.alias(&alias)?;
+        for id in ids {
+            if let Some(s) = self.plans.get(id) {
+                let arrow = s.inner().clone();
+                let q = DFSchema::try_from_qualified_schema(TableReference::bare(alias.clone()), &arrow)?;
+                self.plans.insert(*id, Arc::new(q));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_op(&mut self, s: &spark_connect_proto::SetOperation) -> Result<DataFrame> {
+        use spark_connect_proto::set_operation::SetOpType as S;
+        let left = self.input(&s.left_input).await?;
+        let right = self.input(&s.right_input).await?;
+        let all = s.is_all.unwrap_or(false);
+        let by_name = s.by_name.unwrap_or(false);
+        let (l, r) = (left.inner().clone(), right.inner().clone());
+        let op = S::try_from(s.set_op_type).unwrap_or(S::Unspecified);
+        if !by_name && !matches!(op, S::Unspecified) && l.schema().fields().len() != r.schema().fields().len() {
+            return Err(EmberError::analysis(
+                "NUM_COLUMNS_MISMATCH",
+                format!(
+                    "{} can only be performed on inputs with the same number of columns, but the first input has {} columns and the second input has {} columns.",
+                    match op { S::Union => "UNION", S::Intersect => "INTERSECT", _ => "EXCEPT" },
+                    l.schema().fields().len(),
+                    r.schema().fields().len()
+                ),
+            )
+            .into());
+        }
+        let out = match op {
+            S::Union if by_name => {
+                let u = l.union_by_name(r)?;
+                if all { u } else { u.distinct()? }
+            }
+            S::Union => {
+                let u = l.union(r)?;
+                if all { u } else { u.distinct()? }
+            }
+            // ALL keeps min(m, n) / max(m - n, 0) copies of a row (Spark): number
+            // the copies of each row on both sides, then compare (row, copy) pairs.
+            S::Intersect if all => drop_copy_number(numbered(l)?.intersect_distinct(numbered(r)?)?)?,
+            S::Intersect => l.intersect_distinct(r)?,
+            S::Except if all => drop_copy_number(numbered(l)?.except_distinct(numbered(r)?)?)?,
+            S::Except => l.except_distinct(r)?,
+            S::Unspecified => return Err(missing("set operation type")),
+        };
+        Ok(self.wrap(out))
+    }
+}
+
+const COPY: &str = "__ember_copy";
+
+/// Adds the copy number of each row among its equal rows.
+fn numbered(df: DfFrame) -> Result<DfFrame> {
+    use datafusion::logical_expr::ExprFunctionExt;
+    let cols: Vec<Expr> = df.schema().columns().into_iter().map(Expr::Column).collect();
+    let rn = datafusion::functions_window::expr_fn::row_number()
+        .partition_by(cols)
+        .build()
+        .map_err(EmberError::from)?;
+    Ok(df.with_column(COPY, rn)?)
+}
+
+fn drop_copy_number(df: DfFrame) -> Result<DfFrame> {
+    Ok(df.drop_columns(&[COPY])?)
+}
+
+fn collide(a: &DFSchema, b: &DFSchema) -> bool {
+    a.iter().any(|(qa, fa)| b.iter().any(|(qb, fb)| qa == qb && fa.name() == fb.name()))
+}
+
+/// `join(other, on=[names], how)`: Spark's USING join. The keys come first, once
+/// (the left side's for inner/left/semi/anti, the right's for right, coalesced for
+/// full), then the other left columns, then the other right columns.
+fn using_join(left: &DataFrame, right: &DataFrame, keys: &[String], how: &str) -> Result<DataFrame> {
+    let find = |df: &DataFrame, k: &str, side: &str| -> Result<datafusion::common::Column> {
+        df.inner()
+            .schema()
+            .columns()
+            .into_iter()
+            .find(|c| c.name.eq_ignore_ascii_case(k))
+            .ok_or_else(|| {
+                EmberError::analysis(
+                    "UNRESOLVED_USING_COLUMN_FOR_JOIN",
+                    format!(
+                        "USING column `{k}` cannot be resolved on the {side} side of the join. The {side}-side columns: [{}].",
+                        df.columns().iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .into()
+            })
+    };
+    let lk = keys.iter().map(|k| find(left, k, "left")).collect::<Result<Vec<_>>>()?;
+    let rk = keys.iter().map(|k| find(right, k, "right")).collect::<Result<Vec<_>>>()?;
+    let jt = ember_core::dataframe::parse_join_type(how)?;
+    let on: Vec<Expr> = lk
+        .iter()
+        .zip(&rk)
+        .map(|(l, r)| Expr::Column(l.clone()).eq(Expr::Column(r.clone())))
+        .collect();
+    let joined = left
+        .inner()
+        .clone()
+        .join_on(right.inner().clone(), jt, on)?;
+    let mut out = Vec::new();
+    for (l, r) in lk.iter().zip(&rk) {
+        let e = match jt {
+            JoinType::Right => Expr::Column(r.clone()),
+            JoinType::Full => datafusion::functions::expr_fn::coalesce(vec![
+                Expr::Column(l.clone()),
+                Expr::Column(r.clone()),
+            ]),
+            _ => Expr::Column(l.clone()),
+        };
+        out.push(e.alias(&l.name));
+    }
+    for c in left.inner().schema().columns() {
+        if !lk.contains(&c) {
+            out.push(Expr::Column(c));
+        }
+    }
+    if !matches!(jt, JoinType::LeftSemi | JoinType::LeftAnti) {
+        for c in right.inner().schema().columns() {
+            if !rk.contains(&c) {
+                out.push(Expr::Column(c));
+            }
+        }
+    }
+    let df = DataFrame::from_datafusion(left.session(), joined);
+    Ok(df.select_exprs(out)?)
+}
+
+fn rel_name(r: &RelType) -> &'static str {
+    match r {
+        RelType::MapPartitions(_) => "MapPartitions (mapInPandas/mapInArrow)",
+        RelType::CollectMetrics(_) => "CollectMetrics (observe)",
+        RelType::Parse(_) => "Parse (from_csv/from_json on a Dataset)",
+        RelType::GroupMap(_) => "GroupMap (applyInPandas)",
+        RelType::CoGroupMap(_) => "CoGroupMap",
+        RelType::WithWatermark(_) => "WithWatermark",
+        RelType::ApplyInPandasWithState(_) => "ApplyInPandasWithState",
+        RelType::CachedRemoteRelation(_) => "CachedRemoteRelation",
+        RelType::CommonInlineUserDefinedTableFunction(_) => "CommonInlineUserDefinedTableFunction (Python UDTF)",
+        RelType::AsOfJoin(_) => "AsOfJoin",
+        RelType::CommonInlineUserDefinedDataSource(_) => "CommonInlineUserDefinedDataSource",
+        RelType::Transpose(_) => "Transpose",
+        RelType::UnresolvedTableValuedFunction(_) => "UnresolvedTableValuedFunction",
+        RelType::LateralJoin(_) => "LateralJoin",
+        RelType::ChunkedCachedLocalRelation(_) => "ChunkedCachedLocalRelation",
+        RelType::Crosstab(_) => "StatCrosstab (crosstab)",
+        RelType::Cov(_) => "StatCov (cov)",
+        RelType::Corr(_) => "StatCorr (corr)",
+        RelType::ApproxQuantile(_) => "StatApproxQuantile (approxQuantile)",
+        RelType::FreqItems(_) => "StatFreqItems (freqItems)",
+        RelType::SampleBy(_) => "StatSampleBy (sampleBy)",
+        RelType::MlRelation(_) => "MlRelation",
+        RelType::Extension(_) => "Extension",
+        RelType::Unknown(_) => "Unknown",
+        _ => "relation",
+    }
+}

@@ -1,0 +1,371 @@
+//! Python UDFs (`F.udf`, `@udf`, `pandas_udf`, `spark.udf.register`): the client
+//! sends the function cloudpickled with its return type; ember evaluates it in Python
+//! worker processes — at most one per core, reused across batches and UDFs — fed
+//! Arrow batches over pipes (`python/worker.py`). Evaluation runs on a blocking
+//! section of the runtime, so a UDF never stalls other queries' tasks; a Python
+//! exception or a crashed worker fails only the task, with the Python traceback.
+//!
+//! The Python: `spark.pyspark.python`, else `$PYSPARK_PYTHON`, else `python3` on
+//! `PATH` (Spark's order); it needs `pyspark-client` (for its serializers) and pyarrow.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+use arrow::array::{ArrayRef, RecordBatchOptions};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use spark_connect_proto::common_inline_user_defined_function::Function;
+use spark_connect_proto::CommonInlineUserDefinedFunction;
+
+use crate::error::{ConnectError, Result};
+use crate::expr::Scope;
+use crate::session::ConnectSession;
+
+const WORKER_PY: &str = include_str!("python/worker.py");
+
+/// Spark's `PythonEvalType` values ember evaluates.
+const SQL_BATCHED_UDF: i32 = 100;
+const SQL_ARROW_BATCHED_UDF: i32 = 101;
+const SQL_SCALAR_PANDAS_UDF: i32 = 200;
+
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    seen: HashSet<u64>,
+    /// The last lines the worker wrote to stderr (shown when it dies).
+    stderr_tail: Arc<Mutex<std::collections::VecDeque<String>>>,
+}
+
+impl Worker {
+    fn stderr_tail(&self) -> String {
+        // Give the reader thread a moment to drain what a dying worker wrote.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        self.stderr_tail.lock().map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Idle workers of one Python executable, and how many exist.
+struct Pool {
+    python: String,
+    idle: Mutex<(Vec<Worker>, usize)>,
+    freed: Condvar,
+    max: usize,
+}
+
+fn script_path() -> std::io::Result<std::path::PathBuf> {
+    static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
+    if let Some(p) = PATH.get() {
+        return Ok(p.clone());
+    }
+    let p = std::env::temp_dir().join(format!("ember-udf-worker-{}.py", std::process::id()));
+    std::fs::write(&p, WORKER_PY)?;
+    Ok(PATH.get_or_init(|| p).clone())
+}
+
+fn pools() -> &'static Mutex<HashMap<String, Arc<Pool>>> {
+    static POOLS: OnceLock<Mutex<HashMap<String, Arc<Pool>>>> = OnceLock::new();
+    POOLS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn pool(python: &str) -> Arc<Pool> {
+    let mut all = match pools().lock() {
+        Ok(p) => p,
+        Err(p) => p.into_inner(),
+    };
+    all.entry(python.to_string())
+        .or_insert_with(|| {
+            Arc::new(Pool {
+                python: python.to_string(),
+                idle: Mutex::new((Vec::new(), 0)),
+                freed: Condvar::new(),
+                max: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            })
+        })
+        .clone()
+}
+
+fn py_err(msg: impl Into<String>) -> DataFusionError {
+    DataFusionError::Execution(format!("[PYTHON_UDF_FAILED] {}", msg.into()))
+}
+
+impl Pool {
+    fn spawn(&self) -> std::result::Result<Worker, DataFusionError> {
+        let script = script_path().map_err(|e| py_err(format!("cannot write the UDF worker script: {e}")))?;
+        let mut child = Command::new(&self.python)
+            .arg("-u")
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                py_err(format!(
+                    "cannot start the Python UDF worker '{}': {e}. Set spark.pyspark.python or PYSPARK_PYTHON to a Python with pyspark-client and pyarrow.",
+                    self.python
+                ))
+            })?;
+        let stdin = child.stdin.take().ok_or_else(|| py_err("worker without stdin"))?;
+        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| py_err("worker without stdout"))?);
+        let stderr_tail = Arc::new(Mutex::new(std::collections::VecDeque::new()));
+        if let Some(err) = child.stderr.take() {
+            let tail = stderr_tail.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in BufReader::new(err).lines().map_while(|l| l.ok()) {
+                    eprintln!("python udf worker: {line}");
+                    if let Ok(mut t) = tail.lock() {
+                        if t.len() == 40 {
+                            t.pop_front();
+                        }
+                        t.push_back(line);
+                    }
+                }
+            });
+        }
+        Ok(Worker { child, stdin, stdout, seen: HashSet::new(), stderr_tail })
+    }
+
+    fn checkout(&self) -> std::result::Result<Worker, DataFusionError> {
+        let mut g = self.idle.lock().map_err(|_| py_err("worker pool poisoned"))?;
+        loop {
+            if let Some(w) = g.0.pop() {
+                return Ok(w);
+            }
+            if g.1 < self.max {
+                g.1 += 1;
+                drop(g);
+                return self.spawn().inspect_err(|_| self.forget());
+            }
+            g = self.freed.wait(g).map_err(|_| py_err("worker pool poisoned"))?;
+        }
+    }
+
+    fn checkin(&self, w: Worker) {
+        if let Ok(mut g) = self.idle.lock() {
+            g.0.push(w);
+        }
+        self.freed.notify_one();
+    }
+
+    /// A worker died or failed to start: it no longer counts.
+    fn forget(&self) {
+        if let Ok(mut g) = self.idle.lock() {
+            g.1 = g.1.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+}
+
+fn frame(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
+    w.write_all(&(data.len() as u32).to_be_bytes())?;
+    w.write_all(data)
+}
+
+/// One Python UDF as a DataFusion scalar function.
+#[derive(Debug)]
+pub struct PythonUdf {
+    name: String,
+    signature: Signature,
+    return_type: DataType,
+    eval_type: i32,
+    command: Arc<Vec<u8>>,
+    fn_id: u64,
+    python: String,
+    path: String,
+}
+
+impl PartialEq for PythonUdf {
+    fn eq(&self, o: &Self) -> bool {
+        self.fn_id == o.fn_id && self.name == o.name
+    }
+}
+impl Eq for PythonUdf {}
+impl Hash for PythonUdf {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.fn_id.hash(h);
+        self.name.hash(h);
+    }
+}
+
+impl PythonUdf {
+    fn eval(&self, batch: &RecordBatch) -> std::result::Result<ArrayRef, DataFusionError> {
+        let pool = pool(&self.python);
+        let mut w = pool.checkout()?;
+        match self.eval_on(&mut w, batch) {
+            Ok(r) => {
+                pool.checkin(w);
+                Ok(r)
+            }
+            Err((e, reusable)) => {
+                if reusable {
+                    pool.checkin(w);
+                } else {
+                    let tail = w.stderr_tail();
+                    let status = w.child.try_wait().ok().flatten();
+                    drop(w);
+                    pool.forget();
+                    if let Some(s) = status {
+                        return Err(py_err(format!(
+                            "the Python worker of UDF `{}` exited ({s}):\n{tail}",
+                            self.name
+                        )));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn eval_on(&self, w: &mut Worker, batch: &RecordBatch) -> std::result::Result<ArrayRef, (DataFusionError, bool)> {
+        let io = |e: std::io::Error| (py_err(format!("UDF `{}`: worker pipe: {e}", self.name)), false);
+        let first = w.seen.insert(self.fn_id);
+        let header = serde_json::json!({"fn": self.fn_id.to_string(), "eval_type": self.eval_type, "command": first, "path": self.path});
+        let mut ipc = Vec::new();
+        {
+            let mut sw = arrow::ipc::writer::StreamWriter::try_new(&mut ipc, &batch.schema()).map_err(|e| (e.into(), true))?;
+            sw.write(batch).map_err(|e| (e.into(), true))?;
+            sw.finish().map_err(|e| (e.into(), true))?;
+        }
+        frame(&mut w.stdin, header.to_string().as_bytes()).map_err(io)?;
+        if first {
+            frame(&mut w.stdin, &self.command).map_err(io)?;
+        }
+        frame(&mut w.stdin, &ipc).map_err(io)?;
+        w.stdin.flush().map_err(io)?;
+        let mut kind = [0u8; 1];
+        w.stdout.read_exact(&mut kind).map_err(io)?;
+        let mut len = [0u8; 4];
+        w.stdout.read_exact(&mut len).map_err(io)?;
+        let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
+        w.stdout.read_exact(&mut payload).map_err(io)?;
+        if kind[0] == b'E' {
+            return Err((py_err(String::from_utf8_lossy(&payload).into_owned()), true));
+        }
+        let mut r = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(payload), None).map_err(|e| (e.into(), true))?;
+        let out = r
+            .next()
+            .ok_or_else(|| (py_err("the worker sent no result"), true))?
+            .map_err(|e| (e.into(), true))?;
+        let col = out.column(0).clone();
+        if col.data_type() == &self.return_type {
+            Ok(col)
+        } else {
+            arrow::compute::cast(&col, &self.return_type).map_err(|e| (e.into(), true))
+        }
+    }
+}
+
+impl ScalarUDFImpl for PythonUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(self.return_type.clone())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays = args
+            .args
+            .into_iter()
+            .map(|a| a.into_array(n))
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        let fields: Vec<Field> = arrays
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Field::new(format!("_{i}"), crate::types::wire_type(a.data_type()), true))
+            .collect();
+        let arrays = arrays
+            .iter()
+            .zip(&fields)
+            .map(|(a, f)| arrow::compute::cast(a, f.data_type()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let batch = RecordBatch::try_new_with_options(
+            Arc::new(Schema::new(fields)),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?;
+        let multi = tokio::runtime::Handle::try_current()
+            .map(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+            .unwrap_or(false);
+        let out = if multi { tokio::task::block_in_place(|| self.eval(&batch)) } else { self.eval(&batch) }?;
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+fn python_of(cs: &ConnectSession) -> String {
+    cs.spark
+        .conf_get("spark.pyspark.python")
+        .or_else(|| std::env::var("PYSPARK_PYTHON").ok())
+        .unwrap_or_else(|| "python3".into())
+}
+
+/// The DataFusion function of a Python UDF message.
+///
+/// Errors: `UNSUPPORTED_FEATURE` for Scala/Java UDFs and Python eval types other than
+/// batched, Arrow-batched and scalar pandas UDFs.
+pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<ScalarUDF> {
+    let py = match &u.function {
+        Some(Function::PythonUdf(p)) => p,
+        Some(_) => return Err(ConnectError::unsupported(format!("the non-Python UDF `{}`", u.function_name))),
+        None => return Err(ConnectError::invalid(format!("UDF `{}` without a function", u.function_name))),
+    };
+    if ![SQL_BATCHED_UDF, SQL_ARROW_BATCHED_UDF, SQL_SCALAR_PANDAS_UDF].contains(&py.eval_type) {
+        return Err(ConnectError::unsupported(format!(
+            "Python UDFs of eval type {} (`{}`); ember runs @udf, useArrow UDFs and scalar pandas_udf",
+            py.eval_type, u.function_name
+        )));
+    }
+    let tz = cs.spark.time_zone().name().to_string();
+    let return_type = crate::types::from_proto(
+        py.output_type.as_ref().ok_or_else(|| ConnectError::invalid("Python UDF without a return type"))?,
+        &tz,
+    )?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    py.command.hash(&mut h);
+    let volatility = if u.deterministic { Volatility::Immutable } else { Volatility::Volatile };
+    Ok(ScalarUDF::new_from_impl(PythonUdf {
+        name: u.function_name.clone(),
+        signature: Signature::one_of(
+            vec![datafusion::logical_expr::TypeSignature::VariadicAny, datafusion::logical_expr::TypeSignature::Nullary],
+            volatility,
+        ),
+        return_type,
+        eval_type: py.eval_type,
+        command: Arc::new(py.command.to_vec()),
+        fn_id: h.finish(),
+        python: python_of(cs),
+        path: cs.artifact_dir.join("pyfiles").display().to_string(),
+    }))
+}
+
+/// A Python UDF call in an expression (`my_udf(col("x"))`).
+pub fn python_udf_expr(scope: &Scope<'_>, cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<Expr> {
+    let f = scalar_udf(cs, u)?;
+    let args = u.arguments.iter().map(|a| scope.expr(a)).collect::<Result<Vec<_>>>()?;
+    Ok(f.call(args))
+}
+
+/// `spark.udf.register(name, f)`: the UDF becomes callable from SQL in the session.
+pub fn register(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<()> {
+    let f = scalar_udf(cs, u)?;
+    cs.spark.context().register_udf(f);
+    Ok(())
+}

@@ -1,0 +1,82 @@
+"""Python UDFs over Spark Connect: `F.udf`, `@udf`, `pandas_udf` (scalar) and
+`spark.udf.register`, evaluated by ember's Python workers; a failing UDF raises
+PySpark's `PythonException` with the Python traceback and fails only its query."""
+
+import pandas as pd
+import pytest
+from pyspark.errors import PythonException
+from pyspark.sql import Row
+from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+
+
+def test_udf_with_return_type(spark):
+    plus_one = F.udf(lambda x: None if x is None else x + 1, IntegerType())
+    df = spark.createDataFrame([(1,), (None,), (41,)], "x int")
+    assert [r[0] for r in df.select(plus_one("x")).collect()] == [2, None, 42]
+
+
+def test_decorated_udf_and_names(spark):
+    @F.udf(returnType=StringType())
+    def shout(s, n):
+        return s.upper() + "!" * n
+
+    df = spark.createDataFrame([("hi", 2), ("yo", 0)], ["s", "n"])
+    out = df.select(shout("s", "n").alias("o"), shout(F.col("s"), F.lit(1)))
+    assert out.columns[0] == "o" and out.columns[1].startswith("shout(")
+    assert [r.o for r in out.collect()] == ["HI!!", "YO"]
+
+
+def test_udf_returning_struct(spark):
+    schema = StructType([StructField("a", IntegerType()), StructField("b", StringType())])
+    pair = F.udf(lambda x: (x, str(x * 2)), schema)
+    r = spark.range(2).select(pair(F.col("id").cast("int")).alias("p")).orderBy("p.a").collect()
+    assert r == [Row(p=Row(a=0, b="0")), Row(p=Row(a=1, b="2"))]
+
+
+def test_pandas_udf(spark):
+    @F.pandas_udf("double")
+    def times_two(s: pd.Series) -> pd.Series:
+        return s * 2.0
+
+    out = spark.range(5).select(times_two("id").alias("t")).orderBy("t").collect()
+    assert [r.t for r in out] == [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_registered_udf_in_sql(spark):
+    spark.udf.register("sq", lambda x: x * x, IntegerType())
+    assert spark.sql("SELECT sq(7) AS s").first().s == 49
+
+
+def test_udf_over_many_batches(spark):
+    parity = F.udf(lambda x: x % 2, IntegerType())
+    total = spark.range(100_000).select(parity("id").alias("p")).agg(F.sum("p")).first()[0]
+    assert total == 50_000
+
+
+def test_failing_udf_raises_python_exception_and_others_continue(spark):
+    def boom(x):
+        raise ValueError(f"bad value {x}")
+
+    bad = F.udf(boom, IntegerType())
+    with pytest.raises(PythonException) as info:
+        spark.range(3).select(bad("id")).collect()
+    assert "ValueError: bad value" in str(info.value)
+    assert "Traceback" in str(info.value)
+    # The session and the workers keep working.
+    ok = F.udf(lambda x: x * 10, IntegerType())
+    assert spark.range(3).select(ok(F.col("id").cast("int"))).collect()[2][0] == 20
+
+
+def test_crashing_worker_fails_only_its_query(spark):
+    import os
+
+    def die(x):
+        os._exit(3)
+
+    crash = F.udf(die, IntegerType())
+    with pytest.raises(PythonException) as info:
+        spark.range(2).select(crash("id")).collect()
+    assert "exited" in str(info.value) or "worker" in str(info.value)
+    ok = F.udf(lambda x: x + 1, IntegerType())
+    assert spark.range(2).select(ok(F.col("id").cast("int"))).collect()[1][0] == 2
