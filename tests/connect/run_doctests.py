@@ -36,14 +36,25 @@ def _alarm(signum, frame):
 
 
 def first_failure(output: str) -> str:
-    """The failing example and the first lines of what happened, from doctest output."""
+    """The first failing example and what happened (the exception line, or the
+    first line of the unexpected output), from doctest's report."""
     lines = output.splitlines()
     for i, l in enumerate(lines):
         if l.startswith("Failed example:"):
             example = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            rest = [x.strip() for x in lines[i + 2 : i + 12] if x.strip()]
-            detail = next((x for x in reversed(rest) if "Error" in x or "Exception" in x), rest[1] if len(rest) > 1 else "")
-            return f"`{example[:120]}` → {detail[:200]}"
+            block = []
+            for x in lines[i + 2 :]:
+                if x.startswith("*****") or x.startswith("Failed example:"):
+                    break
+                block.append(x)
+            if block and block[0].startswith("Exception raised:"):
+                exc = [x.strip() for x in block if x.strip()]
+                msgs = [x for x in exc if ("Exception" in x or "Error" in x) and not x.startswith("Traceback") and not x.startswith("File")]
+                detail = msgs[-1] if msgs else exc[-1]
+            else:
+                got = [x.strip() for x in block]
+                detail = "output differs: " + " ".join(x for x in got[got.index("Got:") + 1 :][:3] if x) if "Got:" in got else " ".join(got[:3])
+            return f"`{example[:100]}` → {detail[:240]}"
     return output.strip().splitlines()[-1][:200] if output.strip() else ""
 
 

@@ -367,10 +367,9 @@ impl<'a> Scope<'a> {
         let f = self.expr(w.window_function.as_deref().ok_or_else(|| missing("window function"))?)?;
         let partition = self.args(&w.partition_spec)?;
         let order: Vec<_> = w.order_spec.iter().map(|s| self.sort_expr(s)).collect::<Result<_>>()?;
-        let (f, alias) = match f {
-            Expr::Alias(a) => (*a.expr, Some(a.name)),
-            f => (f, None),
-        };
+        // The alias inside is the function's display name (PySpark puts a user's
+        // alias outside the window), so it is dropped.
+        let f = strip_alias(f);
         let e = match f {
             Expr::AggregateFunction(af) => Expr::from(WindowFunction::new(
                 WindowFunctionDefinition::AggregateUDF(af.func.clone()),
@@ -389,11 +388,7 @@ impl<'a> Scope<'a> {
         if let Some(frame) = &w.frame_spec {
             b = b.window_frame(self.frame(frame)?);
         }
-        let out = b.build().map_err(EmberError::from)?;
-        Ok(match alias {
-            Some(a) => out.alias(a),
-            None => out,
-        })
+        Ok(b.build().map_err(EmberError::from)?)
     }
 
     fn frame(&self, f: &pe::window::WindowFrame) -> Result<WindowFrame> {
@@ -556,6 +551,38 @@ impl<'a> Scope<'a> {
                 }
                 Expr::Case(Case::new(None, pairs, otherwise))
             }
+            // typeof(x): the Spark type name, known at analysis (a constant).
+            "typeof" => {
+                arity(1)?;
+                let e = next();
+                let t = e.get_type(self.schema()).map_err(EmberError::from)?;
+                let shown = display_call(name, &lname, std::slice::from_ref(&e), false);
+                Expr::Literal(ScalarValue::Utf8(Some(ember_core::types::simple_string(&t))), None).alias(shown)
+            }
+            // sort_array(a, asc): nulls first ascending, last descending;
+            // array_sort(a): ascending, nulls last (Spark).
+            "sort_array" | "array_sort" if a.len() <= 2 => {
+                let shown = display_call(name, &lname, &a, false);
+                let arr = next();
+                let asc = match (lname.as_str(), a.get(1)) {
+                    ("sort_array", Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _))) => *b,
+                    ("sort_array", Some(_)) => {
+                        return Err(ConnectError::unsupported("sort_array with a non-literal order"))
+                    }
+                    _ => true,
+                };
+                if lname == "array_sort" && a.len() == 2 {
+                    return Err(ConnectError::unsupported("array_sort with a comparator"));
+                }
+                let nulls_first = lname == "sort_array" && asc;
+                let lit_s = |s: &str| Expr::Literal(ScalarValue::Utf8(Some(s.into())), None);
+                datafusion::functions_nested::expr_fn::array_sort(
+                    arr,
+                    lit_s(if asc { "ASC" } else { "DESC" }),
+                    lit_s(if nulls_first { "NULLS FIRST" } else { "NULLS LAST" }),
+                )
+                .alias(shown)
+            }
             // struct(cols): fields named as the columns are (Spark's CreateStruct).
             "struct" => {
                 let mut named_args = Vec::new();
@@ -580,7 +607,10 @@ impl<'a> Scope<'a> {
                     Box::new(hi),
                 ))
             }
-            _ => self.call_registry(&lname, a, distinct)?,
+            _ => {
+                let shown = display_call(name, &lname, &a, distinct);
+                self.call_registry(&lname, a, distinct)?.alias(shown)
+            }
         })
     }
 
@@ -621,6 +651,30 @@ impl<'a> Scope<'a> {
         }
         Ok(None)
     }
+}
+
+/// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
+/// math expressions print their names so).
+const UPPER_NAMES: &[&str] = &[
+    "acos", "asin", "atan", "acosh", "asinh", "atanh", "atan2", "cbrt", "ceil", "ceiling", "cos", "cosh",
+    "cot", "csc", "sec", "degrees", "radians", "exp", "expm1", "floor", "log10", "log1p", "log2", "rint",
+    "signum", "sin", "sinh", "sqrt", "tan", "tanh", "hypot", "pow", "power",
+];
+
+/// Spark's column name of a function call: the name the program called (Spark keeps
+/// the alias used, `lcase(x)`), upper case for math functions, arguments by their
+/// SQL text, `DISTINCT` for distinct aggregates.
+fn display_call(called: &str, lname: &str, args: &[Expr], distinct: bool) -> String {
+    let shown = if UPPER_NAMES.contains(&lname) {
+        called.to_ascii_uppercase()
+    } else if lname == "countdistinct" || lname == "count_distinct" {
+        "count".to_string()
+    } else {
+        called.to_string()
+    };
+    let args: Vec<String> = args.iter().map(ember_core::sql::naming::spark_sql).collect();
+    let distinct = if distinct || lname == "countdistinct" || lname == "count_distinct" { "DISTINCT " } else { "" };
+    format!("{shown}({distinct}{})", args.join(", "))
 }
 
 /// Spark function names DataFusion registers under another name.

@@ -373,6 +373,17 @@ impl<'a> Planner<'a> {
                 let input = self.input(&s.input).await?;
                 crate::na::summary(self.cs, &input, &s.statistics).await
             }
+            RelType::Corr(c) => {
+                let input = self.input(&c.input).await?;
+                if c.method.as_deref().is_some_and(|m| m != "pearson") {
+                    return Err(ConnectError::unsupported(format!("the correlation method '{}'", c.method.as_deref().unwrap_or(""))));
+                }
+                self.stat2(&input, &c.col1, &c.col2, "corr")
+            }
+            RelType::Cov(c) => {
+                let input = self.input(&c.input).await?;
+                self.stat2(&input, &c.col1, &c.col2, "covar_samp")
+            }
             RelType::Catalog(c) => crate::catalog::catalog(self.cs, c).await,
             RelType::WithRelations(w) => {
                 // Sub-relations referenced by id (SQL with DataFrame arguments).
@@ -386,6 +397,17 @@ impl<'a> Planner<'a> {
                 rel_name(other)
             ))),
         }
+    }
+
+    /// `df.stat.corr(a, b)` / `cov(a, b)`: one row with the statistic as a double.
+    fn stat2(&self, input: &DataFrame, a: &str, b: &str, f: &str) -> Result<DataFrame> {
+        let sc = self.scope(input);
+        let cast = |e: Expr| Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow::datatypes::DataType::Float64));
+        let (x, y) = (cast(sc.attribute(a, None)?), cast(sc.attribute(b, None)?));
+        use datafusion::execution::FunctionRegistry;
+        let agg = self.spark().context().udaf(f).map_err(EmberError::from)?;
+        let e = agg.call(vec![x, y]).alias(format!("{f}({a}, {b})"));
+        Ok(input.group_by_agg(vec![], vec![e])?)
     }
 
     fn shuffle_partitions(&self) -> usize {
@@ -607,8 +629,6 @@ fn rel_name(r: &RelType) -> &'static str {
         RelType::LateralJoin(_) => "LateralJoin",
         RelType::ChunkedCachedLocalRelation(_) => "ChunkedCachedLocalRelation",
         RelType::Crosstab(_) => "StatCrosstab (crosstab)",
-        RelType::Cov(_) => "StatCov (cov)",
-        RelType::Corr(_) => "StatCorr (corr)",
         RelType::ApproxQuantile(_) => "StatApproxQuantile (approxQuantile)",
         RelType::FreqItems(_) => "StatFreqItems (freqItems)",
         RelType::SampleBy(_) => "StatSampleBy (sampleBy)",

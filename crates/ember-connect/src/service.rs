@@ -300,8 +300,12 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
         Analyze::SameSemantics(s) => {
             let a = Planner::new(cs).relation(&relation_of(&s.target_plan)?).await?;
             let b = Planner::new(cs).relation(&relation_of(&s.other_plan)?).await?;
-            let same = format!("{}", a.inner().logical_plan().display_indent())
-                == format!("{}", b.inner().logical_plan().display_indent());
+            // Spark compares canonical plans: output names do not matter.
+            let canon = |d: &ember_core::DataFrame| {
+                let text = format!("{}", d.inner().logical_plan().display_indent());
+                ALIAS.replace_all(&text, "").into_owned()
+            };
+            let same = canon(&a) == canon(&b);
             ar::Result::SameSemantics(ar::SameSemantics { result: same })
         }
         Analyze::SemanticHash(s) => {
@@ -324,6 +328,9 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
         Analyze::JsonToDdl(j) => ar::Result::JsonToDdl(ar::JsonToDdl { ddl_string: crate::schema_json::to_ddl(&j.json_string, &tz)? }),
     })
 }
+
+static ALIAS: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r" AS [^,\]\n]+").expect("valid regex"));
 
 fn reattachable(req: &pb::ExecutePlanRequest) -> bool {
     req.request_options.iter().any(|o| {
