@@ -304,12 +304,8 @@ pub fn show_string(
     o: &FormatOptions,
 ) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    rows.push(
-        names
-            .iter()
-            .map(|n| truncate_cell(escape_meta(n), truncate))
-            .collect(),
-    );
+    // Column names are never truncated; only cells are (Spark's `getRows`).
+    rows.push(names.iter().map(|n| escape_meta(n)).collect());
     let mut total = 0usize;
     'outer: for b in batches {
         for i in 0..b.num_rows() {
