@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+
+
+def shared_dir() -> Path:
+    """`shared/` beside the project root or any of its ancestors (the project lives at
+    `<work>/main` with `<work>/shared` beside it), else `/work/shared`."""
+    for d in [ROOT, *ROOT.parents]:
+        if (d / "shared" / "golden" / "VIEWS.sql").exists():
+            return d / "shared"
+    return Path("/work/shared")
+
+
+SHARED = shared_dir()
 GOLDEN = SHARED / "golden"
 DATA = SHARED / "data"
 

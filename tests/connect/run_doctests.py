@@ -58,12 +58,14 @@ def first_failure(output: str) -> str:
     return output.strip().splitlines()[-1][:200] if output.strip() else ""
 
 
-def run_module(name: str, spark):
+def run_module(name: str, spark, only=None, dump=None):
     import importlib
 
     mod = importlib.import_module(name)
     finder = doctest.DocTestFinder()
     tests = sorted((t for t in finder.find(mod) if t.examples), key=lambda t: t.name)
+    if only:
+        tests = [t for t in tests if any(t.name.endswith("." + o) for o in only)]
     passed, failed = 0, []
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     for t in tests:
@@ -87,6 +89,9 @@ def run_module(name: str, spark):
             passed += 1
         else:
             failed.append((t.name, why))
+            if dump:
+                Path(dump).mkdir(parents=True, exist_ok=True)
+                (Path(dump) / f"{t.name}.txt").write_text(out.getvalue())
     return len(tests), passed, failed
 
 
@@ -94,6 +99,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url")
     ap.add_argument("--report", default=str(HERE / "doctest-report.md"))
+    ap.add_argument("--only", nargs="*", help="run only the docstrings with these names (e.g. `array_size`); no report is written")
+    ap.add_argument("--dump", help="write doctest's full output of each failing docstring to this directory")
     args = ap.parse_args()
     os.environ["TZ"] = "UTC"
     time.tzset()
@@ -113,7 +120,7 @@ def main():
     results = {}
     try:
         for m in MODULES:
-            results[m] = run_module(m, spark)
+            results[m] = run_module(m, spark, args.only, args.dump)
             total, passed, _ = results[m]
             print(f"{LABELS[m]}: {passed}/{total} docstrings pass ({100 * passed / max(total, 1):.0f}%)", flush=True)
     finally:
@@ -138,6 +145,11 @@ def main():
         lines += ["", f"## Failing in {LABELS[m]} ({len(failed)})", ""]
         for name, why in failed:
             lines.append(f"- `{name}`: {why}".replace("\n", " "))
+    if args.only:
+        for m, (_, _, failed) in results.items():
+            for name, why in failed:
+                print(f"FAIL {name}: {why}")
+        return
     Path(args.report).write_text("\n".join(lines) + "\n")
     print(f"report written to {args.report}")
 

@@ -35,8 +35,8 @@ pub struct Scope<'a> {
     pub input: &'a DataFrame,
     /// Schemas of translated relations by plan id.
     pub plans: &'a PlanSchemas,
-    /// Lambda variables in scope (higher-order functions).
-    pub lambda_vars: Vec<String>,
+    /// Lambda variables in scope (higher-order functions), with their fields.
+    pub lambda_vars: Vec<(String, arrow::datatypes::FieldRef)>,
     /// The client session (for Python UDFs: their Python and shipped files).
     pub cs: Option<&'a crate::session::ConnectSession>,
 }
@@ -121,7 +121,13 @@ impl<'a> Scope<'a> {
             )),
             ExprType::UnresolvedNamedLambdaVariable(v) => {
                 let name = v.name_parts.join(".");
-                Ok(Expr::Column(Column::from_name(name)))
+                self.lambda_var(&name).ok_or_else(|| {
+                    EmberError::analysis(
+                        "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
+                        format!("A lambda variable `{name}` outside its lambda function."),
+                    )
+                    .into()
+                })
             }
             ExprType::CommonInlineUserDefinedFunction(u) => match self.cs {
                 Some(cs) => crate::udf::python_udf_expr(self, cs, u),
@@ -227,8 +233,8 @@ impl<'a> Scope<'a> {
             return Err(ConnectError::unsupported("'*' in this position"));
         }
         let parts = parse_identifier(ident);
-        if self.lambda_vars.iter().any(|v| v == &parts[0]) {
-            return Ok(nested(Expr::Column(Column::from_name(parts[0].clone())), &parts[1..]));
+        if let Some(v) = self.lambda_var(&parts[0]) {
+            return Ok(nested(v, &parts[1..]));
         }
         let schema = self.schema();
         let fields: Vec<(Option<&TableReference>, &str)> =
@@ -449,7 +455,7 @@ impl<'a> Scope<'a> {
                 }
             }
         }
-        if let Some(e) = self.lambda_call(&lname, args)? {
+        if let Some(e) = self.lambda_call(name, &lname, args)? {
             return Ok(e);
         }
         let a = self.args(args)?;
@@ -551,6 +557,64 @@ impl<'a> Scope<'a> {
                 }
                 Expr::Case(Case::new(None, pairs, otherwise))
             }
+            // Constants of the session and small rewrites onto DataFusion functions.
+            "current_database" | "current_schema" | "current_catalog" | "current_timezone" | "e" | "pi"
+                if a.is_empty() =>
+            {
+                let v = match lname.as_str() {
+                    "current_catalog" => ScalarValue::Utf8(Some("spark_catalog".into())),
+                    "current_timezone" => ScalarValue::Utf8(Some(self.tz())),
+                    "e" => ScalarValue::Float64(Some(std::f64::consts::E)),
+                    "pi" => ScalarValue::Float64(Some(std::f64::consts::PI)),
+                    _ => ScalarValue::Utf8(Some("default".into())),
+                };
+                let shown = display_call(name, &lname, &[], false);
+                Expr::Literal(v, None).alias(shown)
+            }
+            "zeroifnull" | "nullifzero" | "array_size" | "approx_count_distinct" | "count_if" | "any_value"
+            | "hypot" | "date_from_unix_date" => {
+                let shown = display_call(name, &lname, &a, distinct);
+                let zero = Expr::Literal(ScalarValue::Int32(Some(0)), None);
+                let e = match lname.as_str() {
+                    "zeroifnull" => {
+                        arity(1)?;
+                        datafusion::functions::expr_fn::coalesce(vec![next(), zero])
+                    }
+                    "nullifzero" => {
+                        arity(1)?;
+                        datafusion::functions::expr_fn::nullif(next(), zero)
+                    }
+                    "array_size" => {
+                        arity(1)?;
+                        Expr::Cast(Cast::new(
+                            Box::new(datafusion::functions_nested::expr_fn::cardinality(next())),
+                            arrow::datatypes::DataType::Int32,
+                        ))
+                    }
+                    "approx_count_distinct" => Expr::Cast(Cast::new(
+                        Box::new(self.call_registry("approx_distinct", vec![next()], false)?),
+                        arrow::datatypes::DataType::Int64,
+                    )),
+                    "count_if" => {
+                        arity(1)?;
+                        let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
+                        let case = Expr::Case(Case::new(None, vec![(Box::new(next()), Box::new(one))], None));
+                        self.call_registry("count", vec![case], false)?
+                    }
+                    "any_value" => self.call_registry("first_value", vec![next()], false)?,
+                    "hypot" => {
+                        arity(2)?;
+                        let (x, y) = (next(), next());
+                        let f = |e: Expr| Expr::Cast(Cast::new(Box::new(e), arrow::datatypes::DataType::Float64));
+                        datafusion::functions::math::expr_fn::sqrt(f(x.clone()) * f(x) + f(y.clone()) * f(y))
+                    }
+                    _ => {
+                        arity(1)?;
+                        Expr::Cast(Cast::new(Box::new(next()), arrow::datatypes::DataType::Date32))
+                    }
+                };
+                e.alias(shown)
+            }
             // typeof(x): the Spark type name, known at analysis (a constant).
             "typeof" => {
                 arity(1)?;
@@ -638,18 +702,94 @@ impl<'a> Scope<'a> {
         .into())
     }
 
-    /// Higher-order functions (`transform`, `filter`, `exists`, `aggregate`...): not in
-    /// ember's core yet; reported by name.
-    fn lambda_call(&self, name: &str, args: &[Expression]) -> Result<Option<Expr>> {
-        if args
+    /// The lambda variable `name` in scope (innermost first).
+    fn lambda_var(&self, name: &str) -> Option<Expr> {
+        self.lambda_vars.iter().rev().find(|(v, _)| v == name).map(|(v, f)| {
+            Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(
+                v.clone(),
+                Some(Arc::new(f.as_ref().clone().with_name(v.clone()))),
+            ))
+        })
+    }
+
+    /// Higher-order functions (`transform`, `filter`, `exists`, `forall`, `aggregate`,
+    /// `zip_with`, `map_filter`, `transform_keys`, `transform_values`): the value
+    /// arguments are translated first, their types give the lambda parameters' types
+    /// (the function's `lambda_parameters`), then each lambda body is translated with
+    /// its parameters in scope.
+    fn lambda_call(&self, called: &str, name: &str, args: &[Expression]) -> Result<Option<Expr>> {
+        use datafusion::logical_expr::expr::{HigherOrderFunction, Lambda};
+        use datafusion::logical_expr::{LambdaParametersProgress, ValueOrLambda};
+        if !args
             .iter()
             .any(|a| matches!(a.expr_type, Some(ExprType::LambdaFunction(_))))
         {
-            return Err(ConnectError::unsupported(format!(
-                "the higher-order function `{name}` with a lambda"
-            )));
+            return Ok(None);
         }
-        Ok(None)
+        let ctx = self.input.session().context();
+        let func = ctx.higher_order_function(name).map_err(|_| {
+            ConnectError::unsupported(format!("the higher-order function `{name}` with a lambda"))
+        })?;
+        let mut values: Vec<Option<Expr>> = Vec::with_capacity(args.len());
+        let mut fields = Vec::with_capacity(args.len());
+        for a in args {
+            if let Some(ExprType::LambdaFunction(_)) = &a.expr_type {
+                values.push(None);
+                fields.push(ValueOrLambda::Lambda(None));
+            } else {
+                let e = self.expr(a)?;
+                let (_, f) = e.to_field(self.schema()).map_err(EmberError::from)?;
+                fields.push(ValueOrLambda::Value(f));
+                values.push(Some(e));
+            }
+        }
+        let params = match func.lambda_parameters(0, &fields).map_err(EmberError::from)? {
+            LambdaParametersProgress::Complete(p) => p,
+            LambdaParametersProgress::Partial(_) => {
+                return Err(ConnectError::unsupported(format!("the lambda parameters of `{name}`")))
+            }
+        };
+        let mut params = params.into_iter();
+        let mut out = Vec::with_capacity(args.len());
+        for (a, v) in args.iter().zip(values) {
+            match (v, &a.expr_type) {
+                (Some(e), _) => out.push(e),
+                (None, Some(ExprType::LambdaFunction(lf))) => {
+                    let names: Vec<String> = lf.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+                    let types = params.next().unwrap_or_default();
+                    if names.len() > types.len() {
+                        return Err(EmberError::analysis(
+                            "INVALID_LAMBDA_FUNCTION_CALL.NUM_ARGS_MISMATCH",
+                            format!(
+                                "A higher order function expects {} arguments, but got {}.",
+                                types.len(),
+                                names.len()
+                            ),
+                        )
+                        .into());
+                    }
+                    let mut inner = Scope {
+                        input: self.input,
+                        plans: self.plans,
+                        lambda_vars: self.lambda_vars.clone(),
+                        cs: self.cs,
+                    };
+                    inner.lambda_vars.extend(names.iter().cloned().zip(types));
+                    let body = lf.function.as_deref().ok_or_else(|| missing("lambda body"))?;
+                    let body = strip_alias(inner.expr(body)?);
+                    out.push(Expr::Lambda(Lambda::new(names, body)));
+                }
+                (None, _) => return Err(missing("lambda function").into()),
+            }
+        }
+        let shown = format!(
+            "{}({})",
+            called,
+            out.iter().map(ember_core::sql::naming::spark_sql).collect::<Vec<_>>().join(", ")
+        );
+        let e = Expr::HigherOrderFunction(HigherOrderFunction::new(func, out));
+        let e = e.resolve_lambda_variables(self.schema()).map_err(EmberError::from)?.data;
+        Ok(Some(e.alias(shown)))
     }
 }
 
@@ -658,7 +798,7 @@ impl<'a> Scope<'a> {
 const UPPER_NAMES: &[&str] = &[
     "acos", "asin", "atan", "acosh", "asinh", "atanh", "atan2", "cbrt", "ceil", "ceiling", "cos", "cosh",
     "cot", "csc", "sec", "degrees", "radians", "exp", "expm1", "floor", "log10", "log1p", "log2", "rint",
-    "signum", "sin", "sinh", "sqrt", "tan", "tanh", "hypot", "pow", "power",
+    "signum", "sin", "sinh", "sqrt", "tan", "tanh", "hypot", "pow", "power", "pi", "e",
 ];
 
 /// Spark's column name of a function call: the name the program called (Spark keeps

@@ -159,7 +159,7 @@ impl<'a> Planner<'a> {
                     .into());
                 }
                 let sql = format!(
-                    "SELECT value AS id FROM range({start}, {}, {})",
+                    "SELECT id FROM range({start}, {}, {})",
                     r.end, r.step
                 );
                 let df = self.spark().context().sql(&sql).await?;

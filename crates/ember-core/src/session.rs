@@ -190,6 +190,20 @@ impl SparkSession {
             ctx.register_udf(f);
         }
         crate::functions::register_aggregate_aliases(&ctx)?;
+        if let Ok(range) = ctx.table_function("range") {
+            let f = crate::functions::table::SparkRange::new(range.function().clone());
+            ctx.register_udtf("range", Arc::new(f));
+        }
+        for f in crate::functions::lambda::higher_order_functions() {
+            ctx.register_higher_order_function(Arc::new(f));
+        }
+        {
+            use datafusion::execution::FunctionRegistry;
+            // Spark's `exists` is DataFusion's `array_any_match` (same three-valued result).
+            if let Ok(any) = ctx.higher_order_function("array_any_match") {
+                ctx.register_higher_order_function(Arc::new(any.as_ref().clone().with_aliases(["exists"])));
+            }
+        }
         crate::functions::window::register(&ctx)?;
         if let Ok(prev) = ctx.udf("element_at") {
             ctx.register_udf(crate::functions::ElementAt::udf(prev));

@@ -7,7 +7,9 @@
 
 pub mod arithmetic;
 pub mod collection;
+pub mod lambda;
 pub mod round;
+pub mod table;
 pub mod window;
 
 use std::sync::Arc;

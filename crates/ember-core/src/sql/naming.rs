@@ -161,6 +161,15 @@ pub fn spark_sql(e: &Expr) -> String {
                 args.join(", ")
             )
         }
+        // Spark prints a lambda as `lambdafunction(body, x, y)` and its variables as
+        // `namedlambdavariable()`.
+        Expr::Lambda(l) => format!("lambdafunction({}, {})", spark_sql(&l.body), l.params.join(", ")),
+        Expr::LambdaVariable(_) => "namedlambdavariable()".to_string(),
+        Expr::HigherOrderFunction(f) => format!(
+            "{}({})",
+            f.name(),
+            f.args.iter().map(spark_sql).collect::<Vec<_>>().join(", ")
+        ),
         other => other.schema_name().to_string(),
     }
 }
@@ -318,16 +327,59 @@ pub fn ast_name(e: &ast::Expr) -> String {
 /// Spark function names that DataFusion spells differently in SQL (planner-level
 /// functions that cannot be registered as aliases): `explode` is `unnest`.
 pub fn rename_functions(stmt: &mut ast::Statement) {
-    use datafusion::sql::sqlparser::ast::{visit_expressions_mut, Expr as A};
+    use datafusion::sql::sqlparser::ast::{visit_expressions_mut, visit_relations_mut, Expr as A};
+    // Table-valued functions resolve case-insensitively (`FROM RANGE(5)`).
+    let _ = visit_relations_mut(stmt, |name| {
+        if let [ast::ObjectNamePart::Identifier(i)] = name.0.as_mut_slice() {
+            if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("range") {
+                i.value = i.value.to_ascii_lowercase();
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
     let _ = visit_expressions_mut(stmt, |e| {
         if let A::Function(f) = e {
             let n = f.name.to_string().to_ascii_lowercase();
             if n == "explode" {
                 f.name = ast::ObjectName::from(vec![ast::Ident::new("unnest")]);
             }
+            // Spark's type-named cast functions: `float('NaN')` is `CAST('NaN' AS FLOAT)`.
+            if CAST_FUNCTIONS.contains(&n.as_str()) {
+                if let Some(cast) = cast_function(&n, f) {
+                    *e = cast;
+                }
+            }
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
+}
+
+/// Spark's functions named after a type, each a cast of its one argument.
+const CAST_FUNCTIONS: &[&str] = &[
+    "boolean", "tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "string", "binary", "date",
+    "timestamp",
+];
+
+fn cast_function(name: &str, f: &ast::Function) -> Option<ast::Expr> {
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+        return None;
+    };
+    let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
+    let data_type = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(name)
+        .ok()?
+        .parse_data_type()
+        .ok()?;
+    Some(ast::Expr::Cast {
+        kind: ast::CastKind::Cast,
+        expr: Box::new(arg.clone()),
+        data_type,
+        array: false,
+        format: None,
+    })
 }
 
 /// Gives every unaliased, computed item of the leftmost SELECT of `stmt` Spark's
