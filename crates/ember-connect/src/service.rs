@@ -143,10 +143,7 @@ fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<St
                     )
                     .into());
                 }
-                if p.key == "spark.sql.session.timeZone" {
-                    warnings.push("spark.sql.session.timeZone takes effect in new sessions".to_string());
-                }
-                cs.spark.conf_set(&p.key, p.value.as_deref().unwrap_or(""));
+                cs.spark.conf_set(&p.key, p.value.as_deref().unwrap_or(""))?;
             }
             vec![]
         }

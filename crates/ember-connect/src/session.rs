@@ -200,7 +200,7 @@ mod tests {
         let m = SessionManager::new(SessionDefaults { master: Some("local[1]".into()), ..Default::default() });
         let a = m.get_or_create("00112233-4455-6677-8899-aabbccddeeff", None).unwrap();
         let b = m.get_or_create("00112233-4455-6677-8899-aabbccddeef0", None).unwrap();
-        a.spark.conf_set("spark.sql.shuffle.partitions", "3");
+        a.spark.conf_set("spark.sql.shuffle.partitions", "3").unwrap();
         assert_eq!(b.spark.conf_get("spark.sql.shuffle.partitions").as_deref(), Some("200"));
         assert!(m.get_or_create("not-a-uuid", None).is_err());
         let again = m

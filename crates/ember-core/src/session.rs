@@ -53,7 +53,8 @@ impl SparkSessionBuilder {
 pub(crate) struct Inner {
     pub ctx: SessionContext,
     pub conf: RwLock<BTreeMap<String, String>>,
-    pub tz: Tz,
+    /// The session time zone; `spark.conf.set("spark.sql.session.timeZone", ..)` changes it.
+    pub tz: RwLock<Tz>,
     pub views: RwLock<HashMap<String, ViewInfo>>,
     pub array_index: Arc<datafusion::logical_expr::ScalarUDF>,
     pub nullable_fn: Arc<datafusion::logical_expr::ScalarUDF>,
@@ -80,7 +81,7 @@ pub struct SparkSession {
 impl std::fmt::Debug for SparkSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparkSession")
-            .field("tz", &self.inner.tz)
+            .field("tz", &self.time_zone())
             .finish()
     }
 }
@@ -228,7 +229,7 @@ impl SparkSession {
             inner: Arc::new(Inner {
                 ctx,
                 conf: RwLock::new(conf),
-                tz,
+                tz: RwLock::new(tz),
                 views: RwLock::new(HashMap::new()),
                 array_index: index_fn,
                 nullable_fn,
@@ -242,7 +243,7 @@ impl SparkSession {
 
     /// The session time zone (`spark.sql.session.timeZone`).
     pub fn time_zone(&self) -> Tz {
-        self.inner.tz
+        self.inner.tz.read().map(|t| *t).unwrap_or(chrono_tz::UTC)
     }
 
     /// The object stores of this session, configured from its `spark.hadoop.*` keys
@@ -265,9 +266,15 @@ impl SparkSession {
     }
 
     /// Sets a runtime configuration key (`spark.conf.set`, SQL `SET k=v`).
-    /// Keys fixed at start-up (`spark.master`, `spark.sql.session.timeZone`,
-    /// `spark.driver.memory`) are recorded but take effect in a new session.
-    pub fn conf_set(&self, key: &str, value: &str) {
+    /// Keys fixed at start-up (`spark.master`, `spark.driver.memory`) are recorded but
+    /// take effect in a new session; `spark.sql.session.timeZone` applies at once.
+    ///
+    /// Errors: `INVALID_CONF_VALUE.TIME_ZONE` when `spark.sql.session.timeZone` is set to
+    /// a name that is not an IANA zone (as Spark's SQLConf check); nothing is changed then.
+    pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
+        if key == "spark.sql.session.timeZone" {
+            self.set_time_zone(value)?;
+        }
         if let Ok(mut c) = self.inner.conf.write() {
             c.insert(key.to_string(), value.to_string());
         }
@@ -279,6 +286,32 @@ impl SparkSession {
                 st.config_mut().options_mut().execution.target_partitions = n.max(1);
             }
         }
+        Ok(())
+    }
+
+    /// Switches the session time zone: timestamps render in it, and the zone-dependent
+    /// functions (`hour`, `date_format`, `from_unixtime`, ...) and DataFusion's
+    /// `datafusion.execution.time_zone` follow it from the next query on, as in Spark
+    /// where `spark.sql.session.timeZone` is a runtime key.
+    fn set_time_zone(&self, name: &str) -> Result<()> {
+        let tz: Tz = name.parse().map_err(|_| {
+            EmberError::analysis(
+                "INVALID_CONF_VALUE.TIME_ZONE",
+                format!("The value '{name}' in the config \"spark.sql.session.timeZone\" is an invalid time zone."),
+            )
+        })?;
+        if let Ok(mut t) = self.inner.tz.write() {
+            *t = tz;
+        }
+        {
+            let state = self.inner.ctx.state_ref();
+            let mut st = state.write();
+            st.config_mut().options_mut().execution.time_zone = Some(name.to_string());
+        }
+        for f in crate::functions::spark_functions(name) {
+            self.inner.ctx.register_udf(f);
+        }
+        Ok(())
     }
 
     /// Removes a runtime configuration key (`spark.conf.unset`); it reads its default again.
@@ -393,7 +426,7 @@ impl SparkSession {
     /// Formatting options for `show()`.
     pub fn format_options(&self) -> crate::format::FormatOptions {
         crate::format::FormatOptions {
-            session_tz: self.inner.tz,
+            session_tz: self.time_zone(),
         }
     }
 }

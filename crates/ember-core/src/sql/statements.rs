@@ -295,7 +295,7 @@ fn set(session: &SparkSession, sql: &str) -> Result<DataFrame> {
                 k.trim().trim_matches('`'),
                 v.trim().trim_matches('\'').trim_matches('"'),
             );
-            session.conf_set(k, v);
+            session.conf_set(k, v)?;
             (k.to_string(), v.to_string())
         }
         None => {
