@@ -776,7 +776,7 @@ impl<'a> Scope<'a> {
                     };
                     inner.lambda_vars.extend(names.iter().cloned().zip(types));
                     let body = lf.function.as_deref().ok_or_else(|| missing("lambda body"))?;
-                    let body = strip_alias(inner.expr(body)?);
+                    let body = keep_params(ctx, strip_alias(inner.expr(body)?), &names)?;
                     out.push(Expr::Lambda(Lambda::new(names, body)));
                 }
                 (None, _) => return Err(missing("lambda function").into()),
@@ -791,6 +791,30 @@ impl<'a> Scope<'a> {
         let e = e.resolve_lambda_variables(self.schema()).map_err(EmberError::from)?.data;
         Ok(Some(e.alias(shown)))
     }
+}
+
+/// `body`, wrapped in `ember_lambda_body(body, unused..)` when it leaves some of the
+/// lambda's parameters unused (see [`ember_core::functions::lambda::LambdaBody`]).
+fn keep_params(ctx: &datafusion::prelude::SessionContext, body: Expr, names: &[String]) -> Result<Expr> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut used = std::collections::HashSet::new();
+    body.apply(|e| {
+        if let Expr::LambdaVariable(v) = e {
+            used.insert(v.name.clone());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .map_err(EmberError::from)?;
+    let unused: Vec<&String> = names.iter().filter(|n| !used.contains(*n)).collect();
+    if unused.is_empty() {
+        return Ok(body);
+    }
+    let f = ctx.udf("ember_lambda_body").map_err(EmberError::from)?;
+    let mut args = vec![body];
+    args.extend(unused.into_iter().map(|n| {
+        Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(n.clone(), None))
+    }));
+    Ok(f.call(args))
 }
 
 /// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's

@@ -132,7 +132,7 @@ fn kv(key: &str, value: Option<String>) -> pb::KeyValue {
 }
 
 fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<String>)> {
-    let mut warnings = Vec::new();
+    let warnings: Vec<String> = Vec::new();
     let pairs = match op {
         OpType::Set(s) => {
             for p in &s.pairs {

@@ -195,6 +195,7 @@ impl SparkSession {
             let f = crate::functions::table::SparkRange::new(range.function().clone());
             ctx.register_udtf("range", Arc::new(f));
         }
+        ctx.register_udf(crate::functions::lambda::LambdaBody::udf());
         for f in crate::functions::lambda::higher_order_functions() {
             ctx.register_higher_order_function(Arc::new(f));
         }
@@ -307,6 +308,17 @@ impl SparkSession {
             let state = self.inner.ctx.state_ref();
             let mut st = state.write();
             st.config_mut().options_mut().execution.time_zone = Some(name.to_string());
+            // DataFusion's zone-aware functions (`to_timestamp`, `now`, ..) are rebuilt
+            // from the new options, as its own `SET` statement does.
+            let options = st.config().options().clone();
+            let updated: Vec<_> = st
+                .scalar_functions()
+                .values()
+                .filter_map(|f| f.inner().with_updated_config(&options).map(Arc::new))
+                .collect();
+            for f in updated {
+                st.register_udf(f)?;
+            }
         }
         for f in crate::functions::spark_functions(name) {
             self.inner.ctx.register_udf(f);

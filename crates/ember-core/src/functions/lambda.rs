@@ -292,6 +292,15 @@ fn eval(lambda: &LambdaArgument, params: &[ArrayRef], rows: &UInt32Array, len: u
         .into_array(len)
 }
 
+/// The mask of `true` predicates (NULL counts as not `true`).
+fn true_only(b: &BooleanArray) -> BooleanArray {
+    if b.null_count() > 0 {
+        prep_null_mask_filter(b)
+    } else {
+        b.clone()
+    }
+}
+
 fn element_field(ret: &DataType) -> Result<FieldRef> {
     match ret {
         DataType::List(f) => Ok(f.clone()),
@@ -315,7 +324,7 @@ fn filter_list(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
     let keep = keep.as_boolean_opt().ok_or_else(|| {
         datafusion::common::DataFusionError::Execution("the `filter` lambda must return a BOOLEAN".into())
     })?;
-    let keep = prep_null_mask_filter(keep);
+    let keep = true_only(keep);
     let values = filter(&f.values, &keep)?;
     let mut offsets = Vec::with_capacity(f.offsets.len());
     offsets.push(0i32);
@@ -466,7 +475,7 @@ fn map_function(kind: Kind, m: &ArrayRef, lambda: &LambdaArgument, ret: &DataTyp
             let keep = out.as_boolean_opt().ok_or_else(|| {
                 datafusion::common::DataFusionError::Execution("the `map_filter` lambda must return a BOOLEAN".into())
             })?;
-            let keep = prep_null_mask_filter(keep);
+            let keep = true_only(keep);
             let filtered = filter(&entries, &keep)?;
             let mut o = vec![0i32];
             for w in offsets.windows(2) {
@@ -497,4 +506,43 @@ fn map_function(kind: Kind, m: &ArrayRef, lambda: &LambdaArgument, ret: &DataTyp
         map.nulls().cloned(),
         *ordered,
     )?))
+}
+
+/// `ember_lambda_body(body, p1, ..)`: returns `body` unchanged. The Spark Connect
+/// translation wraps a lambda body in it to mention parameters the body does not use
+/// (`lambda _, v: v > 1`): DataFusion 54's physical lambda compacts its input to the
+/// columns the body reads, so an unused leading parameter would shift the others.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct LambdaBody {
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl LambdaBody {
+    /// The UDF, registered as `ember_lambda_body`.
+    pub fn udf() -> datafusion::logical_expr::ScalarUDF {
+        datafusion::logical_expr::ScalarUDF::new_from_impl(LambdaBody {
+            signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
+        })
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for LambdaBody {
+    fn name(&self) -> &str {
+        "ember_lambda_body"
+    }
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types.first() {
+            Some(t) => Ok(t.clone()),
+            None => plan_err!("ember_lambda_body needs a body"),
+        }
+    }
+    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+        match args.args.into_iter().next() {
+            Some(v) => Ok(v),
+            None => exec_err!("ember_lambda_body needs a body"),
+        }
+    }
 }

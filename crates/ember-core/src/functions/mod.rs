@@ -25,6 +25,10 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+/// Placeholder zone a [`RetFn`] returns for "a timestamp in the session time zone";
+/// [`SparkFn`] replaces it with its zone.
+const SESSION_TZ: &str = "$session";
+
 type RetFn = fn(&[DataType]) -> Result<DataType>;
 type ImplFn = fn(&[ArrayRef], &Tz) -> Result<ArrayRef>;
 type CoerceFn = fn(&[DataType]) -> Result<Vec<DataType>>;
@@ -62,7 +66,12 @@ impl ScalarUDFImpl for SparkFn {
         &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        (self.ret)(arg_types)
+        Ok(match (self.ret)(arg_types)? {
+            DataType::Timestamp(u, Some(z)) if z.as_ref() == SESSION_TZ => {
+                DataType::Timestamp(u, Some(Arc::from(self.tz.as_str())))
+            }
+            t => t,
+        })
     }
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match self.coerce {
@@ -516,7 +525,7 @@ fn ret_session_ts(args: &[DataType]) -> Result<DataType> {
         .cloned()
         .unwrap_or(DataType::Timestamp(
             TimeUnit::Microsecond,
-            Some(Arc::from("UTC")),
+            Some(Arc::from(SESSION_TZ)),
         )))
 }
 

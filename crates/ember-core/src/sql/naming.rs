@@ -125,7 +125,7 @@ pub fn spark_sql(e: &Expr) -> String {
             // ember's internal wrappers are transparent.
             if matches!(
                 name,
-                "ember_nullable" | "ember_not_null" | "spark_to_string"
+                "ember_nullable" | "ember_not_null" | "spark_to_string" | "ember_lambda_body"
             ) {
                 if let Some(a) = f.args.first() {
                     return if name == "spark_to_string" {
