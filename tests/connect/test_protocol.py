@@ -32,8 +32,10 @@ def test_unsupported_relation_and_expression_are_named(spark):
         df.mapInPandas(lambda it: it, "id long").collect()
     assert "MapPartitions" in str(info.value)
     with pytest.raises(AnalysisException) as info:
-        spark.range(1).select(F.array(F.lit(1)).alias("a")).select(F.transform("a", lambda x: x + 1)).collect()
-    assert info.value.getCondition() == "UNSUPPORTED_FEATURE" and "transform" in str(info.value)
+        spark.range(1).select(F.create_map(F.lit(1), F.lit(2)).alias("m")).select(
+            F.map_zip_with("m", "m", lambda k, v1, v2: v1 + v2)
+        ).collect()
+    assert info.value.getCondition() == "UNSUPPORTED_FEATURE" and "map_zip_with" in str(info.value)
 
 
 def test_malformed_plan(spark):
