@@ -12,13 +12,18 @@ fn proto_root() -> PathBuf {
     if let Ok(dir) = std::env::var("SPARK_CONNECT_PROTO_DIR") {
         return PathBuf::from(dir);
     }
-    let cargo_home = std::env::var("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into())).join(".cargo")
-    });
+    let cargo_home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into())).join(".cargo")
+        });
     let registry = cargo_home.join("registry").join("src");
     if let Ok(entries) = std::fs::read_dir(&registry) {
         for entry in entries.flatten() {
-            let p = entry.path().join("apache-spark-connect-proto-4.2.0").join("proto");
+            let p = entry
+                .path()
+                .join("apache-spark-connect-proto-4.2.0")
+                .join("proto");
             if p.join("spark/connect/base.proto").exists() {
                 return p;
             }

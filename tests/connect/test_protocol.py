@@ -32,7 +32,7 @@ def test_unsupported_relation_and_expression_are_named(spark):
         df.mapInPandas(lambda it: it, "id long").collect()
     assert "MapPartitions" in str(info.value)
     with pytest.raises(AnalysisException) as info:
-        spark.range(1).select(F.create_map(F.lit(1), F.lit(2)).alias("m")).select(
+        spark.sql("SELECT map(1, 2) AS m").select(
             F.map_zip_with("m", "m", lambda k, v1, v2: v1 + v2)
         ).collect()
     assert info.value.getCondition() == "UNSUPPORTED_FEATURE" and "map_zip_with" in str(info.value)

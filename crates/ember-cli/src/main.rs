@@ -306,7 +306,13 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
 }
 
 /// `ember ingest`: runs the job, prints the report to stdout.
-async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool) -> anyhow::Result<()> {
+async fn ingest(
+    job: &str,
+    resume: bool,
+    restart: bool,
+    report: bool,
+    bars: bool,
+) -> anyhow::Result<()> {
     let spec = ember_ingest::JobSpec::from_file(std::path::Path::new(job))?;
     if report {
         let r = ember_ingest::Report::load(&spec.work_dir())?;
@@ -325,22 +331,31 @@ async fn ingest(job: &str, resume: bool, restart: bool, report: bool, bars: bool
 
 /// `ember connect`: serves Spark Connect until Ctrl-C / SIGTERM.
 async fn connect(host: &str, port: u16, master: &str, conf: &[String]) -> anyhow::Result<()> {
-    let mut defaults = ember_connect::SessionDefaults { master: Some(master.to_string()), ..Default::default() };
+    let mut defaults = ember_connect::SessionDefaults {
+        master: Some(master.to_string()),
+        ..Default::default()
+    };
     for kv in conf {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--conf expects key=value, got '{kv}'"))?;
-        defaults.conf.insert(k.trim().to_string(), v.trim().to_string());
+        defaults
+            .conf
+            .insert(k.trim().to_string(), v.trim().to_string());
     }
     let ip: std::net::IpAddr = host
         .parse()
         .map_err(|_| anyhow::anyhow!("--host expects an IP address, got '{host}'"))?;
     let addr = std::net::SocketAddr::new(ip, port);
     // Fail fast (and say so) when the port is taken.
-    drop(std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?);
+    drop(
+        std::net::TcpListener::bind(addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?,
+    );
     eprintln!("ember connect: Spark Connect on sc://{addr} (master {master})");
     let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
@@ -382,7 +397,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Command::Connect { port, host, master, conf } = &cli.command {
+    if let Command::Connect {
+        port,
+        host,
+        master,
+        conf,
+    } = &cli.command
+    {
         return match rt.block_on(connect(host, *port, master, conf)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -391,7 +412,13 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Command::Ingest { job, resume, restart, report } = &cli.command {
+    if let Command::Ingest {
+        job,
+        resume,
+        restart,
+        report,
+    } = &cli.command
+    {
         return match rt.block_on(ingest(job, *resume, *restart, *report, bars)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -221,7 +221,13 @@ fn ingest_runs_the_inaturalist_example_and_reports() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
     // --report prints the stored summary; --resume has nothing left to do.
     let report = run_ok(&["ingest", job, "--report"], None);
-    assert!(report.contains("sink rows") && report.contains("27"), "{report}");
+    assert!(
+        report.contains("sink rows") && report.contains("27"),
+        "{report}"
+    );
     let resumed = run_ok(&["ingest", job, "--resume"], None);
-    assert!(resumed.contains("tasks run/skipped") && resumed.contains("0/"), "{resumed}");
+    assert!(
+        resumed.contains("tasks run/skipped") && resumed.contains("0/"),
+        "{resumed}"
+    );
 }

@@ -17,7 +17,10 @@ use arrow::datatypes::{Float32Type, Int32Type, Int64Type};
 use ember_ingest::generator::{embedding_for, generate, GenOptions, Rng};
 
 fn env_u64(key: &str, default: u64) -> u64 {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn commits(journal: &Path) -> usize {
@@ -33,7 +36,11 @@ fn ember(job: &Path, resume: bool, log: &Path) -> std::process::Child {
     if resume {
         c.arg("--resume");
     }
-    let f = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     c.stdout(Stdio::null()).stderr(f).env("EMBER_LOG", "info");
     c.spawn().expect("spawn ember")
 }
@@ -44,7 +51,10 @@ fn sigkill_at_random_moments_then_resume() {
     let kills = env_u64("EMBER_CRASH_KILLS", 6) as usize;
     let seed = env_u64(
         "EMBER_CRASH_SEED",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
     );
     println!("EMBER_CRASH_SEED={seed} rows={rows} kills={kills}");
     let tmp = tempfile::tempdir().unwrap();
@@ -80,9 +90,13 @@ fn sigkill_at_random_moments_then_resume() {
     let journal = tmp.path().join("_ember_ingest/crash/journal.jsonl");
     let log = tmp.path().join("ember.log");
     // Commits: parse tasks + sink tasks (one row group each) + missing + index.
-    let total = rows.div_ceil(task_rows) as usize + (truth.embeddings as usize).div_ceil(task_rows as usize) + 2;
+    let total = rows.div_ceil(task_rows) as usize
+        + (truth.embeddings as usize).div_ceil(task_rows as usize)
+        + 2;
     let mut rng = Rng::new(seed);
-    let mut targets: Vec<usize> = (0..kills).map(|_| 1 + rng.below(total as u64 - 1) as usize).collect();
+    let mut targets: Vec<usize> = (0..kills)
+        .map(|_| 1 + rng.below(total as u64 - 1) as usize)
+        .collect();
     targets.sort_unstable();
     let mut killed = 0;
     for (i, target) in targets.iter().enumerate() {
@@ -108,9 +122,15 @@ fn sigkill_at_random_moments_then_resume() {
             break; // it finished first
         }
         killed += 1;
-        println!("kill {killed}: after {} commits of {total}", commits(&journal));
+        println!(
+            "kill {killed}: after {} commits of {total}",
+            commits(&journal)
+        );
     }
-    assert!(killed >= kills.min(5), "only {killed} kills landed before the job finished");
+    assert!(
+        killed >= kills.min(5),
+        "only {killed} kills landed before the job finished"
+    );
     let st = Command::new(env!("CARGO_BIN_EXE_ember"))
         .arg("ingest")
         .arg(&job)
@@ -125,13 +145,22 @@ fn sigkill_at_random_moments_then_resume() {
     );
 
     // The sink: every valid id with an embedding, once, with its vector.
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let batches = rt
-        .block_on(ember_ingest::sink::lance::read_table(&db.display().to_string(), "photos"))
+        .block_on(ember_ingest::sink::lance::read_table(
+            &db.display().to_string(),
+            "photos",
+        ))
         .unwrap();
     let mut got: BTreeMap<i64, usize> = BTreeMap::new();
     for b in &batches {
-        let ids = b.column_by_name("photo_id").unwrap().as_primitive::<Int32Type>();
+        let ids = b
+            .column_by_name("photo_id")
+            .unwrap()
+            .as_primitive::<Int32Type>();
         let vecs = b.column_by_name("embedding").unwrap().as_fixed_size_list();
         for i in 0..b.num_rows() {
             let id = ids.value(i) as i64;
@@ -145,24 +174,46 @@ fn sigkill_at_random_moments_then_resume() {
         }
     }
     let dup: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(dup.is_empty(), "duplicated ids: {:?}", &dup[..dup.len().min(10)]);
+    assert!(
+        dup.is_empty(),
+        "duplicated ids: {:?}",
+        &dup[..dup.len().min(10)]
+    );
     assert_eq!(got.len() as u64, truth.embeddings, "ids in the sink");
     let missing: BTreeSet<i64> = truth.missing_embedding_ids.iter().copied().collect();
     assert!(got.keys().all(|k| !missing.contains(k)));
 
     // The dead-letter table: the malformed lines and the missing embeddings, once each.
-    let dead = ember_ingest::deadletter::read_all(&tmp.path().join("_ember_ingest/crash/dead_letter")).unwrap();
+    let dead =
+        ember_ingest::deadletter::read_all(&tmp.path().join("_ember_ingest/crash/dead_letter"))
+            .unwrap();
     let mut lines: BTreeMap<(String, u64), usize> = BTreeMap::new();
     for b in &dead {
         let line = b.column(1).as_primitive::<Int64Type>();
         let class = b.column(3).as_string::<i32>();
         for i in 0..b.num_rows() {
-            *lines.entry((class.value(i).to_string(), line.value(i) as u64)).or_insert(0) += 1;
+            *lines
+                .entry((class.value(i).to_string(), line.value(i) as u64))
+                .or_insert(0) += 1;
         }
     }
     assert!(lines.values().all(|n| *n == 1), "a dead letter twice");
-    let parse: BTreeSet<u64> = lines.keys().filter(|(c, _)| c != "MISSING_EMBEDDING").map(|(_, l)| *l).collect();
-    assert_eq!(parse, truth.malformed_lines.iter().copied().collect::<BTreeSet<_>>());
-    let missing_lines = lines.keys().filter(|(c, _)| c == "MISSING_EMBEDDING").count();
+    let parse: BTreeSet<u64> = lines
+        .keys()
+        .filter(|(c, _)| c != "MISSING_EMBEDDING")
+        .map(|(_, l)| *l)
+        .collect();
+    assert_eq!(
+        parse,
+        truth
+            .malformed_lines
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+    );
+    let missing_lines = lines
+        .keys()
+        .filter(|(c, _)| c == "MISSING_EMBEDDING")
+        .count();
     assert_eq!(missing_lines, missing.len());
 }

@@ -99,31 +99,52 @@ pub async fn aggregate(p: &Planner<'_>, input: &DataFrame, a: &Aggregate) -> Res
         .map(|e| sc.expr(e))
         .collect::<Result<Vec<_>>>()?;
     match GroupType::try_from(a.group_type).unwrap_or(GroupType::Groupby) {
-        GroupType::Unspecified | GroupType::Groupby => aggregate_exprs(p, input, group, items, None),
+        GroupType::Unspecified | GroupType::Groupby => {
+            aggregate_exprs(p, input, group, items, None)
+        }
         GroupType::Rollup => aggregate_exprs(p, input, group, items, Some(Grouping::Rollup)),
         GroupType::Cube => aggregate_exprs(p, input, group, items, Some(Grouping::Cube)),
         GroupType::GroupingSets => {
             let sets = a
                 .grouping_sets
                 .iter()
-                .map(|s| s.grouping_set.iter().map(|e| sc.expr(e)).collect::<Result<Vec<_>>>())
+                .map(|s| {
+                    s.grouping_set
+                        .iter()
+                        .map(|e| sc.expr(e))
+                        .collect::<Result<Vec<_>>>()
+                })
                 .collect::<Result<Vec<_>>>()?;
             aggregate_exprs(p, input, group, items, Some(Grouping::Sets(sets)))
         }
         GroupType::Pivot => {
-            let pv = a.pivot.as_ref().ok_or_else(|| ConnectError::invalid("pivot without a column"))?;
-            let pcol = sc.expr(pv.col.as_ref().ok_or_else(|| ConnectError::invalid("pivot without a column"))?)?;
+            let pv = a
+                .pivot
+                .as_ref()
+                .ok_or_else(|| ConnectError::invalid("pivot without a column"))?;
+            let pcol = sc.expr(
+                pv.col
+                    .as_ref()
+                    .ok_or_else(|| ConnectError::invalid("pivot without a column"))?,
+            )?;
             let tz = input.session().time_zone().name().to_string();
             let values: Vec<ScalarValue> = if pv.values.is_empty() {
                 distinct_values(input, &pcol).await?
             } else {
-                pv.values.iter().map(|l| crate::literal::to_scalar(l, &tz)).collect::<Result<_>>()?
+                pv.values
+                    .iter()
+                    .map(|l| crate::literal::to_scalar(l, &tz))
+                    .collect::<Result<_>>()?
             };
             let mut pivoted = Vec::new();
             for v in &values {
                 for it in &items {
                     let label = pivot_label(v);
-                    let name = if items.len() == 1 { label } else { format!("{label}_{}", output_name(it)) };
+                    let name = if items.len() == 1 {
+                        label
+                    } else {
+                        format!("{label}_{}", output_name(it))
+                    };
                     pivoted.push(for_value(strip(it.clone()), &pcol, v)?.alias(name));
                 }
             }
@@ -137,7 +158,9 @@ fn pivot_label(v: &ScalarValue) -> String {
         return "null".into();
     }
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => s.clone(),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -155,9 +178,19 @@ fn for_value(e: Expr, pcol: &Expr, v: &ScalarValue) -> Result<Expr> {
                 .params
                 .args
                 .into_iter()
-                .map(|a| Expr::Case(Case::new(None, vec![(Box::new(cond.clone()), Box::new(a))], None)))
+                .map(|a| {
+                    Expr::Case(Case::new(
+                        None,
+                        vec![(Box::new(cond.clone()), Box::new(a))],
+                        None,
+                    ))
+                })
                 .collect();
-            Ok(Transformed::new(Expr::AggregateFunction(af), true, datafusion::common::tree_node::TreeNodeRecursion::Jump))
+            Ok(Transformed::new(
+                Expr::AggregateFunction(af),
+                true,
+                datafusion::common::tree_node::TreeNodeRecursion::Jump,
+            ))
         }
         other => Ok(Transformed::no(other)),
     })?
@@ -230,12 +263,14 @@ pub fn unpivot(p: &Planner<'_>, input: &DataFrame, u: &Unpivot) -> Result<DataFr
     let mut value_type = values[0].get_type(schema).map_err(EmberError::from)?;
     for v in &values[1..] {
         let t = v.get_type(schema).map_err(EmberError::from)?;
-        value_type = datafusion::logical_expr::type_coercion::binary::comparison_coercion(&value_type, &t).ok_or_else(|| {
-            EmberError::analysis(
-                "UNPIVOT_VALUE_DATA_TYPE_MISMATCH",
-                "Unpivot value columns must share a least common type, some types do not.",
-            )
-        })?;
+        value_type =
+            datafusion::logical_expr::type_coercion::binary::comparison_coercion(&value_type, &t)
+                .ok_or_else(|| {
+                EmberError::analysis(
+                    "UNPIVOT_VALUE_DATA_TYPE_MISMATCH",
+                    "Unpivot value columns must share a least common type, some types do not.",
+                )
+            })?;
     }
     let numbered = input.inner().clone().with_column(
         "__ember_row",
@@ -243,9 +278,18 @@ pub fn unpivot(p: &Planner<'_>, input: &DataFrame, u: &Unpivot) -> Result<DataFr
     )?;
     let mut parts: Option<datafusion::prelude::DataFrame> = None;
     for (j, v) in values.iter().enumerate() {
-        let mut sel: Vec<Expr> = ids.iter().map(|e| e.clone().alias(output_name(e))).collect();
-        sel.push(Expr::Literal(ScalarValue::Utf8(Some(output_name(v))), None).alias(&u.variable_column_name));
-        sel.push(Expr::Cast(Cast::new(Box::new(v.clone()), value_type.clone())).alias(&u.value_column_name));
+        let mut sel: Vec<Expr> = ids
+            .iter()
+            .map(|e| e.clone().alias(output_name(e)))
+            .collect();
+        sel.push(
+            Expr::Literal(ScalarValue::Utf8(Some(output_name(v))), None)
+                .alias(&u.variable_column_name),
+        );
+        sel.push(
+            Expr::Cast(Cast::new(Box::new(v.clone()), value_type.clone()))
+                .alias(&u.value_column_name),
+        );
         sel.push(datafusion::prelude::col("__ember_row"));
         sel.push(Expr::Literal(ScalarValue::Int64(Some(j as i64)), None).alias("__ember_pos"));
         let part = numbered.clone().select(sel)?;

@@ -20,7 +20,9 @@ fn crc_ok(c: &ArtifactChunk) -> bool {
 /// Stores a complete artifact.
 fn store(cs: &ConnectSession, name: &str, data: Bytes) -> Result<()> {
     if name.contains("..") || name.starts_with('/') {
-        return Err(ConnectError::invalid(format!("artifact name {name} escapes the artifact directory")));
+        return Err(ConnectError::invalid(format!(
+            "artifact name {name} escapes the artifact directory"
+        )));
     }
     if !name.starts_with("cache/") {
         let path = cs.artifact_dir.join(name);
@@ -38,16 +40,28 @@ fn store(cs: &ConnectSession, name: &str, data: Bytes) -> Result<()> {
 /// Receives one `AddArtifacts` stream.
 ///
 /// Errors: [`ConnectError::Invalid`] for a chunk without a preceding begin message.
-pub async fn add(sessions: &SessionManager, mut stream: tonic::Streaming<pb::AddArtifactsRequest>) -> Result<pb::AddArtifactsResponse> {
+pub async fn add(
+    sessions: &SessionManager,
+    mut stream: tonic::Streaming<pb::AddArtifactsRequest>,
+) -> Result<pb::AddArtifactsResponse> {
     let mut summaries = Vec::new();
     let mut cs: Option<Arc<ConnectSession>> = None;
     // (name, expected chunks, received chunks, data, all crcs ok)
     let mut pending: Option<(String, i64, i64, BytesMut, bool)> = None;
-    while let Some(req) = stream.message().await.map_err(|e| ConnectError::invalid(format!("artifact stream broke: {e}")))? {
+    while let Some(req) = stream
+        .message()
+        .await
+        .map_err(|e| ConnectError::invalid(format!("artifact stream broke: {e}")))?
+    {
         if cs.is_none() {
-            cs = Some(sessions.get_or_create(&req.session_id, req.client_observed_server_side_session_id.as_deref())?);
+            cs = Some(sessions.get_or_create(
+                &req.session_id,
+                req.client_observed_server_side_session_id.as_deref(),
+            )?);
         }
-        let session = cs.as_ref().ok_or_else(|| ConnectError::invalid("artifact stream without a session"))?;
+        let session = cs
+            .as_ref()
+            .ok_or_else(|| ConnectError::invalid("artifact stream without a session"))?;
         match req.payload {
             Some(Payload::Batch(b)) => {
                 for a in b.artifacts {
@@ -56,7 +70,10 @@ pub async fn add(sessions: &SessionManager, mut stream: tonic::Streaming<pb::Add
                     if ok {
                         store(session, &a.name, chunk.data)?;
                     }
-                    summaries.push(ArtifactSummary { name: a.name, is_crc_successful: ok });
+                    summaries.push(ArtifactSummary {
+                        name: a.name,
+                        is_crc_successful: ok,
+                    });
                 }
             }
             Some(Payload::BeginChunk(b)) => {
@@ -67,7 +84,9 @@ pub async fn add(sessions: &SessionManager, mut stream: tonic::Streaming<pb::Add
                 pending = Some((b.name, b.num_chunks, 1, data, ok));
             }
             Some(Payload::Chunk(c)) => {
-                let p = pending.as_mut().ok_or_else(|| ConnectError::invalid("artifact chunk without a begin message"))?;
+                let p = pending.as_mut().ok_or_else(|| {
+                    ConnectError::invalid("artifact chunk without a begin message")
+                })?;
                 p.4 &= crc_ok(&c);
                 p.3.extend_from_slice(&c.data);
                 p.2 += 1;
@@ -76,11 +95,16 @@ pub async fn add(sessions: &SessionManager, mut stream: tonic::Streaming<pb::Add
         }
         if let Some((_, n, got, _, _)) = &pending {
             if got >= n {
-                let (name, _, _, data, ok) = pending.take().ok_or_else(|| ConnectError::invalid("artifact state"))?;
+                let (name, _, _, data, ok) = pending
+                    .take()
+                    .ok_or_else(|| ConnectError::invalid("artifact state"))?;
                 if ok {
                     store(session, &name, data.freeze())?;
                 }
-                summaries.push(ArtifactSummary { name, is_crc_successful: ok });
+                summaries.push(ArtifactSummary {
+                    name,
+                    is_crc_successful: ok,
+                });
             }
         }
     }
@@ -88,16 +112,34 @@ pub async fn add(sessions: &SessionManager, mut stream: tonic::Streaming<pb::Add
         Some(s) => (s.session_id.clone(), s.server_side_session_id.clone()),
         None => (String::new(), String::new()),
     };
-    Ok(pb::AddArtifactsResponse { session_id, server_side_session_id, artifacts: summaries })
+    Ok(pb::AddArtifactsResponse {
+        session_id,
+        server_side_session_id,
+        artifacts: summaries,
+    })
 }
 
 /// Which of the named artifacts the session holds.
-pub fn status(cs: &ConnectSession, req: &pb::ArtifactStatusesRequest) -> pb::ArtifactStatusesResponse {
-    let have = cs.artifacts.lock().map(|a| a.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+pub fn status(
+    cs: &ConnectSession,
+    req: &pb::ArtifactStatusesRequest,
+) -> pb::ArtifactStatusesResponse {
+    let have = cs
+        .artifacts
+        .lock()
+        .map(|a| a.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
     let statuses = req
         .names
         .iter()
-        .map(|n| (n.clone(), pb::artifact_statuses_response::ArtifactStatus { exists: have.contains(n) }))
+        .map(|n| {
+            (
+                n.clone(),
+                pb::artifact_statuses_response::ArtifactStatus {
+                    exists: have.contains(n),
+                },
+            )
+        })
         .collect();
     pb::ArtifactStatusesResponse {
         session_id: cs.session_id.clone(),

@@ -15,7 +15,9 @@ use crate::session::ConnectSession;
 
 fn frame(cs: &ConnectSession, cols: Vec<(&str, ArrayRef)>) -> Result<DataFrame> {
     let schema = Arc::new(Schema::new(
-        cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+        cols.iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
     ));
     let b = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())?;
     crate::local::from_batches(&cs.spark, schema, vec![b])
@@ -41,14 +43,19 @@ fn empty(cs: &ConnectSession) -> Result<DataFrame> {
 fn find(cs: &ConnectSession, name: &str) -> Option<String> {
     let parts = crate::expr::parse_identifier(name);
     let last = parts.last()?.clone();
-    cs.spark.list_tables().into_iter().find(|t| t.eq_ignore_ascii_case(&last))
+    cs.spark
+        .list_tables()
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(&last))
 }
 
 /// `LIKE`-style pattern of `listTables(pattern=...)` (`*` any, `|` alternatives).
 fn matches(pattern: &str, name: &str) -> bool {
     pattern.split('|').any(|p| {
         let re = format!("^(?i){}$", regex::escape(p.trim()).replace("\\*", ".*"));
-        regex::Regex::new(&re).map(|r| r.is_match(name)).unwrap_or(false)
+        regex::Regex::new(&re)
+            .map(|r| r.is_match(name))
+            .unwrap_or(false)
     })
 }
 
@@ -58,25 +65,47 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// Errors: `TABLE_OR_VIEW_NOT_FOUND` for unknown tables, `UNSUPPORTED_FEATURE` for
 /// requests about databases and functions ember does not keep.
 pub async fn catalog(cs: &ConnectSession, c: &Catalog) -> Result<DataFrame> {
-    let t = c.cat_type.as_ref().ok_or_else(|| ConnectError::invalid("Catalog without a request"))?;
+    let t = c
+        .cat_type
+        .as_ref()
+        .ok_or_else(|| ConnectError::invalid("Catalog without a request"))?;
     match t {
-        CatType::CurrentDatabase(_) => frame(cs, vec![("current_database()", strings(vec![Some("default".into())]))]),
-        CatType::CurrentCatalog(_) => frame(cs, vec![("current_catalog()", strings(vec![Some("spark_catalog".into())]))]),
+        CatType::CurrentDatabase(_) => frame(
+            cs,
+            vec![("current_database()", strings(vec![Some("default".into())]))],
+        ),
+        CatType::CurrentCatalog(_) => frame(
+            cs,
+            vec![(
+                "current_catalog()",
+                strings(vec![Some("spark_catalog".into())]),
+            )],
+        ),
         CatType::SetCurrentDatabase(d) if d.db_name.eq_ignore_ascii_case("default") => empty(cs),
-        CatType::SetCurrentCatalog(d) if d.catalog_name.eq_ignore_ascii_case("spark_catalog") => empty(cs),
-        CatType::DatabaseExists(d) => one_bool(cs, "exists", d.db_name.eq_ignore_ascii_case("default")),
+        CatType::SetCurrentCatalog(d) if d.catalog_name.eq_ignore_ascii_case("spark_catalog") => {
+            empty(cs)
+        }
+        CatType::DatabaseExists(d) => {
+            one_bool(cs, "exists", d.db_name.eq_ignore_ascii_case("default"))
+        }
         CatType::ListDatabases(_) => frame(
             cs,
             vec![
                 ("name", strings(vec![Some("default".into())])),
                 ("catalog", strings(vec![Some("spark_catalog".into())])),
-                ("description", strings(vec![Some("default database".into())])),
+                (
+                    "description",
+                    strings(vec![Some("default database".into())]),
+                ),
                 ("locationUri", strings(vec![None])),
             ],
         ),
         CatType::ListCatalogs(_) => frame(
             cs,
-            vec![("name", strings(vec![Some("spark_catalog".into())])), ("description", strings(vec![None]))],
+            vec![
+                ("name", strings(vec![Some("spark_catalog".into())])),
+                ("description", strings(vec![None])),
+            ],
         ),
         CatType::ListTables(l) => {
             let mut names: Vec<String> = cs.spark.list_tables();
@@ -125,13 +154,31 @@ pub async fn catalog(cs: &ConnectSession, c: &Catalog) -> Result<DataFrame> {
             frame(
                 cs,
                 vec![
-                    ("name", strings(schema.fields().iter().map(|f| Some(f.name().clone())).collect())),
+                    (
+                        "name",
+                        strings(
+                            schema
+                                .fields()
+                                .iter()
+                                .map(|f| Some(f.name().clone()))
+                                .collect(),
+                        ),
+                    ),
                     ("description", strings(vec![None; n])),
                     (
                         "dataType",
-                        strings(schema.fields().iter().map(|f| Some(ember_core::types::simple_string(f.data_type()))).collect()),
+                        strings(
+                            schema
+                                .fields()
+                                .iter()
+                                .map(|f| Some(ember_core::types::simple_string(f.data_type())))
+                                .collect(),
+                        ),
                     ),
-                    ("nullable", bools(schema.fields().iter().map(|f| f.is_nullable()).collect())),
+                    (
+                        "nullable",
+                        bools(schema.fields().iter().map(|f| f.is_nullable()).collect()),
+                    ),
                     ("isPartition", bools(vec![false; n])),
                     ("isBucket", bools(vec![false; n])),
                     ("isCluster", bools(vec![false; n])),
@@ -157,19 +204,27 @@ pub async fn catalog(cs: &ConnectSession, c: &Catalog) -> Result<DataFrame> {
             find(cs, &i.table_name).ok_or_else(|| not_found(&i.table_name))?;
             one_bool(cs, "cached", false)
         }
-        CatType::CacheTable(_) | CatType::UncacheTable(_) | CatType::ClearCache(_) | CatType::RefreshTable(_) | CatType::RefreshByPath(_) => {
-            empty(cs)
-        }
+        CatType::CacheTable(_)
+        | CatType::UncacheTable(_)
+        | CatType::ClearCache(_)
+        | CatType::RefreshTable(_)
+        | CatType::RefreshByPath(_) => empty(cs),
         CatType::FunctionExists(f) => {
             use datafusion::execution::FunctionRegistry;
             let ctx = cs.spark.context();
             let n = f.function_name.to_ascii_lowercase();
-            one_bool(cs, "exists", ctx.udf(&n).is_ok() || ctx.udaf(&n).is_ok() || ctx.udwf(&n).is_ok())
+            one_bool(
+                cs,
+                "exists",
+                ctx.udf(&n).is_ok() || ctx.udaf(&n).is_ok() || ctx.udwf(&n).is_ok(),
+            )
         }
         other => {
             let debug = format!("{other:?}");
             let name = debug.split('(').next().unwrap_or("request");
-            Err(ConnectError::unsupported(format!("the catalog operation '{name}'")))
+            Err(ConnectError::unsupported(format!(
+                "the catalog operation '{name}'"
+            )))
         }
     }
 }

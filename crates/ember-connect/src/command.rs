@@ -8,7 +8,9 @@ use futures::stream::StreamExt;
 use spark_connect_proto::command::CommandType;
 use spark_connect_proto::execute_plan_response::{ResponseType, SqlCommandResult};
 use spark_connect_proto::relation::RelType;
-use spark_connect_proto::write_operation::{save_table::TableSaveMethod, SaveMode as PbMode, SaveType};
+use spark_connect_proto::write_operation::{
+    save_table::TableSaveMethod, SaveMode as PbMode, SaveType,
+};
 use spark_connect_proto::{Command, LocalRelation, Relation, WriteOperation};
 
 use crate::error::{ConnectError, Result};
@@ -27,20 +29,39 @@ pub fn is_query(sql: &str) -> bool {
     // Skip leading comments.
     loop {
         if let Some(rest) = t.strip_prefix("--") {
-            t = rest.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+            t = rest
+                .split_once('\n')
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else if let Some(rest) = t.strip_prefix("/*") {
-            t = rest.split_once("*/").map(|(_, r)| r).unwrap_or("").trim_start();
+            t = rest
+                .split_once("*/")
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else {
             break;
         }
     }
-    let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_uppercase();
-    t.starts_with('(') || matches!(word.as_str(), "SELECT" | "WITH" | "VALUES" | "FROM" | "TABLE")
+    let word: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    t.starts_with('(')
+        || matches!(
+            word.as_str(),
+            "SELECT" | "WITH" | "VALUES" | "FROM" | "TABLE"
+        )
 }
 
 /// Runs a command; the responses (before `ResultComplete`).
 pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSource> {
-    let t = cmd.command_type.as_ref().ok_or_else(|| ConnectError::invalid("Command without a type"))?;
+    let t = cmd
+        .command_type
+        .as_ref()
+        .ok_or_else(|| ConnectError::invalid("Command without a type"))?;
     match t {
         CommandType::SqlCommand(s) => {
             #[allow(deprecated)]
@@ -80,24 +101,41 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                             .zip(wire.fields())
                             .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
                             .collect::<std::result::Result<Vec<_>, _>>()?;
-                        let opts = arrow::array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-                        w.write(&arrow::record_batch::RecordBatch::try_new_with_options(wire.clone(), cols, &opts)?)?;
+                        let opts = arrow::array::RecordBatchOptions::new()
+                            .with_row_count(Some(b.num_rows()));
+                        w.write(&arrow::record_batch::RecordBatch::try_new_with_options(
+                            wire.clone(),
+                            cols,
+                            &opts,
+                        )?)?;
                     }
                     w.finish()?;
                 }
                 Relation {
                     common: None,
-                    rel_type: Some(RelType::LocalRelation(LocalRelation { data: Some(buf.into()), schema: None })),
+                    rel_type: Some(RelType::LocalRelation(LocalRelation {
+                        data: Some(buf.into()),
+                        schema: None,
+                    })),
                 }
             };
-            Ok(done(vec![response(ResponseType::SqlCommandResult(SqlCommandResult {
-                relation: Some(relation),
-            }))]))
+            Ok(done(vec![response(ResponseType::SqlCommandResult(
+                SqlCommandResult {
+                    relation: Some(relation),
+                },
+            ))]))
         }
         CommandType::CreateDataframeView(v) => {
-            let input = v.input.as_ref().ok_or_else(|| ConnectError::invalid("view without an input"))?;
+            let input = v
+                .input
+                .as_ref()
+                .ok_or_else(|| ConnectError::invalid("view without an input"))?;
             let df = Planner::new(cs).relation(input).await?;
-            let exists = cs.spark.list_tables().iter().any(|t| t.eq_ignore_ascii_case(&v.name));
+            let exists = cs
+                .spark
+                .list_tables()
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&v.name));
             if exists && !v.replace {
                 return Err(EmberError::analysis(
                     "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS",
@@ -128,7 +166,10 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
 /// `saveAsTable(name)` / `insertInto(name)`: tables are Parquet directories under
 /// `spark.sql.warehouse.dir` (`spark-warehouse`), registered as views of the session.
 async fn write(cs: &Arc<ConnectSession>, w: &WriteOperation) -> Result<()> {
-    let input = w.input.as_ref().ok_or_else(|| ConnectError::invalid("write without an input"))?;
+    let input = w
+        .input
+        .as_ref()
+        .ok_or_else(|| ConnectError::invalid("write without an input"))?;
     let df = Planner::new(cs).relation(input).await?;
     if w.bucket_by.is_some() {
         return Err(ConnectError::unsupported("bucketBy"));
@@ -158,18 +199,42 @@ async fn write(cs: &Arc<ConnectSession>, w: &WriteOperation) -> Result<()> {
     match w.save_type.as_ref() {
         Some(SaveType::Path(p)) => Ok(writer.save(p).await?),
         Some(SaveType::Table(t)) => {
-            let warehouse = cs.spark.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into());
-            let name = crate::expr::parse_identifier(&t.table_name).last().cloned().unwrap_or_default();
-            let path = format!("{}/{}", warehouse.trim_end_matches('/'), name.to_ascii_lowercase());
-            let method = TableSaveMethod::try_from(t.save_method).unwrap_or(TableSaveMethod::SaveAsTable);
-            let writer = if method == TableSaveMethod::InsertInto { writer.mode(SaveMode::Append) } else { writer };
+            let warehouse = cs
+                .spark
+                .conf_get("spark.sql.warehouse.dir")
+                .unwrap_or_else(|| "spark-warehouse".into());
+            let name = crate::expr::parse_identifier(&t.table_name)
+                .last()
+                .cloned()
+                .unwrap_or_default();
+            let path = format!(
+                "{}/{}",
+                warehouse.trim_end_matches('/'),
+                name.to_ascii_lowercase()
+            );
+            let method =
+                TableSaveMethod::try_from(t.save_method).unwrap_or(TableSaveMethod::SaveAsTable);
+            let writer = if method == TableSaveMethod::InsertInto {
+                writer.mode(SaveMode::Append)
+            } else {
+                writer
+            };
             writer.save(&path).await?;
-            let table = cs.spark.read().format(&format).load(&[path.as_str()]).await?;
+            let table = cs
+                .spark
+                .read()
+                .format(&format)
+                .load(&[path.as_str()])
+                .await?;
             cs.spark.create_or_replace_temp_view(&name, &table)?;
             Ok(())
         }
         None => {
-            let path = w.options.get("path").cloned().ok_or_else(|| ConnectError::invalid("write without a path or table"))?;
+            let path = w
+                .options
+                .get("path")
+                .cloned()
+                .ok_or_else(|| ConnectError::invalid("write without a path or table"))?;
             Ok(writer.save(&path).await?)
         }
     }

@@ -31,7 +31,10 @@ pub enum ConnectError {
     Python(String),
     /// The session or operation the request names does not exist.
     #[error("[{class}] {message}")]
-    Handle { class: &'static str, message: String },
+    Handle {
+        class: &'static str,
+        message: String,
+    },
 }
 
 impl ConnectError {
@@ -49,7 +52,12 @@ impl ConnectError {
         match self {
             ConnectError::Ember(e) if e.to_string().contains("[PYTHON_UDF_FAILED]") => {
                 let text = e.to_string();
-                let tb = text.split("[PYTHON_UDF_FAILED]").nth(1).unwrap_or(&text).trim().to_string();
+                let tb = text
+                    .split("[PYTHON_UDF_FAILED]")
+                    .nth(1)
+                    .unwrap_or(&text)
+                    .trim()
+                    .to_string();
                 (
                     "PYTHON_UDF_FAILED".into(),
                     Some("38000".into()),
@@ -72,7 +80,10 @@ impl ConnectError {
             ConnectError::Invalid(_) => (
                 "INVALID_PLAN_INPUT".into(),
                 None,
-                vec!["org.apache.spark.sql.connect.common.InvalidPlanInput", SPARK],
+                vec![
+                    "org.apache.spark.sql.connect.common.InvalidPlanInput",
+                    SPARK,
+                ],
                 self.to_string(),
             ),
             ConnectError::Python(_) => (
@@ -81,12 +92,9 @@ impl ConnectError {
                 vec!["org.apache.spark.api.python.PythonException", SPARK],
                 self.to_string(),
             ),
-            ConnectError::Handle { class, .. } => (
-                class.to_string(),
-                None,
-                vec![SPARK_SQL],
-                self.to_string(),
-            ),
+            ConnectError::Handle { class, .. } => {
+                (class.to_string(), None, vec![SPARK_SQL], self.to_string())
+            }
         }
     }
 
@@ -121,7 +129,10 @@ const SPARK_SQL: &str = "org.apache.spark.SparkSQLException";
 /// The JVM classes Spark throws for an error, most specific first.
 fn hierarchy(e: &EmberError) -> Vec<&'static str> {
     match e.exception {
-        "ParseException" => vec!["org.apache.spark.sql.catalyst.parser.ParseException", ANALYSIS],
+        "ParseException" => vec![
+            "org.apache.spark.sql.catalyst.parser.ParseException",
+            ANALYSIS,
+        ],
         "AnalysisException" => vec![ANALYSIS],
         "NumberFormatException" => vec![
             "org.apache.spark.SparkNumberFormatException",
@@ -136,11 +147,17 @@ fn hierarchy(e: &EmberError) -> Vec<&'static str> {
             "org.apache.spark.SparkArrayIndexOutOfBoundsException",
             "java.lang.ArrayIndexOutOfBoundsException",
         ],
-        "DateTimeException" => vec!["org.apache.spark.SparkDateTimeException", "java.time.DateTimeException"],
+        "DateTimeException" => vec![
+            "org.apache.spark.SparkDateTimeException",
+            "java.time.DateTimeException",
+        ],
         "SparkRuntimeException" => vec!["org.apache.spark.SparkRuntimeException"],
         _ => match e.kind {
             ErrorKind::Analysis => vec![ANALYSIS],
-            ErrorKind::Parse => vec!["org.apache.spark.sql.catalyst.parser.ParseException", ANALYSIS],
+            ErrorKind::Parse => vec![
+                "org.apache.spark.sql.catalyst.parser.ParseException",
+                ANALYSIS,
+            ],
             ErrorKind::Runtime => vec!["org.apache.spark.SparkRuntimeException"],
             ErrorKind::Io | ErrorKind::Internal => vec![SPARK],
         },

@@ -129,7 +129,10 @@ impl Operation {
         }
     }
 
-    async fn next_at(&self, index: usize) -> Option<std::result::Result<Arc<ExecutePlanResponse>, tonic::Status>> {
+    async fn next_at(
+        &self,
+        index: usize,
+    ) -> Option<std::result::Result<Arc<ExecutePlanResponse>, tonic::Status>> {
         let mut st = self.state.lock().await;
         if index < st.base {
             return Some(Err(ConnectError::Handle {
@@ -193,26 +196,32 @@ impl Operation {
     ) -> Result<BoxStream<'static, std::result::Result<ExecutePlanResponse, tonic::Status>>> {
         let start = self.position_after(after).await?;
         self.attached.fetch_add(1, Ordering::SeqCst);
-        let guard = Attachment { op: self.clone(), detach_timeout, finished: false };
-        Ok(futures::stream::unfold((guard, start), |(mut g, i)| async move {
-            match g.op.next_at(i).await {
-                Some(Ok(r)) => Some((Ok((*r).clone()), (g, i + 1))),
-                Some(Err(e)) => {
-                    g.finished = true;
-                    Some((Err(e), (g, usize::MAX)))
-                }
-                None => {
-                    g.finished = true;
-                    if !g.op.reattachable {
-                        if let Some(s) = g.op.session.upgrade() {
-                            s.remove_operation(&g.op.id);
-                        }
+        let guard = Attachment {
+            op: self.clone(),
+            detach_timeout,
+            finished: false,
+        };
+        Ok(
+            futures::stream::unfold((guard, start), |(mut g, i)| async move {
+                match g.op.next_at(i).await {
+                    Some(Ok(r)) => Some((Ok((*r).clone()), (g, i + 1))),
+                    Some(Err(e)) => {
+                        g.finished = true;
+                        Some((Err(e), (g, usize::MAX)))
                     }
-                    None
+                    None => {
+                        g.finished = true;
+                        if !g.op.reattachable {
+                            if let Some(s) = g.op.session.upgrade() {
+                                s.remove_operation(&g.op.id);
+                            }
+                        }
+                        None
+                    }
                 }
-            }
-        })
-        .boxed())
+            })
+            .boxed(),
+        )
     }
 }
 
@@ -239,7 +248,11 @@ impl Drop for Attachment {
             return;
         }
         let op = self.op.clone();
-        let timeout = if op.reattachable { self.detach_timeout } else { std::time::Duration::ZERO };
+        let timeout = if op.reattachable {
+            self.detach_timeout
+        } else {
+            std::time::Duration::ZERO
+        };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 tokio::time::sleep(timeout).await;
@@ -302,7 +315,10 @@ pub fn arrow_responses(
 
 /// A response carrying `r` (ids are filled in by the operation).
 pub fn response(r: ResponseType) -> ExecutePlanResponse {
-    ExecutePlanResponse { response_type: Some(r), ..Default::default() }
+    ExecutePlanResponse {
+        response_type: Some(r),
+        ..Default::default()
+    }
 }
 
 fn encode(wire: &arrow::datatypes::SchemaRef, b: &RecordBatch) -> Result<Bytes> {
@@ -352,9 +368,15 @@ mod tests {
         let src = futures::stream::iter(vec![Ok(b.clone()), Ok(b)]).boxed();
         let out: Vec<_> = arrow_responses(schema, src).collect().await;
         assert_eq!(out.len(), 2);
-        let Some(ResponseType::ArrowBatch(a)) = out[1].as_ref().ok().and_then(|r| r.response_type.as_ref()) else { panic!("not a batch") };
+        let Some(ResponseType::ArrowBatch(a)) =
+            out[1].as_ref().ok().and_then(|r| r.response_type.as_ref())
+        else {
+            panic!("not a batch")
+        };
         assert_eq!((a.row_count, a.start_offset), (2, Some(2)));
-        let mut r = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(a.data.to_vec()), None).unwrap();
+        let mut r =
+            arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(a.data.to_vec()), None)
+                .unwrap();
         let got = r.next().unwrap().unwrap();
         assert_eq!(got.schema().field(1).data_type(), &DataType::Utf8);
         assert_eq!(got.num_rows(), 2);
@@ -363,9 +385,15 @@ mod tests {
     #[tokio::test]
     async fn empty_results_send_one_empty_batch() {
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-        let out: Vec<_> = arrow_responses(schema, futures::stream::empty().boxed()).collect().await;
+        let out: Vec<_> = arrow_responses(schema, futures::stream::empty().boxed())
+            .collect()
+            .await;
         assert_eq!(out.len(), 1);
-        let Some(ResponseType::ArrowBatch(a)) = out[0].as_ref().ok().and_then(|r| r.response_type.as_ref()) else { panic!("not a batch") };
+        let Some(ResponseType::ArrowBatch(a)) =
+            out[0].as_ref().ok().and_then(|r| r.response_type.as_ref())
+        else {
+            panic!("not a batch")
+        };
         assert_eq!(a.row_count, 0);
     }
 }

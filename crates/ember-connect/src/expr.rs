@@ -16,8 +16,8 @@ use datafusion::common::{Column, DFSchema, ScalarValue, TableReference};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::{Case, Cast, InList, Like, TryCast, WindowFunction};
 use datafusion::logical_expr::{
-    BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, WindowFrame, WindowFrameBound, WindowFrameUnits,
-    WindowFunctionDefinition,
+    BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, WindowFrame, WindowFrameBound,
+    WindowFrameUnits, WindowFunctionDefinition,
 };
 use ember_core::{DataFrame, EmberError};
 use spark_connect_proto::expression::{self as pe, ExprType};
@@ -73,7 +73,12 @@ fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
 impl<'a> Scope<'a> {
     /// A scope over `input`.
     pub fn new(input: &'a DataFrame, plans: &'a PlanSchemas) -> Scope<'a> {
-        Scope { input, plans, lambda_vars: Vec::new(), cs: None }
+        Scope {
+            input,
+            plans,
+            lambda_vars: Vec::new(),
+            cs: None,
+        }
     }
 
     fn schema(&self) -> &DFSchema {
@@ -86,9 +91,15 @@ impl<'a> Scope<'a> {
 
     /// Translates one expression.
     pub fn expr(&self, e: &Expression) -> Result<Expr> {
-        let t = e.expr_type.as_ref().ok_or_else(|| missing("expression type"))?;
+        let t = e
+            .expr_type
+            .as_ref()
+            .ok_or_else(|| missing("expression type"))?;
         match t {
-            ExprType::Literal(l) => Ok(Expr::Literal(crate::literal::to_scalar(l, &self.tz())?, None)),
+            ExprType::Literal(l) => Ok(Expr::Literal(
+                crate::literal::to_scalar(l, &self.tz())?,
+                None,
+            )),
             ExprType::UnresolvedAttribute(a) => self.attribute(&a.unparsed_identifier, a.plan_id),
             ExprType::UnresolvedFunction(f) => {
                 self.function(&f.function_name, &f.arguments, f.is_distinct)
@@ -112,8 +123,13 @@ impl<'a> Scope<'a> {
             )),
             ExprType::Window(w) => self.window(w),
             ExprType::UnresolvedExtractValue(x) => {
-                let child = self.expr(x.child.as_deref().ok_or_else(|| missing("extract child"))?)?;
-                let key = self.expr(x.extraction.as_deref().ok_or_else(|| missing("extraction"))?)?;
+                let child =
+                    self.expr(x.child.as_deref().ok_or_else(|| missing("extract child"))?)?;
+                let key = self.expr(
+                    x.extraction
+                        .as_deref()
+                        .ok_or_else(|| missing("extraction"))?,
+                )?;
                 extract(self, child, key)
             }
             ExprType::UnresolvedStar(_) => Err(ConnectError::unsupported(
@@ -131,7 +147,10 @@ impl<'a> Scope<'a> {
             }
             ExprType::CommonInlineUserDefinedFunction(u) => match self.cs {
                 Some(cs) => crate::udf::python_udf_expr(self, cs, u),
-                None => Err(ConnectError::unsupported(format!("the UDF `{}` here", u.function_name))),
+                None => Err(ConnectError::unsupported(format!(
+                    "the UDF `{}` here",
+                    u.function_name
+                ))),
             },
             ExprType::UnresolvedRegex(r) => Err(ConnectError::unsupported(format!(
                 "the column regex `{}` outside a select list",
@@ -164,7 +183,11 @@ impl<'a> Scope<'a> {
 
     fn star(&self, target: Option<&str>, plan_id: Option<i64>) -> Result<Vec<Expr>> {
         let schema = self.schema();
-        let target = target.map(|t| t.trim_end_matches(".*").trim_end_matches('*').trim_end_matches('.'));
+        let target = target.map(|t| {
+            t.trim_end_matches(".*")
+                .trim_end_matches('*')
+                .trim_end_matches('.')
+        });
         let mut out = Vec::new();
         match (target, plan_id.and_then(|p| self.plans.get(&p))) {
             (None, Some(ps)) => {
@@ -180,7 +203,9 @@ impl<'a> Scope<'a> {
             (Some(t), _) => {
                 let parts = parse_identifier(t);
                 for (q, f) in schema.iter() {
-                    if q.map(|q| q.table().eq_ignore_ascii_case(&parts[parts.len() - 1])).unwrap_or(false) {
+                    if q.map(|q| q.table().eq_ignore_ascii_case(&parts[parts.len() - 1]))
+                        .unwrap_or(false)
+                    {
                         out.push(Expr::Column(Column::new(q.cloned(), f.name())));
                     }
                 }
@@ -195,7 +220,10 @@ impl<'a> Scope<'a> {
                     } else {
                         return Err(EmberError::analysis(
                             "CANNOT_RESOLVE_STAR_EXPAND",
-                            format!("Cannot resolve `{t}`.* given input columns {}.", self.column_list()),
+                            format!(
+                                "Cannot resolve `{t}`.* given input columns {}.",
+                                self.column_list()
+                            ),
                         )
                         .into());
                     }
@@ -251,7 +279,10 @@ impl<'a> Scope<'a> {
                     .filter(|(q, n)| *n == of.name() && q == oq)
                     .collect();
                 if let [(q, n)] = hits.as_slice() {
-                    return Ok(nested(Expr::Column(Column::new(q.cloned(), *n)), &parts[1..]));
+                    return Ok(nested(
+                        Expr::Column(Column::new(q.cloned(), *n)),
+                        &parts[1..],
+                    ));
                 }
             }
         }
@@ -272,7 +303,11 @@ impl<'a> Scope<'a> {
             return Ok(nested(e, &parts[1..]));
         }
         let names: Vec<String> = fields.iter().map(|(_, n)| format!("`{n}`")).collect();
-        let shown = parts.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(".");
+        let shown = parts
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(".");
         let mut err = ember_core::sql::errors::unresolved_column(&shown, &names);
         // unresolved_column quotes the name itself; keep Spark's one level of backticks.
         err.message = err.message.replace(&format!("`{shown}`"), &shown);
@@ -289,10 +324,16 @@ impl<'a> Scope<'a> {
             fields
                 .iter()
                 .filter(|(q, n)| {
-                    let name_ok = if exact { *n == name } else { n.eq_ignore_ascii_case(name) };
+                    let name_ok = if exact {
+                        *n == name
+                    } else {
+                        n.eq_ignore_ascii_case(name)
+                    };
                     let q_ok = match qualifier {
                         None => true,
-                        Some(want) => q.map(|q| q.table().eq_ignore_ascii_case(want)).unwrap_or(false),
+                        Some(want) => q
+                            .map(|q| q.table().eq_ignore_ascii_case(want))
+                            .unwrap_or(false),
                     };
                     name_ok && q_ok
                 })
@@ -325,15 +366,27 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Function arguments; `*` (`hash("*")`) stands for all the input's columns.
     fn args(&self, args: &[Expression]) -> Result<Vec<Expr>> {
-        args.iter().map(|a| self.expr(a)).collect()
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            match &a.expr_type {
+                Some(ExprType::UnresolvedStar(_)) => out.extend(self.select_item(a)?),
+                _ => out.push(self.expr(a)?),
+            }
+        }
+        Ok(out)
     }
 
     fn cast(&self, c: &pe::Cast) -> Result<Expr> {
         use pe::cast::CastToType;
         let inner = self.expr(c.expr.as_deref().ok_or_else(|| missing("cast input"))?)?;
         let tz = self.tz();
-        let t = match c.cast_to_type.as_ref().ok_or_else(|| missing("cast type"))? {
+        let t = match c
+            .cast_to_type
+            .as_ref()
+            .ok_or_else(|| missing("cast type"))?
+        {
             CastToType::Type(t) => crate::types::from_proto(t, &tz)?,
             CastToType::TypeStr(s) => ember_core::types::parse_data_type(s, &tz)?,
         };
@@ -359,7 +412,10 @@ impl<'a> Scope<'a> {
     }
 
     /// Sort orders of a relation or window; plain expressions sort ascending.
-    pub fn sort_exprs(&self, items: &[Expression]) -> Result<Vec<datafusion::logical_expr::SortExpr>> {
+    pub fn sort_exprs(
+        &self,
+        items: &[Expression],
+    ) -> Result<Vec<datafusion::logical_expr::SortExpr>> {
         items
             .iter()
             .map(|e| match &e.expr_type {
@@ -370,9 +426,17 @@ impl<'a> Scope<'a> {
     }
 
     fn window(&self, w: &pe::Window) -> Result<Expr> {
-        let f = self.expr(w.window_function.as_deref().ok_or_else(|| missing("window function"))?)?;
+        let f = self.expr(
+            w.window_function
+                .as_deref()
+                .ok_or_else(|| missing("window function"))?,
+        )?;
         let partition = self.args(&w.partition_spec)?;
-        let order: Vec<_> = w.order_spec.iter().map(|s| self.sort_expr(s)).collect::<Result<_>>()?;
+        let order: Vec<_> = w
+            .order_spec
+            .iter()
+            .map(|s| self.sort_expr(s))
+            .collect::<Result<_>>()?;
         // The alias inside is the function's display name (PySpark puts a user's
         // alias outside the window), so it is dropped.
         let f = strip_alias(f);
@@ -385,7 +449,10 @@ impl<'a> Scope<'a> {
             other => {
                 return Err(EmberError::analysis(
                     "UNSUPPORTED_EXPR_FOR_WINDOW",
-                    format!("Expression {} not supported within a window function.", ember_core::sql::naming::spark_sql(&other)),
+                    format!(
+                        "Expression {} not supported within a window function.",
+                        ember_core::sql::naming::spark_sql(&other)
+                    ),
                 )
                 .into())
             }
@@ -404,8 +471,13 @@ impl<'a> Scope<'a> {
         } else {
             WindowFrameUnits::Range
         };
-        let bound = |b: &Option<Box<pe::window::window_frame::FrameBoundary>>, lower: bool| -> Result<WindowFrameBound> {
-            let b = b.as_ref().and_then(|b| b.boundary.as_ref()).ok_or_else(|| missing("window frame boundary"))?;
+        let bound = |b: &Option<Box<pe::window::window_frame::FrameBoundary>>,
+                     lower: bool|
+         -> Result<WindowFrameBound> {
+            let b = b
+                .as_ref()
+                .and_then(|b| b.boundary.as_ref())
+                .ok_or_else(|| missing("window frame boundary"))?;
             Ok(match b {
                 Boundary::CurrentRow(_) => WindowFrameBound::CurrentRow,
                 Boundary::Unbounded(_) if lower => WindowFrameBound::Preceding(ScalarValue::Null),
@@ -440,7 +512,11 @@ impl<'a> Scope<'a> {
                 }
             })
         };
-        Ok(WindowFrame::new_bounds(units, bound(&f.lower, true)?, bound(&f.upper, false)?))
+        Ok(WindowFrame::new_bounds(
+            units,
+            bound(&f.lower, true)?,
+            bound(&f.upper, false)?,
+        ))
     }
 
     /// A function call by Spark name.
@@ -496,9 +572,30 @@ impl<'a> Scope<'a> {
         };
         if let Some(op) = op {
             arity(2)?;
+            let shown = (lname == "equal_null").then(|| display_call(name, &lname, &a, false));
             let mut it = a.into_iter();
-            let (l, r) = (it.next().unwrap_or_else(null), it.next().unwrap_or_else(null));
-            return Ok(binary(l, op, r));
+            let (l, r) = (
+                it.next().unwrap_or_else(null),
+                it.next().unwrap_or_else(null),
+            );
+            let e = binary(l, op, r);
+            return Ok(match shown {
+                Some(n) => e.alias(n),
+                None => e,
+            });
+        }
+        if crate::generate::generator_call_name(&lname) {
+            return Err(EmberError::analysis(
+                "UNSUPPORTED_GENERATOR.NESTED_IN_EXPRESSIONS",
+                format!("The generator is not supported: nested in expressions \"{name}\"."),
+            )
+            .into());
+        }
+        {
+            let shown = display_call(name, &lname, &a, distinct);
+            if let Some(e) = crate::functions::rewrite(self, name, &lname, &a, &shown)? {
+                return Ok(e);
+            }
         }
         let mut it = a.clone().into_iter();
         let mut next = || it.next().unwrap_or_else(null);
@@ -509,7 +606,12 @@ impl<'a> Scope<'a> {
             }
             "negative" | "-" => {
                 arity(1)?;
-                Expr::Negative(Box::new(next()))
+                let shown = (lname == "negative").then(|| display_call(name, &lname, &a, false));
+                let e = Expr::Negative(Box::new(next()));
+                match shown {
+                    Some(n) => e.alias(n),
+                    None => e,
+                }
             }
             "positive" => {
                 arity(1)?;
@@ -535,11 +637,18 @@ impl<'a> Scope<'a> {
                     Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _)) => s.chars().next(),
                     _ => None,
                 };
-                Expr::Like(Like::new(false, Box::new(e), Box::new(p), escape, lname == "ilike"))
+                Expr::Like(Like::new(
+                    false,
+                    Box::new(e),
+                    Box::new(p),
+                    escape,
+                    lname == "ilike",
+                ))
             }
             "rlike" | "regexp" | "regexp_like" => {
                 arity(2)?;
-                binary(next(), Operator::RegexMatch, next())
+                let shown = display_call(name, &lname, &a, false);
+                binary(next(), Operator::RegexMatch, next()).alias(shown)
             }
             "when" | "case_when" => {
                 let mut pairs = Vec::new();
@@ -558,7 +667,8 @@ impl<'a> Scope<'a> {
                 Expr::Case(Case::new(None, pairs, otherwise))
             }
             // Constants of the session and small rewrites onto DataFusion functions.
-            "current_database" | "current_schema" | "current_catalog" | "current_timezone" | "e" | "pi"
+            "current_database" | "current_schema" | "current_catalog" | "current_timezone"
+            | "e" | "pi"
                 if a.is_empty() =>
             {
                 let v = match lname.as_str() {
@@ -571,8 +681,14 @@ impl<'a> Scope<'a> {
                 let shown = display_call(name, &lname, &[], false);
                 Expr::Literal(v, None).alias(shown)
             }
-            "zeroifnull" | "nullifzero" | "array_size" | "approx_count_distinct" | "count_if" | "any_value"
-            | "hypot" | "date_from_unix_date" => {
+            "zeroifnull"
+            | "nullifzero"
+            | "array_size"
+            | "approx_count_distinct"
+            | "count_if"
+            | "any_value"
+            | "hypot"
+            | "date_from_unix_date" => {
                 let shown = display_call(name, &lname, &a, distinct);
                 let zero = Expr::Literal(ScalarValue::Int32(Some(0)), None);
                 let e = match lname.as_str() {
@@ -598,19 +714,30 @@ impl<'a> Scope<'a> {
                     "count_if" => {
                         arity(1)?;
                         let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
-                        let case = Expr::Case(Case::new(None, vec![(Box::new(next()), Box::new(one))], None));
+                        let case = Expr::Case(Case::new(
+                            None,
+                            vec![(Box::new(next()), Box::new(one))],
+                            None,
+                        ));
                         self.call_registry("count", vec![case], false)?
                     }
                     "any_value" => self.call_registry("first_value", vec![next()], false)?,
                     "hypot" => {
                         arity(2)?;
                         let (x, y) = (next(), next());
-                        let f = |e: Expr| Expr::Cast(Cast::new(Box::new(e), arrow::datatypes::DataType::Float64));
-                        datafusion::functions::math::expr_fn::sqrt(f(x.clone()) * f(x) + f(y.clone()) * f(y))
+                        let f = |e: Expr| {
+                            Expr::Cast(Cast::new(Box::new(e), arrow::datatypes::DataType::Float64))
+                        };
+                        datafusion::functions::math::expr_fn::sqrt(
+                            f(x.clone()) * f(x) + f(y.clone()) * f(y),
+                        )
                     }
                     _ => {
                         arity(1)?;
-                        Expr::Cast(Cast::new(Box::new(next()), arrow::datatypes::DataType::Date32))
+                        Expr::Cast(Cast::new(
+                            Box::new(next()),
+                            arrow::datatypes::DataType::Date32,
+                        ))
                     }
                 };
                 e.alias(shown)
@@ -621,7 +748,11 @@ impl<'a> Scope<'a> {
                 let e = next();
                 let t = e.get_type(self.schema()).map_err(EmberError::from)?;
                 let shown = display_call(name, &lname, std::slice::from_ref(&e), false);
-                Expr::Literal(ScalarValue::Utf8(Some(ember_core::types::simple_string(&t))), None).alias(shown)
+                Expr::Literal(
+                    ScalarValue::Utf8(Some(ember_core::types::simple_string(&t))),
+                    None,
+                )
+                .alias(shown)
             }
             // sort_array(a, asc): nulls first ascending, last descending;
             // array_sort(a): ascending, nulls last (Spark).
@@ -631,7 +762,9 @@ impl<'a> Scope<'a> {
                 let asc = match (lname.as_str(), a.get(1)) {
                     ("sort_array", Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _))) => *b,
                     ("sort_array", Some(_)) => {
-                        return Err(ConnectError::unsupported("sort_array with a non-literal order"))
+                        return Err(ConnectError::unsupported(
+                            "sort_array with a non-literal order",
+                        ))
                     }
                     _ => true,
                 };
@@ -643,12 +776,17 @@ impl<'a> Scope<'a> {
                 datafusion::functions_nested::expr_fn::array_sort(
                     arr,
                     lit_s(if asc { "ASC" } else { "DESC" }),
-                    lit_s(if nulls_first { "NULLS FIRST" } else { "NULLS LAST" }),
+                    lit_s(if nulls_first {
+                        "NULLS FIRST"
+                    } else {
+                        "NULLS LAST"
+                    }),
                 )
                 .alias(shown)
             }
             // struct(cols): fields named as the columns are (Spark's CreateStruct).
             "struct" => {
+                let shown = display_call(name, &lname, &a, false);
                 let mut named_args = Vec::new();
                 for (i, e) in a.into_iter().enumerate() {
                     let name = match &e {
@@ -660,6 +798,7 @@ impl<'a> Scope<'a> {
                     named_args.push(strip_alias(e));
                 }
                 self.call_registry("named_struct", named_args, false)?
+                    .alias(shown)
             }
             "between" => {
                 arity(3)?;
@@ -678,7 +817,9 @@ impl<'a> Scope<'a> {
         })
     }
 
-    fn call_registry(&self, name: &str, args: Vec<Expr>, distinct: bool) -> Result<Expr> {
+    /// Calls the session's function `name` (a Spark name; see `spark_alias`): scalar,
+    /// aggregate or window. Errors: Spark's `UNRESOLVED_ROUTINE` when there is none.
+    pub fn call_registry(&self, name: &str, args: Vec<Expr>, distinct: bool) -> Result<Expr> {
         let ctx = self.input.session().context();
         let name = spark_alias(name);
         if let Ok(f) = ctx.udf(name) {
@@ -704,12 +845,16 @@ impl<'a> Scope<'a> {
 
     /// The lambda variable `name` in scope (innermost first).
     fn lambda_var(&self, name: &str) -> Option<Expr> {
-        self.lambda_vars.iter().rev().find(|(v, _)| v == name).map(|(v, f)| {
-            Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(
-                v.clone(),
-                Some(Arc::new(f.as_ref().clone().with_name(v.clone()))),
-            ))
-        })
+        self.lambda_vars
+            .iter()
+            .rev()
+            .find(|(v, _)| v == name)
+            .map(|(v, f)| {
+                Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(
+                    v.clone(),
+                    Some(Arc::new(f.as_ref().clone().with_name(v.clone()))),
+                ))
+            })
     }
 
     /// Higher-order functions (`transform`, `filter`, `exists`, `forall`, `aggregate`,
@@ -743,10 +888,15 @@ impl<'a> Scope<'a> {
                 values.push(Some(e));
             }
         }
-        let params = match func.lambda_parameters(0, &fields).map_err(EmberError::from)? {
+        let params = match func
+            .lambda_parameters(0, &fields)
+            .map_err(EmberError::from)?
+        {
             LambdaParametersProgress::Complete(p) => p,
             LambdaParametersProgress::Partial(_) => {
-                return Err(ConnectError::unsupported(format!("the lambda parameters of `{name}`")))
+                return Err(ConnectError::unsupported(format!(
+                    "the lambda parameters of `{name}`"
+                )))
             }
         };
         let mut params = params.into_iter();
@@ -755,7 +905,11 @@ impl<'a> Scope<'a> {
             match (v, &a.expr_type) {
                 (Some(e), _) => out.push(e),
                 (None, Some(ExprType::LambdaFunction(lf))) => {
-                    let names: Vec<String> = lf.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+                    let names: Vec<String> = lf
+                        .arguments
+                        .iter()
+                        .map(|v| v.name_parts.join("."))
+                        .collect();
                     let types = params.next().unwrap_or_default();
                     if names.len() > types.len() {
                         return Err(EmberError::analysis(
@@ -775,7 +929,10 @@ impl<'a> Scope<'a> {
                         cs: self.cs,
                     };
                     inner.lambda_vars.extend(names.iter().cloned().zip(types));
-                    let body = lf.function.as_deref().ok_or_else(|| missing("lambda body"))?;
+                    let body = lf
+                        .function
+                        .as_deref()
+                        .ok_or_else(|| missing("lambda body"))?;
                     let body = keep_params(ctx, strip_alias(inner.expr(body)?), &names)?;
                     out.push(Expr::Lambda(Lambda::new(names, body)));
                 }
@@ -785,17 +942,27 @@ impl<'a> Scope<'a> {
         let shown = format!(
             "{}({})",
             called,
-            out.iter().map(ember_core::sql::naming::spark_sql).collect::<Vec<_>>().join(", ")
+            out.iter()
+                .map(ember_core::sql::naming::spark_sql)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let e = Expr::HigherOrderFunction(HigherOrderFunction::new(func, out));
-        let e = e.resolve_lambda_variables(self.schema()).map_err(EmberError::from)?.data;
+        let e = e
+            .resolve_lambda_variables(self.schema())
+            .map_err(EmberError::from)?
+            .data;
         Ok(Some(e.alias(shown)))
     }
 }
 
 /// `body`, wrapped in `ember_lambda_body(body, unused..)` when it leaves some of the
 /// lambda's parameters unused (see [`ember_core::functions::lambda::LambdaBody`]).
-fn keep_params(ctx: &datafusion::prelude::SessionContext, body: Expr, names: &[String]) -> Result<Expr> {
+fn keep_params(
+    ctx: &datafusion::prelude::SessionContext,
+    body: Expr,
+    names: &[String],
+) -> Result<Expr> {
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
     let mut used = std::collections::HashSet::new();
     body.apply(|e| {
@@ -812,7 +979,10 @@ fn keep_params(ctx: &datafusion::prelude::SessionContext, body: Expr, names: &[S
     let f = ctx.udf("ember_lambda_body").map_err(EmberError::from)?;
     let mut args = vec![body];
     args.extend(unused.into_iter().map(|n| {
-        Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(n.clone(), None))
+        Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(
+            n.clone(),
+            None,
+        ))
     }));
     Ok(f.call(args))
 }
@@ -820,9 +990,42 @@ fn keep_params(ctx: &datafusion::prelude::SessionContext, body: Expr, names: &[S
 /// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
 /// math expressions print their names so).
 const UPPER_NAMES: &[&str] = &[
-    "acos", "asin", "atan", "acosh", "asinh", "atanh", "atan2", "cbrt", "ceil", "ceiling", "cos", "cosh",
-    "cot", "csc", "sec", "degrees", "radians", "exp", "expm1", "floor", "log10", "log1p", "log2", "rint",
-    "signum", "sin", "sinh", "sqrt", "tan", "tanh", "hypot", "pow", "power", "pi", "e",
+    "acos",
+    "asin",
+    "atan",
+    "acosh",
+    "asinh",
+    "atanh",
+    "atan2",
+    "cbrt",
+    "ceil",
+    "cos",
+    "cosh",
+    "cot",
+    "csc",
+    "sec",
+    "degrees",
+    "radians",
+    "exp",
+    "expm1",
+    "floor",
+    "log10",
+    "log1p",
+    "log2",
+    "signum",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tan",
+    "tanh",
+    "hypot",
+    "pow",
+    "power",
+    "pi",
+    "e",
+    "rlike",
+    "regexp",
+    "regexp_like",
 ];
 
 /// Spark's column name of a function call: the name the program called (Spark keeps
@@ -836,8 +1039,28 @@ fn display_call(called: &str, lname: &str, args: &[Expr], distinct: bool) -> Str
     } else {
         called.to_string()
     };
-    let args: Vec<String> = args.iter().map(ember_core::sql::naming::spark_sql).collect();
-    let distinct = if distinct || lname == "countdistinct" || lname == "count_distinct" { "DISTINCT " } else { "" };
+    let mut args: Vec<String> = args
+        .iter()
+        .map(ember_core::sql::naming::spark_sql)
+        .collect();
+    // Spark shows the defaults of omitted arguments.
+    let default = match (lname, args.len()) {
+        ("round" | "bround", 1) => Some("0"),
+        ("substr" | "substring", 2) => Some("2147483647"),
+        ("overlay", 3) => Some("-1"),
+        ("regexp_replace", 3) => Some("1"),
+        ("regexp_instr", 2) => Some("0"),
+        _ => None,
+    };
+    args.extend(default.map(String::from));
+    if lname == "current_database" {
+        return "current_schema()".to_string();
+    }
+    let distinct = if distinct || lname == "countdistinct" || lname == "count_distinct" {
+        "DISTINCT "
+    } else {
+        ""
+    };
     format!("{shown}({distinct}{})", args.join(", "))
 }
 

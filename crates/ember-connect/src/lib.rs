@@ -22,6 +22,8 @@ pub mod command;
 pub mod error;
 pub mod execute;
 pub mod expr;
+pub mod functions;
+pub mod generate;
 pub mod literal;
 pub mod local;
 pub mod na;
@@ -57,7 +59,9 @@ pub async fn serve(
     defaults: SessionDefaults,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::result::Result<(), tonic::transport::Error> {
-    let svc = service::EmberConnect { sessions: Arc::new(session::SessionManager::new(defaults)) };
+    let svc = service::EmberConnect {
+        sessions: Arc::new(session::SessionManager::new(defaults)),
+    };
     let server = service_stub::spark_connect_service_server::SparkConnectServiceServer::new(svc)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);

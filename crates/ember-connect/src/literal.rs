@@ -37,7 +37,9 @@ pub fn to_scalar(l: &Literal, tz: &str) -> Result<ScalarValue> {
         LiteralType::Decimal(d) => decimal(&d.value, None, None)?,
         LiteralType::String(s) => ScalarValue::Utf8(Some(s.clone())),
         LiteralType::Date(d) => ScalarValue::Date32(Some(*d)),
-        LiteralType::Timestamp(us) => ScalarValue::TimestampMicrosecond(Some(*us), Some(Arc::from(tz))),
+        LiteralType::Timestamp(us) => {
+            ScalarValue::TimestampMicrosecond(Some(*us), Some(Arc::from(tz)))
+        }
         LiteralType::TimestampNtz(us) => ScalarValue::TimestampMicrosecond(Some(*us), None),
         LiteralType::CalendarInterval(c) => ScalarValue::IntervalMonthDayNano(Some(
             IntervalMonthDayNano::new(c.months, c.days, c.microseconds * 1000),
@@ -67,7 +69,9 @@ pub fn to_scalar(l: &Literal, tz: &str) -> Result<ScalarValue> {
                 Some(spark_connect_proto::data_type::Kind::Struct(st)) => {
                     st.fields.iter().map(|f| f.name.clone()).collect()
                 }
-                _ => (0..s.elements.len()).map(|i| format!("col{}", i + 1)).collect(),
+                _ => (0..s.elements.len())
+                    .map(|i| format!("col{}", i + 1))
+                    .collect(),
             };
             let mut b = datafusion::common::scalar::ScalarStructBuilder::new();
             for (name, e) in names.iter().zip(&s.elements) {
@@ -92,9 +96,17 @@ pub fn to_scalar(l: &Literal, tz: &str) -> Result<ScalarValue> {
 fn list(elems: Vec<ScalarValue>, elem_type: &DataType) -> Result<ScalarValue> {
     let elems = elems
         .into_iter()
-        .map(|v| if &v.data_type() == elem_type { Ok(v) } else { v.cast_to(elem_type) })
+        .map(|v| {
+            if &v.data_type() == elem_type {
+                Ok(v)
+            } else {
+                v.cast_to(elem_type)
+            }
+        })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(ScalarValue::List(ScalarValue::new_list_nullable(&elems, elem_type)))
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &elems, elem_type,
+    )))
 }
 
 fn specialized(s: &SpecializedArray) -> Result<ScalarValue> {
@@ -104,12 +116,48 @@ fn specialized(s: &SpecializedArray) -> Result<ScalarValue> {
         .as_ref()
         .ok_or_else(|| ConnectError::invalid("specialized array without values"))?;
     let (vals, t): (Vec<ScalarValue>, DataType) = match v {
-        V::Bools(b) => (b.values.iter().map(|x| ScalarValue::Boolean(Some(*x))).collect(), DataType::Boolean),
-        V::Ints(b) => (b.values.iter().map(|x| ScalarValue::Int32(Some(*x))).collect(), DataType::Int32),
-        V::Longs(b) => (b.values.iter().map(|x| ScalarValue::Int64(Some(*x))).collect(), DataType::Int64),
-        V::Floats(b) => (b.values.iter().map(|x| ScalarValue::Float32(Some(*x))).collect(), DataType::Float32),
-        V::Doubles(b) => (b.values.iter().map(|x| ScalarValue::Float64(Some(*x))).collect(), DataType::Float64),
-        V::Strings(b) => (b.values.iter().map(|x| ScalarValue::Utf8(Some(x.clone()))).collect(), DataType::Utf8),
+        V::Bools(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Boolean(Some(*x)))
+                .collect(),
+            DataType::Boolean,
+        ),
+        V::Ints(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Int32(Some(*x)))
+                .collect(),
+            DataType::Int32,
+        ),
+        V::Longs(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Int64(Some(*x)))
+                .collect(),
+            DataType::Int64,
+        ),
+        V::Floats(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Float32(Some(*x)))
+                .collect(),
+            DataType::Float32,
+        ),
+        V::Doubles(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Float64(Some(*x)))
+                .collect(),
+            DataType::Float64,
+        ),
+        V::Strings(b) => (
+            b.values
+                .iter()
+                .map(|x| ScalarValue::Utf8(Some(x.clone())))
+                .collect(),
+            DataType::Utf8,
+        ),
     };
     list(vals, &t)
 }
@@ -132,12 +180,21 @@ fn decimal(text: &str, precision: Option<i32>, scale: Option<i32>) -> Result<Sca
     frac.truncate(s.max(0) as usize);
     let all = format!("{int_part}{frac}");
     let bad = || ConnectError::invalid(format!("decimal literal '{text}' does not parse"));
-    let mut v: i128 = if all.is_empty() { 0 } else { all.parse().map_err(|_| bad())? };
+    let mut v: i128 = if all.is_empty() {
+        0
+    } else {
+        all.parse().map_err(|_| bad())?
+    };
     if neg {
         v = -v;
     }
-    let p = precision.unwrap_or_else(|| (int_part.trim_start_matches('0').len() as i32 + s).clamp(1, 38));
-    Ok(ScalarValue::Decimal128(Some(v), p.max(s).clamp(1, 38) as u8, s as i8))
+    let p = precision
+        .unwrap_or_else(|| (int_part.trim_start_matches('0').len() as i32 + s).clamp(1, 38));
+    Ok(ScalarValue::Decimal128(
+        Some(v),
+        p.max(s).clamp(1, 38) as u8,
+        s as i8,
+    ))
 }
 
 #[cfg(test)]
@@ -146,8 +203,14 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_scale() {
-        assert_eq!(decimal("12.50", None, None).unwrap(), ScalarValue::Decimal128(Some(1250), 4, 2));
-        assert_eq!(decimal("-0.5", Some(10), Some(3)).unwrap(), ScalarValue::Decimal128(Some(-500), 10, 3));
+        assert_eq!(
+            decimal("12.50", None, None).unwrap(),
+            ScalarValue::Decimal128(Some(1250), 4, 2)
+        );
+        assert_eq!(
+            decimal("-0.5", Some(10), Some(3)).unwrap(),
+            ScalarValue::Decimal128(Some(-500), 10, 3)
+        );
         assert!(decimal("1x", None, None).is_err());
     }
 }

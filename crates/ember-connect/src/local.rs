@@ -22,7 +22,11 @@ pub fn read_ipc(data: &[u8]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
 }
 
 /// A DataFrame over in-memory batches.
-pub fn from_batches(spark: &SparkSession, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<DataFrame> {
+pub fn from_batches(
+    spark: &SparkSession,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<DataFrame> {
     let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
     let df = spark.context().read_table(Arc::new(table))?;
     Ok(DataFrame::from_datafusion(spark, df))
@@ -41,7 +45,11 @@ pub fn local_relation(cs: &ConnectSession, l: &LocalRelation) -> Result<DataFram
             Some(r) => r?,
             None => match ember_core::types::parse_ddl_schema(s, &tz) {
                 Ok(schema) => schema,
-                Err(_) => Schema::new(vec![Field::new("value", ember_core::types::parse_data_type(s, &tz)?, true)]),
+                Err(_) => Schema::new(vec![Field::new(
+                    "value",
+                    ember_core::types::parse_data_type(s, &tz)?,
+                    true,
+                )]),
             },
         }),
         _ => None,
@@ -50,7 +58,11 @@ pub fn local_relation(cs: &ConnectSession, l: &LocalRelation) -> Result<DataFram
         Some(d) => read_ipc(d)?,
         None => match &declared {
             Some(s) => (Arc::new(s.clone()), vec![]),
-            None => return Err(ConnectError::invalid("LocalRelation without data or schema")),
+            None => {
+                return Err(ConnectError::invalid(
+                    "LocalRelation without data or schema",
+                ))
+            }
         },
     };
     let (schema, batches) = match declared {
@@ -61,7 +73,11 @@ pub fn local_relation(cs: &ConnectSession, l: &LocalRelation) -> Result<DataFram
 }
 
 /// Renames and casts batches to the declared schema.
-fn conform(actual: &SchemaRef, batches: Vec<RecordBatch>, declared: &Schema) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+fn conform(
+    actual: &SchemaRef,
+    batches: Vec<RecordBatch>,
+    declared: &Schema,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     if actual.fields().len() != declared.fields().len() {
         return Err(ConnectError::invalid(format!(
             "the data has {} columns but the schema declares {}",
@@ -91,7 +107,11 @@ fn conform(actual: &SchemaRef, batches: Vec<RecordBatch>, declared: &Schema) -> 
                 .fields()
                 .iter()
                 .zip(&cols)
-                .map(|(f, c)| f.as_ref().clone().with_nullable(f.is_nullable() || c.null_count() > 0))
+                .map(|(f, c)| {
+                    f.as_ref()
+                        .clone()
+                        .with_nullable(f.is_nullable() || c.null_count() > 0)
+                })
                 .collect();
             Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
         })
@@ -113,7 +133,9 @@ pub fn cached_local_relation(cs: &ConnectSession, hash: &str) -> Result<DataFram
         .lock()
         .ok()
         .and_then(|a| a.get(&format!("cache/{hash}")).cloned())
-        .ok_or_else(|| ConnectError::invalid(format!("cached local relation {hash} was not uploaded")))?;
+        .ok_or_else(|| {
+            ConnectError::invalid(format!("cached local relation {hash} was not uploaded"))
+        })?;
     // The artifact is a serialized LocalRelation message.
     let rel: LocalRelation = prost::Message::decode(data.as_ref())
         .map_err(|e| ConnectError::invalid(format!("cached local relation {hash}: {e}")))?;
@@ -123,6 +145,9 @@ pub fn cached_local_relation(cs: &ConnectSession, hash: &str) -> Result<DataFram
 /// A one-row, one-column string DataFrame (`show_string`, `html_string`).
 pub fn single_string(spark: &SparkSession, name: &str, text: String) -> Result<DataFrame> {
     let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, false)]));
-    let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![text]))])?;
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from(vec![text]))],
+    )?;
     from_batches(spark, schema, vec![b])
 }

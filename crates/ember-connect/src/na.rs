@@ -25,7 +25,10 @@ fn resolve(df: &DataFrame, name: &str) -> Result<String> {
         .ok_or_else(|| {
             EmberError::analysis(
                 "UNRESOLVED_COLUMN_AMONG_FIELD_NAMES",
-                format!("Cannot resolve column name \"{name}\" among ({}).", df.columns().join(", ")),
+                format!(
+                    "Cannot resolve column name \"{name}\" among ({}).",
+                    df.columns().join(", ")
+                ),
             )
             .into()
         })
@@ -39,7 +42,11 @@ pub fn fill(cs: &ConnectSession, input: &DataFrame, f: &NaFill) -> Result<DataFr
         .iter()
         .map(|l| crate::literal::to_scalar(l, &tz))
         .collect::<Result<Vec<_>>>()?;
-    let cols = f.cols.iter().map(|c| resolve(input, c)).collect::<Result<Vec<_>>>()?;
+    let cols = f
+        .cols
+        .iter()
+        .map(|c| resolve(input, c))
+        .collect::<Result<Vec<_>>>()?;
     match values.as_slice() {
         [] => Err(ConnectError::invalid("na.fill without a value")),
         [v] => {
@@ -47,11 +54,16 @@ pub fn fill(cs: &ConnectSession, input: &DataFrame, f: &NaFill) -> Result<DataFr
             Ok(input.na().fill(v.clone(), &subset)?)
         }
         many if many.len() == cols.len() => {
-            let pairs: Vec<(&str, ScalarValue)> =
-                cols.iter().map(|s| s.as_str()).zip(many.iter().cloned()).collect();
+            let pairs: Vec<(&str, ScalarValue)> = cols
+                .iter()
+                .map(|s| s.as_str())
+                .zip(many.iter().cloned())
+                .collect();
             Ok(input.na().fill_map(&pairs)?)
         }
-        _ => Err(ConnectError::invalid("na.fill: values and columns differ in number")),
+        _ => Err(ConnectError::invalid(
+            "na.fill: values and columns differ in number",
+        )),
     }
 }
 
@@ -70,19 +82,38 @@ pub fn replace(cs: &ConnectSession, input: &DataFrame, r: &NaReplace) -> Result<
     let tz = cs.spark.time_zone().name().to_string();
     let mut pairs = Vec::new();
     for rep in &r.replacements {
-        let old = rep.old_value.as_ref().ok_or_else(|| ConnectError::invalid("replacement without an old value"))?;
-        let new = rep.new_value.as_ref().ok_or_else(|| ConnectError::invalid("replacement without a new value"))?;
-        pairs.push((crate::literal::to_scalar(old, &tz)?, crate::literal::to_scalar(new, &tz)?));
+        let old = rep
+            .old_value
+            .as_ref()
+            .ok_or_else(|| ConnectError::invalid("replacement without an old value"))?;
+        let new = rep
+            .new_value
+            .as_ref()
+            .ok_or_else(|| ConnectError::invalid("replacement without a new value"))?;
+        pairs.push((
+            crate::literal::to_scalar(old, &tz)?,
+            crate::literal::to_scalar(new, &tz)?,
+        ));
     }
-    let subset = r.cols.iter().map(|c| resolve(input, c)).collect::<Result<Vec<_>>>()?;
-    let key_kind = pairs.iter().find(|(o, _)| !o.is_null()).map(|(o, _)| kind(&o.data_type())).unwrap_or(0);
+    let subset = r
+        .cols
+        .iter()
+        .map(|c| resolve(input, c))
+        .collect::<Result<Vec<_>>>()?;
+    let key_kind = pairs
+        .iter()
+        .find(|(o, _)| !o.is_null())
+        .map(|(o, _)| kind(&o.data_type()))
+        .unwrap_or(0);
     let schema = input.schema();
     let exprs: Vec<Expr> = schema
         .fields()
         .iter()
         .map(|f| {
             let c = col(f.name());
-            let targeted = (subset.is_empty() || subset.contains(f.name())) && kind(f.data_type()) == key_kind && key_kind != 0;
+            let targeted = (subset.is_empty() || subset.contains(f.name()))
+                && kind(f.data_type()) == key_kind
+                && key_kind != 0;
             if !targeted || pairs.is_empty() {
                 return c;
             }
@@ -92,9 +123,15 @@ pub fn replace(cs: &ConnectSession, input: &DataFrame, r: &NaReplace) -> Result<
                     let cond = if o.is_null() {
                         c.clone().is_null()
                     } else {
-                        c.clone().eq(Expr::Cast(Cast::new(Box::new(Expr::Literal(o.clone(), None)), f.data_type().clone())))
+                        c.clone().eq(Expr::Cast(Cast::new(
+                            Box::new(Expr::Literal(o.clone(), None)),
+                            f.data_type().clone(),
+                        )))
                     };
-                    let v = Expr::Cast(Cast::new(Box::new(Expr::Literal(n.clone(), None)), f.data_type().clone()));
+                    let v = Expr::Cast(Cast::new(
+                        Box::new(Expr::Literal(n.clone(), None)),
+                        f.data_type().clone(),
+                    ));
                     (Box::new(cond), Box::new(v))
                 })
                 .collect();
@@ -109,9 +146,17 @@ pub fn replace(cs: &ConnectSession, input: &DataFrame, r: &NaReplace) -> Result<
 /// it, as Spark's `percentile_approx` at full accuracy), `count_distinct`, as strings.
 ///
 /// Errors: `UNSUPPORTED_FEATURE` for unknown statistics.
-pub async fn summary(cs: &ConnectSession, input: &DataFrame, stats: &[String]) -> Result<DataFrame> {
+pub async fn summary(
+    cs: &ConnectSession,
+    input: &DataFrame,
+    stats: &[String],
+) -> Result<DataFrame> {
     let default = ["count", "mean", "stddev", "min", "25%", "50%", "75%", "max"];
-    let stats: Vec<String> = if stats.is_empty() { default.iter().map(|s| s.to_string()).collect() } else { stats.to_vec() };
+    let stats: Vec<String> = if stats.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        stats.to_vec()
+    };
     let schema = input.schema();
     let names: Vec<(String, bool)> = schema
         .fields()
@@ -128,7 +173,10 @@ pub async fn summary(cs: &ConnectSession, input: &DataFrame, stats: &[String]) -
         for (n, numeric) in &names {
             let c = col(n);
             let f64c = Expr::Cast(Cast::new(Box::new(c.clone()), DataType::Float64));
-            let null = Expr::Cast(Cast::new(Box::new(Expr::Literal(ScalarValue::Null, None)), DataType::Float64));
+            let null = Expr::Cast(Cast::new(
+                Box::new(Expr::Literal(ScalarValue::Null, None)),
+                DataType::Float64,
+            ));
             let e = match s.as_str() {
                 "count" => af::count(c),
                 "mean" if *numeric => af::avg(f64c),
@@ -138,11 +186,19 @@ pub async fn summary(cs: &ConnectSession, input: &DataFrame, stats: &[String]) -
                 "max" => af::max(c),
                 "count_distinct" => af::count_distinct(c),
                 p if p.ends_with('%') => null,
-                other => return Err(ConnectError::unsupported(format!("the summary statistic '{other}'"))),
+                other => {
+                    return Err(ConnectError::unsupported(format!(
+                        "the summary statistic '{other}'"
+                    )))
+                }
             };
             aggs.push(e);
         }
-        let aggs: Vec<Expr> = aggs.into_iter().enumerate().map(|(i, e)| e.alias(format!("__s{i}"))).collect();
+        let aggs: Vec<Expr> = aggs
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| e.alias(format!("__s{i}")))
+            .collect();
         let batches = if percentile_row || aggs.is_empty() {
             Vec::new()
         } else {
@@ -150,24 +206,41 @@ pub async fn summary(cs: &ConnectSession, input: &DataFrame, stats: &[String]) -
         };
         for (i, (n, numeric)) in names.iter().enumerate() {
             let v = if let (Some(p), true) = (s.strip_suffix('%'), *numeric) {
-                let q: f64 = p.parse().map_err(|_| ConnectError::unsupported(format!("the summary statistic '{s}'")))?;
+                let q: f64 = p.parse().map_err(|_| {
+                    ConnectError::unsupported(format!("the summary statistic '{s}'"))
+                })?;
                 percentile(input, n, q / 100.0, &fo).await?
             } else {
-                batches.first().and_then(|b| ember_core::format::value_string(b.column(i).as_ref(), 0, &fo))
+                batches
+                    .first()
+                    .and_then(|b| ember_core::format::value_string(b.column(i).as_ref(), 0, &fo))
             };
             columns[i].push(v);
         }
     }
     let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(stats.clone()))];
-    arrays.extend(columns.into_iter().map(|c| Arc::new(StringArray::from(c)) as ArrayRef));
+    arrays.extend(
+        columns
+            .into_iter()
+            .map(|c| Arc::new(StringArray::from(c)) as ArrayRef),
+    );
     let mut fields = vec![Field::new("summary", DataType::Utf8, true)];
-    fields.extend(names.iter().map(|(n, _)| Field::new(n, DataType::Utf8, true)));
+    fields.extend(
+        names
+            .iter()
+            .map(|(n, _)| Field::new(n, DataType::Utf8, true)),
+    );
     let schema = Arc::new(Schema::new(fields));
     let b = RecordBatch::try_new(schema.clone(), arrays)?;
     crate::local::from_batches(&cs.spark, schema, vec![b])
 }
 
-async fn percentile(input: &DataFrame, name: &str, q: f64, fo: &ember_core::format::FormatOptions) -> Result<Option<String>> {
+async fn percentile(
+    input: &DataFrame,
+    name: &str,
+    q: f64,
+    fo: &ember_core::format::FormatOptions,
+) -> Result<Option<String>> {
     let sorted = input
         .inner()
         .clone()
@@ -184,7 +257,11 @@ async fn percentile(input: &DataFrame, name: &str, q: f64, fo: &ember_core::form
     let mut k = ((q * n as f64).ceil() as usize).max(1) - 1;
     for b in &sorted {
         if k < b.num_rows() {
-            return Ok(ember_core::format::value_string(b.column(0).as_ref(), k, fo));
+            return Ok(ember_core::format::value_string(
+                b.column(0).as_ref(),
+                k,
+                fo,
+            ));
         }
         k -= b.num_rows();
     }

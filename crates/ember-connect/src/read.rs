@@ -19,7 +19,11 @@ pub async fn read(cs: &ConnectSession, r: &Read) -> Result<DataFrame> {
     if r.is_streaming {
         return Err(ConnectError::unsupported("streaming reads (readStream)"));
     }
-    match r.read_type.as_ref().ok_or_else(|| ConnectError::invalid("Read without a type"))? {
+    match r
+        .read_type
+        .as_ref()
+        .ok_or_else(|| ConnectError::invalid("Read without a type"))?
+    {
         ReadType::NamedTable(t) => table(cs, &t.unparsed_identifier).await,
         ReadType::DataSource(d) => {
             if !d.predicates.is_empty() {
@@ -31,7 +35,11 @@ pub async fn read(cs: &ConnectSession, r: &Read) -> Result<DataFrame> {
                 .or_else(|| cs.spark.conf_get("spark.sql.sources.default"))
                 .unwrap_or_else(|| "parquet".into());
             let mut reader = cs.spark.read().format(&format);
-            let opts: HashMap<String, String> = d.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let opts: HashMap<String, String> = d
+                .options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             reader = reader.options(&opts);
             if let Some(s) = &d.schema {
                 if !s.trim().is_empty() {
@@ -56,7 +64,10 @@ pub async fn table(cs: &ConnectSession, ident: &str) -> Result<DataFrame> {
         [] => ident.to_string(),
     };
     let known = cs.spark.list_tables();
-    let actual = known.iter().find(|t| t.eq_ignore_ascii_case(&name)).cloned();
+    let actual = known
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(&name))
+        .cloned();
     match actual {
         Some(n) => Ok(cs.spark.table(&n).await?),
         None => Err(EmberError::analysis(
@@ -78,7 +89,11 @@ pub async fn sql(p: &mut Planner<'_>, s: &spark_connect_proto::Sql) -> Result<Da
 fn literal_sql(e: &Expression, tz: &str) -> Result<String> {
     let l = match &e.expr_type {
         Some(ExprType::Literal(l)) => l,
-        _ => return Err(ConnectError::unsupported("SQL parameters that are not literals")),
+        _ => {
+            return Err(ConnectError::unsupported(
+                "SQL parameters that are not literals",
+            ))
+        }
     };
     Ok(scalar_sql(&crate::literal::to_scalar(l, tz)?))
 }
@@ -99,17 +114,23 @@ fn scalar_sql(v: &ScalarValue) -> String {
         ScalarValue::Decimal128(Some(_), _, _) => format!("{v}BD"),
         ScalarValue::TimestampMicrosecond(Some(us), tz) => {
             let t = ember_core::format::format_timestamp_micros(*us, None);
-            if tz.is_some() { format!("TIMESTAMP '{t}Z'") } else { format!("TIMESTAMP_NTZ '{t}'") }
+            if tz.is_some() {
+                format!("TIMESTAMP '{t}Z'")
+            } else {
+                format!("TIMESTAMP_NTZ '{t}'")
+            }
         }
         ScalarValue::List(_) => {
             let items: Vec<String> = match v {
-                ScalarValue::List(a) => datafusion::common::ScalarValue::convert_array_to_scalar_vec(a.as_ref())
-                    .ok()
-                    .and_then(|mut rows| rows.pop().flatten())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(scalar_sql)
-                    .collect(),
+                ScalarValue::List(a) => {
+                    datafusion::common::ScalarValue::convert_array_to_scalar_vec(a.as_ref())
+                        .ok()
+                        .and_then(|mut rows| rows.pop().flatten())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(scalar_sql)
+                        .collect()
+                }
                 _ => Vec::new(),
             };
             format!("array({})", items.join(", "))
@@ -129,7 +150,11 @@ fn bind_parameters(p: &Planner<'_>, s: &spark_connect_proto::Sql) -> Result<Stri
     for (k, v) in &s.args {
         named.insert(k.clone(), scalar_sql(&crate::literal::to_scalar(v, &tz)?));
     }
-    let mut positional: Vec<String> = s.pos_arguments.iter().map(|e| literal_sql(e, &tz)).collect::<Result<_>>()?;
+    let mut positional: Vec<String> = s
+        .pos_arguments
+        .iter()
+        .map(|e| literal_sql(e, &tz))
+        .collect::<Result<_>>()?;
     #[allow(deprecated)]
     for v in &s.pos_args {
         positional.push(scalar_sql(&crate::literal::to_scalar(v, &tz)?));
@@ -174,7 +199,10 @@ fn bind_parameters(p: &Planner<'_>, s: &spark_connect_proto::Sql) -> Result<Stri
                 out.push_str(&v);
                 i += 1;
             }
-            ':' if chars.get(i + 1).map(|c| c.is_alphabetic() || *c == '_').unwrap_or(false)
+            ':' if chars
+                .get(i + 1)
+                .map(|c| c.is_alphabetic() || *c == '_')
+                .unwrap_or(false)
                 && !(i > 0 && chars[i - 1] == ':') =>
             {
                 let start = i + 1;

@@ -45,6 +45,32 @@ pub fn output_name(e: &Expr) -> String {
     }
 }
 
+/// Spark allows a select list to repeat a column name (`select(nanvl(a, b),
+/// nanvl(a, b))`); DataFusion does not, unless the qualifiers differ: a repeated
+/// (qualifier, name) gets a qualifier of its own (`__dup<i>`), keeping the name.
+pub fn distinct_names(exprs: Vec<Expr>) -> Vec<Expr> {
+    let mut seen = std::collections::HashSet::new();
+    exprs
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let key = match &e {
+                Expr::Column(c) => (c.relation.clone(), c.name.clone()),
+                Expr::Alias(a) => (a.relation.clone(), a.name.clone()),
+                other => (None, output_name(other)),
+            };
+            if seen.insert(key.clone()) {
+                return e;
+            }
+            let inner = match e {
+                Expr::Alias(a) => *a.expr,
+                e => e,
+            };
+            inner.alias_qualified(Some(TableReference::bare(format!("__dup{i}"))), key.1)
+        })
+        .collect()
+}
+
 /// Gives an unaliased computed expression its Spark name.
 pub fn named(e: Expr) -> Expr {
     match e {
@@ -59,7 +85,11 @@ pub fn named(e: Expr) -> Expr {
 impl<'a> Planner<'a> {
     /// A planner for one request of `cs`.
     pub fn new(cs: &'a ConnectSession) -> Planner<'a> {
-        Planner { cs, plans: PlanSchemas::new(), alias_seq: 0 }
+        Planner {
+            cs,
+            plans: PlanSchemas::new(),
+            alias_seq: 0,
+        }
     }
 
     fn spark(&self) -> &SparkSession {
@@ -80,7 +110,10 @@ impl<'a> Planner<'a> {
     /// Translates a relation (and its inputs).
     pub fn relation<'s>(&'s mut self, r: &'s Relation) -> BoxFut<'s, DataFrame> {
         Box::pin(async move {
-            let rel = r.rel_type.as_ref().ok_or_else(|| missing("relation type"))?;
+            let rel = r
+                .rel_type
+                .as_ref()
+                .ok_or_else(|| missing("relation type"))?;
             let df = self.rel(rel).await?;
             if let Some(id) = r.common.as_ref().and_then(|c| c.plan_id) {
                 self.plans.insert(id, Arc::new(df.inner().schema().clone()));
@@ -112,9 +145,11 @@ impl<'a> Planner<'a> {
             }
             RelType::Filter(f) => {
                 let input = self.input(&f.input).await?;
-                let cond = self
-                    .scope(&input)
-                    .expr(f.condition.as_ref().ok_or_else(|| missing("filter condition"))?)?;
+                let cond = self.scope(&input).expr(
+                    f.condition
+                        .as_ref()
+                        .ok_or_else(|| missing("filter condition"))?,
+                )?;
                 Ok(input.filter(cond)?)
             }
             RelType::Join(j) => self.join(j).await,
@@ -135,7 +170,12 @@ impl<'a> Planner<'a> {
             }
             RelType::Offset(o) => {
                 let input = self.input(&o.input).await?;
-                Ok(self.wrap(input.inner().clone().limit(o.offset.max(0) as usize, None)?))
+                Ok(self.wrap(
+                    input
+                        .inner()
+                        .clone()
+                        .limit(o.offset.max(0) as usize, None)?,
+                ))
             }
             RelType::Tail(t) => {
                 let input = self.input(&t.input).await?;
@@ -148,7 +188,9 @@ impl<'a> Planner<'a> {
                 crate::aggregate::aggregate(self, &input, a).await
             }
             RelType::LocalRelation(l) => crate::local::local_relation(self.cs, l),
-            RelType::CachedLocalRelation(c) => crate::local::cached_local_relation(self.cs, &c.hash),
+            RelType::CachedLocalRelation(c) => {
+                crate::local::cached_local_relation(self.cs, &c.hash)
+            }
             RelType::Range(r) => {
                 let start = r.start.unwrap_or(0);
                 if r.step == 0 {
@@ -158,10 +200,7 @@ impl<'a> Planner<'a> {
                     )
                     .into());
                 }
-                let sql = format!(
-                    "SELECT id FROM range({start}, {}, {})",
-                    r.end, r.step
-                );
+                let sql = format!("SELECT id FROM range({start}, {}, {})", r.end, r.step);
                 let df = self.spark().context().sql(&sql).await?;
                 let df = self.wrap(df);
                 Ok(match r.num_partitions {
@@ -201,7 +240,11 @@ impl<'a> Planner<'a> {
             RelType::Repartition(r) => {
                 let input = self.input(&r.input).await?;
                 let n = r.num_partitions.max(1) as usize;
-                Ok(if r.shuffle.unwrap_or(true) { input.repartition(n)? } else { input.coalesce(n)? })
+                Ok(if r.shuffle.unwrap_or(true) {
+                    input.repartition(n)?
+                } else {
+                    input.coalesce(n)?
+                })
             }
             RelType::RepartitionByExpression(r) => {
                 let input = self.input(&r.input).await?;
@@ -210,9 +253,9 @@ impl<'a> Planner<'a> {
                 for e in &r.partition_exprs {
                     match &e.expr_type {
                         // repartitionByRange: hash partitioning gives the same row set.
-                        Some(ExprType::SortOrder(s)) => {
-                            exprs.push(sc.expr(s.child.as_deref().ok_or_else(|| missing("sort input"))?)?)
-                        }
+                        Some(ExprType::SortOrder(s)) => exprs.push(
+                            sc.expr(s.child.as_deref().ok_or_else(|| missing("sort input"))?)?,
+                        ),
                         _ => exprs.push(sc.expr(e)?),
                     }
                 }
@@ -220,7 +263,11 @@ impl<'a> Planner<'a> {
                     Some(n) if n > 0 => n as usize,
                     _ => self.shuffle_partitions(),
                 };
-                Ok(if exprs.is_empty() { input.repartition(n)? } else { input.repartition_by(n, exprs)? })
+                Ok(if exprs.is_empty() {
+                    input.repartition(n)?
+                } else {
+                    input.repartition_by(n, exprs)?
+                })
             }
             RelType::ToDf(t) => {
                 let input = self.input(&t.input).await?;
@@ -253,10 +300,17 @@ impl<'a> Planner<'a> {
                     .map(|r| (r.col_name.clone(), r.new_col_name.clone()))
                     .collect();
                 #[allow(deprecated)]
-                pairs.extend(w.rename_columns_map.iter().map(|(a, b)| (a.clone(), b.clone())));
+                pairs.extend(
+                    w.rename_columns_map
+                        .iter()
+                        .map(|(a, b)| (a.clone(), b.clone())),
+                );
                 let mut out = input;
                 for (a, b) in pairs {
-                    let actual = out.columns().into_iter().find(|c| c.eq_ignore_ascii_case(&a));
+                    let actual = out
+                        .columns()
+                        .into_iter()
+                        .find(|c| c.eq_ignore_ascii_case(&a));
                     if let Some(actual) = actual {
                         out = out.with_column_renamed(&actual, &b)?;
                     }
@@ -267,14 +321,26 @@ impl<'a> Planner<'a> {
                 let input = self.input(&w.input).await?;
                 let mut out = input;
                 for a in &w.aliases {
-                    let e = a.expr.as_deref().ok_or_else(|| missing("withColumn expression"))?;
+                    let e = a
+                        .expr
+                        .as_deref()
+                        .ok_or_else(|| missing("withColumn expression"))?;
                     let name = a.name.first().ok_or_else(|| missing("withColumn name"))?;
+                    if crate::generate::generator_call(e).is_some() {
+                        // `withColumn("x", explode(...))`: the generator's column replaces
+                        // `x` where it is, or comes last.
+                        out = self.with_generated_column(&out, e, name)?;
+                        continue;
+                    }
                     let v = self.scope(&out).expr(e)?;
                     let v = match v {
                         Expr::Alias(al) => *al.expr,
                         v => v,
                     };
-                    let existing = out.columns().into_iter().find(|c| c.eq_ignore_ascii_case(name));
+                    let existing = out
+                        .columns()
+                        .into_iter()
+                        .find(|c| c.eq_ignore_ascii_case(name));
                     out = out.with_column(existing.as_deref().unwrap_or(name), v)?;
                     if let Some(old) = existing {
                         if &old != name {
@@ -288,7 +354,12 @@ impl<'a> Planner<'a> {
                 let input = self.input(&d.input).await?;
                 let mut names: Vec<String> = Vec::new();
                 for n in &d.column_names {
-                    names.extend(input.columns().into_iter().filter(|c| c.eq_ignore_ascii_case(n)));
+                    names.extend(
+                        input
+                            .columns()
+                            .into_iter()
+                            .filter(|c| c.eq_ignore_ascii_case(n)),
+                    );
                 }
                 let mut qualified = Vec::new();
                 for e in &d.columns {
@@ -311,7 +382,8 @@ impl<'a> Planner<'a> {
             }
             RelType::ShowString(s) => {
                 let input = self.input(&s.input).await?;
-                let text = crate::show::show_string(&input, s.num_rows, s.truncate, s.vertical).await?;
+                let text =
+                    crate::show::show_string(&input, s.num_rows, s.truncate, s.vertical).await?;
                 crate::local::single_string(self.spark(), "show_string", text)
             }
             RelType::HtmlString(s) => {
@@ -340,13 +412,22 @@ impl<'a> Planner<'a> {
             }
             RelType::ToSchema(t) => {
                 let input = self.input(&t.input).await?;
-                let schema = t.schema.as_ref().ok_or_else(|| missing("toSchema schema"))?;
+                let schema = t
+                    .schema
+                    .as_ref()
+                    .ok_or_else(|| missing("toSchema schema"))?;
                 let tz = self.spark().time_zone().name().to_string();
                 let target = crate::types::schema_from_proto(schema, &tz)?;
                 let mut exprs = Vec::new();
                 for f in target.fields() {
                     let e = self.scope(&input).attribute(f.name(), None)?;
-                    exprs.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), f.data_type().clone())).alias(f.name()));
+                    exprs.push(
+                        Expr::Cast(datafusion::logical_expr::Cast::new(
+                            Box::new(e),
+                            f.data_type().clone(),
+                        ))
+                        .alias(f.name()),
+                    );
                 }
                 Ok(input.select_exprs(exprs)?)
             }
@@ -376,7 +457,10 @@ impl<'a> Planner<'a> {
             RelType::Corr(c) => {
                 let input = self.input(&c.input).await?;
                 if c.method.as_deref().is_some_and(|m| m != "pearson") {
-                    return Err(ConnectError::unsupported(format!("the correlation method '{}'", c.method.as_deref().unwrap_or(""))));
+                    return Err(ConnectError::unsupported(format!(
+                        "the correlation method '{}'",
+                        c.method.as_deref().unwrap_or("")
+                    )));
                 }
                 self.stat2(&input, &c.col1, &c.col2, "corr")
             }
@@ -402,7 +486,12 @@ impl<'a> Planner<'a> {
     /// `df.stat.corr(a, b)` / `cov(a, b)`: one row with the statistic as a double.
     fn stat2(&self, input: &DataFrame, a: &str, b: &str, f: &str) -> Result<DataFrame> {
         let sc = self.scope(input);
-        let cast = |e: Expr| Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow::datatypes::DataType::Float64));
+        let cast = |e: Expr| {
+            Expr::Cast(datafusion::logical_expr::Cast::new(
+                Box::new(e),
+                arrow::datatypes::DataType::Float64,
+            ))
+        };
         let (x, y) = (cast(sc.attribute(a, None)?), cast(sc.attribute(b, None)?));
         use datafusion::execution::FunctionRegistry;
         let agg = self.spark().context().udaf(f).map_err(EmberError::from)?;
@@ -421,15 +510,60 @@ impl<'a> Planner<'a> {
     /// aggregates without grouping make a global aggregate (`df.select(sum("x"))`).
     pub fn project(&self, input: &DataFrame, items: &[Expression]) -> Result<DataFrame> {
         let sc = self.scope(input);
+        if items
+            .iter()
+            .any(|e| crate::generate::generator_call(e).is_some())
+        {
+            return crate::generate::project_with_generator(&sc, input, items);
+        }
         let mut exprs = Vec::new();
         for it in items {
             exprs.extend(sc.select_item(it)?);
         }
-        let has_agg = !datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter()).is_empty();
+        let has_agg =
+            !datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter()).is_empty();
         if has_agg {
             return crate::aggregate::aggregate_exprs(self, input, vec![], exprs, None);
         }
-        Ok(input.select_exprs(exprs.into_iter().map(named).collect())?)
+        Ok(input.select_exprs(distinct_names(exprs.into_iter().map(named).collect()))?)
+    }
+
+    fn with_generated_column(
+        &self,
+        input: &DataFrame,
+        e: &Expression,
+        name: &str,
+    ) -> Result<DataFrame> {
+        use spark_connect_proto::expression::{Alias, UnresolvedAttribute};
+        let attr = |c: &str| Expression {
+            expr_type: Some(ExprType::UnresolvedAttribute(UnresolvedAttribute {
+                unparsed_identifier: format!("`{}`", c.replace('`', "``")),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let generated = Expression {
+            expr_type: Some(ExprType::Alias(Box::new(Alias {
+                expr: Some(Box::new(e.clone())),
+                name: vec![name.to_string()],
+                ..Default::default()
+            }))),
+            ..Default::default()
+        };
+        let mut items = Vec::new();
+        let mut replaced = false;
+        for c in input.columns() {
+            if c.eq_ignore_ascii_case(name) {
+                items.push(generated.clone());
+                replaced = true;
+            } else {
+                items.push(attr(&c));
+            }
+        }
+        if !replaced {
+            items.push(generated);
+        }
+        self.project(input, &items)
     }
 
     async fn join(&mut self, j: &spark_connect_proto::Join) -> Result<DataFrame> {
@@ -439,7 +573,12 @@ impl<'a> Planner<'a> {
         let mid: std::collections::HashSet<i64> = self.plans.keys().copied().collect();
         let mut right = self.input(&j.right).await?;
         let left_ids: Vec<i64> = mid.difference(&before).copied().collect();
-        let right_ids: Vec<i64> = self.plans.keys().filter(|k| !mid.contains(k)).copied().collect();
+        let right_ids: Vec<i64> = self
+            .plans
+            .keys()
+            .filter(|k| !mid.contains(k))
+            .copied()
+            .collect();
         // Two inputs with the same qualified names (a self-join, two unnamed sources)
         // get distinct aliases so both sides stay addressable.
         if collide(left.inner().schema(), right.inner().schema()) {
@@ -462,7 +601,9 @@ impl<'a> Planner<'a> {
         match &j.join_condition {
             None => {
                 if matches!(jt, J::LeftAnti | J::LeftSemi) {
-                    return Err(ConnectError::unsupported("a semi/anti join without a condition"));
+                    return Err(ConnectError::unsupported(
+                        "a semi/anti join without a condition",
+                    ));
                 }
                 Ok(left.cross_join(&right)?)
             }
@@ -481,7 +622,10 @@ impl<'a> Planner<'a> {
         for id in ids {
             if let Some(s) = self.plans.get(id) {
                 let arrow = s.inner().clone();
-                let q = DFSchema::try_from_qualified_schema(TableReference::bare(alias.clone()), &arrow)?;
+                let q = DFSchema::try_from_qualified_schema(
+                    TableReference::bare(alias.clone()),
+                    &arrow,
+                )?;
                 self.plans.insert(*id, Arc::new(q));
             }
         }
@@ -496,7 +640,10 @@ impl<'a> Planner<'a> {
         let by_name = s.by_name.unwrap_or(false);
         let (l, r) = (left.inner().clone(), right.inner().clone());
         let op = S::try_from(s.set_op_type).unwrap_or(S::Unspecified);
-        if !by_name && !matches!(op, S::Unspecified) && l.schema().fields().len() != r.schema().fields().len() {
+        if !by_name
+            && !matches!(op, S::Unspecified)
+            && l.schema().fields().len() != r.schema().fields().len()
+        {
             return Err(EmberError::analysis(
                 "NUM_COLUMNS_MISMATCH",
                 format!(
@@ -511,15 +658,25 @@ impl<'a> Planner<'a> {
         let out = match op {
             S::Union if by_name => {
                 let u = l.union_by_name(r)?;
-                if all { u } else { u.distinct()? }
+                if all {
+                    u
+                } else {
+                    u.distinct()?
+                }
             }
             S::Union => {
                 let u = l.union(r)?;
-                if all { u } else { u.distinct()? }
+                if all {
+                    u
+                } else {
+                    u.distinct()?
+                }
             }
             // ALL keeps min(m, n) / max(m - n, 0) copies of a row (Spark): number
             // the copies of each row on both sides, then compare (row, copy) pairs.
-            S::Intersect if all => drop_copy_number(numbered(l)?.intersect_distinct(numbered(r)?)?)?,
+            S::Intersect if all => {
+                drop_copy_number(numbered(l)?.intersect_distinct(numbered(r)?)?)?
+            }
             S::Intersect => l.intersect_distinct(r)?,
             S::Except if all => drop_copy_number(numbered(l)?.except_distinct(numbered(r)?)?)?,
             S::Except => l.except_distinct(r)?,
@@ -534,7 +691,12 @@ const COPY: &str = "__ember_copy";
 /// Adds the copy number of each row among its equal rows.
 fn numbered(df: DfFrame) -> Result<DfFrame> {
     use datafusion::logical_expr::ExprFunctionExt;
-    let cols: Vec<Expr> = df.schema().columns().into_iter().map(Expr::Column).collect();
+    let cols: Vec<Expr> = df
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
     let rn = datafusion::functions_window::expr_fn::row_number()
         .partition_by(cols)
         .build()
@@ -547,13 +709,19 @@ fn drop_copy_number(df: DfFrame) -> Result<DfFrame> {
 }
 
 fn collide(a: &DFSchema, b: &DFSchema) -> bool {
-    a.iter().any(|(qa, fa)| b.iter().any(|(qb, fb)| qa == qb && fa.name() == fb.name()))
+    a.iter()
+        .any(|(qa, fa)| b.iter().any(|(qb, fb)| qa == qb && fa.name() == fb.name()))
 }
 
 /// `join(other, on=[names], how)`: Spark's USING join. The keys come first, once
 /// (the left side's for inner/left/semi/anti, the right's for right, coalesced for
 /// full), then the other left columns, then the other right columns.
-fn using_join(left: &DataFrame, right: &DataFrame, keys: &[String], how: &str) -> Result<DataFrame> {
+fn using_join(
+    left: &DataFrame,
+    right: &DataFrame,
+    keys: &[String],
+    how: &str,
+) -> Result<DataFrame> {
     let find = |df: &DataFrame, k: &str, side: &str| -> Result<datafusion::common::Column> {
         df.inner()
             .schema()
@@ -571,8 +739,14 @@ fn using_join(left: &DataFrame, right: &DataFrame, keys: &[String], how: &str) -
                 .into()
             })
     };
-    let lk = keys.iter().map(|k| find(left, k, "left")).collect::<Result<Vec<_>>>()?;
-    let rk = keys.iter().map(|k| find(right, k, "right")).collect::<Result<Vec<_>>>()?;
+    let lk = keys
+        .iter()
+        .map(|k| find(left, k, "left"))
+        .collect::<Result<Vec<_>>>()?;
+    let rk = keys
+        .iter()
+        .map(|k| find(right, k, "right"))
+        .collect::<Result<Vec<_>>>()?;
     let jt = ember_core::dataframe::parse_join_type(how)?;
     let on: Vec<Expr> = lk
         .iter()
@@ -621,7 +795,9 @@ fn rel_name(r: &RelType) -> &'static str {
         RelType::WithWatermark(_) => "WithWatermark",
         RelType::ApplyInPandasWithState(_) => "ApplyInPandasWithState",
         RelType::CachedRemoteRelation(_) => "CachedRemoteRelation",
-        RelType::CommonInlineUserDefinedTableFunction(_) => "CommonInlineUserDefinedTableFunction (Python UDTF)",
+        RelType::CommonInlineUserDefinedTableFunction(_) => {
+            "CommonInlineUserDefinedTableFunction (Python UDTF)"
+        }
         RelType::AsOfJoin(_) => "AsOfJoin",
         RelType::CommonInlineUserDefinedDataSource(_) => "CommonInlineUserDefinedDataSource",
         RelType::Transpose(_) => "Transpose",

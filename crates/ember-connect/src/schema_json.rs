@@ -35,11 +35,17 @@ pub fn data_type(v: &Value, tz: &str) -> Result<DataType> {
         Value::String(s) => Ok(ember_core::types::parse_data_type(&primitive_ddl(s), tz)?),
         Value::Object(o) => match o.get("type").and_then(|t| t.as_str()) {
             Some("struct") => {
-                let fields = o.get("fields").and_then(|f| f.as_array()).ok_or_else(|| bad(v))?;
+                let fields = o
+                    .get("fields")
+                    .and_then(|f| f.as_array())
+                    .ok_or_else(|| bad(v))?;
                 let fs = fields
                     .iter()
                     .map(|f| {
-                        let name = f.get("name").and_then(|n| n.as_str()).ok_or_else(|| bad(f))?;
+                        let name = f
+                            .get("name")
+                            .and_then(|n| n.as_str())
+                            .ok_or_else(|| bad(f))?;
                         let t = data_type(f.get("type").ok_or_else(|| bad(f))?, tz)?;
                         let nullable = f.get("nullable").and_then(|n| n.as_bool()).unwrap_or(true);
                         Ok(Field::new(name, t, nullable))
@@ -49,16 +55,25 @@ pub fn data_type(v: &Value, tz: &str) -> Result<DataType> {
             }
             Some("array") => {
                 let e = data_type(o.get("elementType").ok_or_else(|| bad(v))?, tz)?;
-                let n = o.get("containsNull").and_then(|n| n.as_bool()).unwrap_or(true);
+                let n = o
+                    .get("containsNull")
+                    .and_then(|n| n.as_bool())
+                    .unwrap_or(true);
                 Ok(DataType::List(Arc::new(Field::new("element", e, n))))
             }
             Some("map") => {
                 let k = data_type(o.get("keyType").ok_or_else(|| bad(v))?, tz)?;
                 let val = data_type(o.get("valueType").ok_or_else(|| bad(v))?, tz)?;
-                let n = o.get("valueContainsNull").and_then(|n| n.as_bool()).unwrap_or(true);
+                let n = o
+                    .get("valueContainsNull")
+                    .and_then(|n| n.as_bool())
+                    .unwrap_or(true);
                 let entries = Field::new(
                     "entries",
-                    DataType::Struct(Fields::from(vec![Field::new("key", k, false), Field::new("value", val, n)])),
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", k, false),
+                        Field::new("value", val, n),
+                    ])),
                     false,
                 );
                 Ok(DataType::Map(Arc::new(entries), false))
@@ -87,7 +102,11 @@ pub fn to_ddl(text: &str, tz: &str) -> Result<String> {
         .iter()
         .map(|f| {
             let nn = if f.is_nullable() { "" } else { " NOT NULL" };
-            format!("{} {}{nn}", f.name(), ember_core::types::simple_string(f.data_type()).to_uppercase())
+            format!(
+                "{} {}{nn}",
+                f.name(),
+                ember_core::types::simple_string(f.data_type()).to_uppercase()
+            )
         })
         .collect::<Vec<_>>()
         .join(", "))

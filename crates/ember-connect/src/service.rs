@@ -38,17 +38,28 @@ pub enum PlanKind {
 
 /// The relation or command of a plan, decompressing a zstd-compressed one.
 pub fn plan_kind(plan: &pb::Plan) -> Result<PlanKind> {
-    match plan.op_type.as_ref().ok_or_else(|| ConnectError::invalid("plan without an operation"))? {
+    match plan
+        .op_type
+        .as_ref()
+        .ok_or_else(|| ConnectError::invalid("plan without an operation"))?
+    {
         PlanOp::Root(r) => Ok(PlanKind::Relation(r.clone())),
         PlanOp::Command(c) => Ok(PlanKind::Command(c.clone())),
         PlanOp::CompressedOperation(c) => {
             use pb::plan::compressed_operation::OpType as C;
-            let data = zstd::stream::decode_all(c.data.as_ref())
-                .map_err(|e| ConnectError::invalid(format!("compressed plan does not decompress: {e}")))?;
-            let decode_err = |e: prost::DecodeError| ConnectError::invalid(format!("compressed plan does not parse: {e}"));
+            let data = zstd::stream::decode_all(c.data.as_ref()).map_err(|e| {
+                ConnectError::invalid(format!("compressed plan does not decompress: {e}"))
+            })?;
+            let decode_err = |e: prost::DecodeError| {
+                ConnectError::invalid(format!("compressed plan does not parse: {e}"))
+            };
             match C::try_from(c.op_type).unwrap_or(C::Unspecified) {
-                C::Relation => Ok(PlanKind::Relation(prost::Message::decode(data.as_slice()).map_err(decode_err)?)),
-                C::Command => Ok(PlanKind::Command(prost::Message::decode(data.as_slice()).map_err(decode_err)?)),
+                C::Relation => Ok(PlanKind::Relation(
+                    prost::Message::decode(data.as_slice()).map_err(decode_err)?,
+                )),
+                C::Command => Ok(PlanKind::Command(
+                    prost::Message::decode(data.as_slice()).map_err(decode_err)?,
+                )),
                 C::Unspecified => Err(ConnectError::invalid("compressed plan of unknown type")),
             }
         }
@@ -56,14 +67,23 @@ pub fn plan_kind(plan: &pb::Plan) -> Result<PlanKind> {
 }
 
 fn plan_of(p: &Option<pb::Plan>) -> Result<&pb::Plan> {
-    p.as_ref().ok_or_else(|| ConnectError::invalid("request without a plan"))
+    p.as_ref()
+        .ok_or_else(|| ConnectError::invalid("request without a plan"))
 }
 
 /// The responses of a query: its schema, then its rows as Arrow batches.
-pub async fn query_responses(cs: &Arc<ConnectSession>, rel: &pb::Relation) -> Result<ResponseSource> {
+pub async fn query_responses(
+    cs: &Arc<ConnectSession>,
+    rel: &pb::Relation,
+) -> Result<ResponseSource> {
     let df = Planner::new(cs).relation(rel).await?;
     let schema = df.schema();
-    let stream = df.inner().clone().execute_stream().await.map_err(ember_core::EmberError::from)?;
+    let stream = df
+        .inner()
+        .clone()
+        .execute_stream()
+        .await
+        .map_err(ember_core::EmberError::from)?;
     let batches = stream
         .map(|r| r.map_err(|e| ConnectError::from(ember_core::EmberError::from(e))))
         .boxed();
@@ -71,11 +91,17 @@ pub async fn query_responses(cs: &Arc<ConnectSession>, rel: &pb::Relation) -> Re
         schema: Some(crate::types::schema_to_proto(&schema)),
         ..Default::default()
     };
-    Ok(futures::stream::once(async move { Ok(first) }).chain(arrow_responses(schema, batches)).boxed())
+    Ok(futures::stream::once(async move { Ok(first) })
+        .chain(arrow_responses(schema, batches))
+        .boxed())
 }
 
 impl EmberConnect {
-    fn session(&self, id: &str, observed: &Option<String>) -> std::result::Result<Arc<ConnectSession>, Status> {
+    fn session(
+        &self,
+        id: &str,
+        observed: &Option<String>,
+    ) -> std::result::Result<Arc<ConnectSession>, Status> {
         Ok(self.sessions.get_or_create(id, observed.as_deref())?)
     }
 }
@@ -116,19 +142,30 @@ fn client_default(key: &str) -> Option<&'static str> {
 
 fn conf_value(cs: &ConnectSession, key: &str) -> Option<String> {
     if key == "spark.sql.session.timeZone" {
-        return Some(cs.spark.conf_get(key).unwrap_or_else(|| cs.spark.time_zone().name().to_string()));
+        return Some(
+            cs.spark
+                .conf_get(key)
+                .unwrap_or_else(|| cs.spark.time_zone().name().to_string()),
+        );
     }
-    cs.spark.conf_get(key).or_else(|| client_default(key).map(String::from))
+    cs.spark
+        .conf_get(key)
+        .or_else(|| client_default(key).map(String::from))
 }
 
 /// Keys fixed when a session starts (Spark's static configuration).
 fn is_static(key: &str) -> bool {
-    matches!(key, "spark.master" | "spark.driver.memory" | "spark.sql.warehouse.dir" | "spark.app.name")
-        || key.starts_with("spark.executor.")
+    matches!(
+        key,
+        "spark.master" | "spark.driver.memory" | "spark.sql.warehouse.dir" | "spark.app.name"
+    ) || key.starts_with("spark.executor.")
 }
 
 fn kv(key: &str, value: Option<String>) -> pb::KeyValue {
-    pb::KeyValue { key: key.to_string(), value }
+    pb::KeyValue {
+        key: key.to_string(),
+        value,
+    }
 }
 
 fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<String>)> {
@@ -139,11 +176,15 @@ fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<St
                 if is_static(&p.key) {
                     return Err(ember_core::EmberError::analysis(
                         "CANNOT_MODIFY_STATIC_CONFIG",
-                        format!("Cannot modify the value of the static Spark config: \"{}\".", p.key),
+                        format!(
+                            "Cannot modify the value of the static Spark config: \"{}\".",
+                            p.key
+                        ),
                     )
                     .into());
                 }
-                cs.spark.conf_set(&p.key, p.value.as_deref().unwrap_or(""))?;
+                cs.spark
+                    .conf_set(&p.key, p.value.as_deref().unwrap_or(""))?;
             }
             vec![]
         }
@@ -166,14 +207,24 @@ fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<St
         OpType::GetWithDefault(g) => g
             .pairs
             .iter()
-            .map(|p| kv(&p.key, cs.spark.conf_get(&p.key).or_else(|| p.value.clone())))
+            .map(|p| {
+                kv(
+                    &p.key,
+                    cs.spark.conf_get(&p.key).or_else(|| p.value.clone()),
+                )
+            })
             .collect(),
         OpType::GetOption(g) => g.keys.iter().map(|k| kv(k, conf_value(cs, k))).collect(),
         OpType::GetAll(g) => cs
             .spark
             .conf_all()
             .into_iter()
-            .filter(|(k, _)| g.prefix.as_deref().map(|p| k.starts_with(p)).unwrap_or(true))
+            .filter(|(k, _)| {
+                g.prefix
+                    .as_deref()
+                    .map(|p| k.starts_with(p))
+                    .unwrap_or(true)
+            })
             .map(|(k, v)| kv(&k, Some(v)))
             .collect(),
         OpType::Unset(u) => {
@@ -205,14 +256,20 @@ fn input_files(rel: &pb::Relation, out: &mut Vec<String>) {
                             let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
                             names.sort();
                             for e in names {
-                                let hidden = e.file_name().map(|n| n.to_string_lossy().starts_with(['_', '.'])).unwrap_or(true);
+                                let hidden = e
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().starts_with(['_', '.']))
+                                    .unwrap_or(true);
                                 if hidden {
                                     continue;
                                 }
                                 if e.is_dir() {
                                     stack.push(e);
                                 } else {
-                                    out.push(format!("file://{}", std::fs::canonicalize(&e).unwrap_or(e).display()));
+                                    out.push(format!(
+                                        "file://{}",
+                                        std::fs::canonicalize(&e).unwrap_or(e).display()
+                                    ));
                                 }
                             }
                         }
@@ -232,8 +289,18 @@ fn walk_children(rel: &pb::Relation, out: &mut Vec<String>) {
     let kids: Vec<&pb::Relation> = match &rel.rel_type {
         Some(R::Project(x)) => x.input.iter().map(|b| b.as_ref()).collect(),
         Some(R::Filter(x)) => x.input.iter().map(|b| b.as_ref()).collect(),
-        Some(R::Join(x)) => x.left.iter().chain(x.right.iter()).map(|b| b.as_ref()).collect(),
-        Some(R::SetOp(x)) => x.left_input.iter().chain(x.right_input.iter()).map(|b| b.as_ref()).collect(),
+        Some(R::Join(x)) => x
+            .left
+            .iter()
+            .chain(x.right.iter())
+            .map(|b| b.as_ref())
+            .collect(),
+        Some(R::SetOp(x)) => x
+            .left_input
+            .iter()
+            .chain(x.right_input.iter())
+            .map(|b| b.as_ref())
+            .collect(),
         Some(R::Sort(x)) => x.input.iter().map(|b| b.as_ref()).collect(),
         Some(R::Limit(x)) => x.input.iter().map(|b| b.as_ref()).collect(),
         Some(R::Aggregate(x)) => x.input.iter().map(|b| b.as_ref()).collect(),
@@ -259,23 +326,32 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
     Ok(match a {
         Analyze::Schema(s) => {
             let df = Planner::new(cs).relation(&relation_of(&s.plan)?).await?;
-            ar::Result::Schema(ar::Schema { schema: Some(crate::types::schema_to_proto(&df.schema())) })
+            ar::Result::Schema(ar::Schema {
+                schema: Some(crate::types::schema_to_proto(&df.schema())),
+            })
         }
         Analyze::Explain(e) => {
             let df = Planner::new(cs).relation(&relation_of(&e.plan)?).await?;
-            let extended = e.explain_mode != pb::analyze_plan_request::explain::ExplainMode::Simple as i32;
-            ar::Result::Explain(ar::Explain { explain_string: df.explain_string(extended).await? })
+            let extended =
+                e.explain_mode != pb::analyze_plan_request::explain::ExplainMode::Simple as i32;
+            ar::Result::Explain(ar::Explain {
+                explain_string: df.explain_string(extended).await?,
+            })
         }
         Analyze::TreeString(t) => {
             let df = Planner::new(cs).relation(&relation_of(&t.plan)?).await?;
-            ar::Result::TreeString(ar::TreeString { tree_string: df.tree_string() })
+            ar::Result::TreeString(ar::TreeString {
+                tree_string: df.tree_string(),
+            })
         }
         Analyze::IsLocal(l) => {
             let r = relation_of(&l.plan)?;
             let local = matches!(r.rel_type, Some(pb::relation::RelType::LocalRelation(_)));
             ar::Result::IsLocal(ar::IsLocal { is_local: local })
         }
-        Analyze::IsStreaming(_) => ar::Result::IsStreaming(ar::IsStreaming { is_streaming: false }),
+        Analyze::IsStreaming(_) => ar::Result::IsStreaming(ar::IsStreaming {
+            is_streaming: false,
+        }),
         Analyze::InputFiles(i) => {
             let mut files = Vec::new();
             input_files(&relation_of(&i.plan)?, &mut files);
@@ -283,7 +359,9 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
             files.dedup();
             ar::Result::InputFiles(ar::InputFiles { files })
         }
-        Analyze::SparkVersion(_) => ar::Result::SparkVersion(ar::SparkVersion { version: SPARK_VERSION.into() }),
+        Analyze::SparkVersion(_) => ar::Result::SparkVersion(ar::SparkVersion {
+            version: SPARK_VERSION.into(),
+        }),
         Analyze::DdlParse(d) => {
             let parsed = match ember_core::types::parse_ddl_schema(&d.ddl_string, &tz) {
                 Ok(s) => crate::types::schema_to_proto(&s),
@@ -292,11 +370,17 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
                     Err(_) => return Err(e.into()),
                 },
             };
-            ar::Result::DdlParse(ar::DdlParse { parsed: Some(parsed) })
+            ar::Result::DdlParse(ar::DdlParse {
+                parsed: Some(parsed),
+            })
         }
         Analyze::SameSemantics(s) => {
-            let a = Planner::new(cs).relation(&relation_of(&s.target_plan)?).await?;
-            let b = Planner::new(cs).relation(&relation_of(&s.other_plan)?).await?;
+            let a = Planner::new(cs)
+                .relation(&relation_of(&s.target_plan)?)
+                .await?;
+            let b = Planner::new(cs)
+                .relation(&relation_of(&s.other_plan)?)
+                .await?;
             // Spark compares canonical plans: output names do not matter.
             let canon = |d: &ember_core::DataFrame| {
                 let text = format!("{}", d.inner().logical_plan().display_indent());
@@ -308,7 +392,9 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
         Analyze::SemanticHash(s) => {
             let a = Planner::new(cs).relation(&relation_of(&s.plan)?).await?;
             let text = format!("{}", a.inner().logical_plan().display_indent());
-            let h = text.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193));
+            let h = text.bytes().fold(0x811c9dc5u32, |h, b| {
+                (h ^ b as u32).wrapping_mul(0x01000193)
+            });
             ar::Result::SemanticHash(ar::SemanticHash { result: h as i32 })
         }
         Analyze::Persist(_) => ar::Result::Persist(ar::Persist {}),
@@ -322,7 +408,9 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
                 replication: 1,
             }),
         }),
-        Analyze::JsonToDdl(j) => ar::Result::JsonToDdl(ar::JsonToDdl { ddl_string: crate::schema_json::to_ddl(&j.json_string, &tz)? }),
+        Analyze::JsonToDdl(j) => ar::Result::JsonToDdl(ar::JsonToDdl {
+            ddl_string: crate::schema_json::to_ddl(&j.json_string, &tz)?,
+        }),
     })
 }
 
@@ -340,10 +428,16 @@ impl SparkConnectService for EmberConnect {
     type ExecutePlanStream = RespStream;
     type ReattachExecuteStream = RespStream;
 
-    async fn execute_plan(&self, request: Request<pb::ExecutePlanRequest>) -> std::result::Result<Response<RespStream>, Status> {
+    async fn execute_plan(
+        &self,
+        request: Request<pb::ExecutePlanRequest>,
+    ) -> std::result::Result<Response<RespStream>, Status> {
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
-        let op_id = req.operation_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let op_id = req
+            .operation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         if cs.operation(&op_id).is_some() {
             return Err(ConnectError::Handle {
                 class: "INVALID_HANDLE.OPERATION_ALREADY_EXISTS",
@@ -355,7 +449,13 @@ impl SparkConnectService for EmberConnect {
             PlanKind::Relation(r) => query_responses(&cs, &r).await?,
             PlanKind::Command(c) => crate::command::run(&cs, &c).await?,
         };
-        let op = Operation::new(&cs, op_id.clone(), req.tags.clone(), reattachable(&req), source);
+        let op = Operation::new(
+            &cs,
+            op_id.clone(),
+            req.tags.clone(),
+            reattachable(&req),
+            source,
+        );
         if let Ok(mut ops) = cs.operations.lock() {
             ops.insert(op_id, op.clone());
         }
@@ -363,10 +463,16 @@ impl SparkConnectService for EmberConnect {
         Ok(Response::new(stream))
     }
 
-    async fn analyze_plan(&self, request: Request<pb::AnalyzePlanRequest>) -> std::result::Result<Response<pb::AnalyzePlanResponse>, Status> {
+    async fn analyze_plan(
+        &self,
+        request: Request<pb::AnalyzePlanRequest>,
+    ) -> std::result::Result<Response<pb::AnalyzePlanResponse>, Status> {
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
-        let a = req.analyze.as_ref().ok_or_else(|| ConnectError::invalid("AnalyzePlan without a request"))?;
+        let a = req
+            .analyze
+            .as_ref()
+            .ok_or_else(|| ConnectError::invalid("AnalyzePlan without a request"))?;
         let result = analyze(&cs, a).await?;
         Ok(Response::new(pb::AnalyzePlanResponse {
             session_id: req.session_id.clone(),
@@ -375,7 +481,10 @@ impl SparkConnectService for EmberConnect {
         }))
     }
 
-    async fn config(&self, request: Request<pb::ConfigRequest>) -> std::result::Result<Response<pb::ConfigResponse>, Status> {
+    async fn config(
+        &self,
+        request: Request<pb::ConfigRequest>,
+    ) -> std::result::Result<Response<pb::ConfigResponse>, Status> {
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
         let op = req
@@ -396,7 +505,10 @@ impl SparkConnectService for EmberConnect {
         &self,
         request: Request<tonic::Streaming<pb::AddArtifactsRequest>>,
     ) -> std::result::Result<Response<pb::AddArtifactsResponse>, Status> {
-        crate::artifacts::add(&self.sessions, request.into_inner()).await.map(Response::new).map_err(Status::from)
+        crate::artifacts::add(&self.sessions, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 
     async fn artifact_status(
@@ -408,14 +520,24 @@ impl SparkConnectService for EmberConnect {
         Ok(Response::new(crate::artifacts::status(&cs, &req)))
     }
 
-    async fn interrupt(&self, request: Request<pb::InterruptRequest>) -> std::result::Result<Response<pb::InterruptResponse>, Status> {
+    async fn interrupt(
+        &self,
+        request: Request<pb::InterruptRequest>,
+    ) -> std::result::Result<Response<pb::InterruptResponse>, Status> {
         use pb::interrupt_request::{Interrupt as I, InterruptType as T};
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
-        let ops: Vec<Arc<Operation>> = cs.operations.lock().map(|o| o.values().cloned().collect()).unwrap_or_default();
+        let ops: Vec<Arc<Operation>> = cs
+            .operations
+            .lock()
+            .map(|o| o.values().cloned().collect())
+            .unwrap_or_default();
         let mut ids = Vec::new();
         for op in ops {
-            let hit = match (T::try_from(req.interrupt_type).unwrap_or(T::Unspecified), &req.interrupt) {
+            let hit = match (
+                T::try_from(req.interrupt_type).unwrap_or(T::Unspecified),
+                &req.interrupt,
+            ) {
                 (T::All, _) => true,
                 (T::Tag, Some(I::OperationTag(t))) => op.tags.contains(t),
                 (T::OperationId, Some(I::OperationId(id))) => &op.id == id,
@@ -432,18 +554,34 @@ impl SparkConnectService for EmberConnect {
         }))
     }
 
-    async fn reattach_execute(&self, request: Request<pb::ReattachExecuteRequest>) -> std::result::Result<Response<RespStream>, Status> {
+    async fn reattach_execute(
+        &self,
+        request: Request<pb::ReattachExecuteRequest>,
+    ) -> std::result::Result<Response<RespStream>, Status> {
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
-        let op = cs.operation(&req.operation_id).ok_or_else(|| ConnectError::Handle {
-            class: "INVALID_HANDLE.OPERATION_NOT_FOUND",
-            message: format!("The handle {} is invalid. Operation not found.", req.operation_id),
-        })?;
-        let stream = op.attach(req.last_response_id.as_deref(), self.sessions.detached_timeout()).await?;
+        let op = cs
+            .operation(&req.operation_id)
+            .ok_or_else(|| ConnectError::Handle {
+                class: "INVALID_HANDLE.OPERATION_NOT_FOUND",
+                message: format!(
+                    "The handle {} is invalid. Operation not found.",
+                    req.operation_id
+                ),
+            })?;
+        let stream = op
+            .attach(
+                req.last_response_id.as_deref(),
+                self.sessions.detached_timeout(),
+            )
+            .await?;
         Ok(Response::new(stream))
     }
 
-    async fn release_execute(&self, request: Request<pb::ReleaseExecuteRequest>) -> std::result::Result<Response<pb::ReleaseExecuteResponse>, Status> {
+    async fn release_execute(
+        &self,
+        request: Request<pb::ReleaseExecuteRequest>,
+    ) -> std::result::Result<Response<pb::ReleaseExecuteResponse>, Status> {
         use pb::release_execute_request::Release;
         let req = request.into_inner();
         let cs = self.session(&req.session_id, &req.client_observed_server_side_session_id)?;
@@ -460,12 +598,17 @@ impl SparkConnectService for EmberConnect {
         }))
     }
 
-    async fn release_session(&self, request: Request<pb::ReleaseSessionRequest>) -> std::result::Result<Response<pb::ReleaseSessionResponse>, Status> {
+    async fn release_session(
+        &self,
+        request: Request<pb::ReleaseSessionRequest>,
+    ) -> std::result::Result<Response<pb::ReleaseSessionResponse>, Status> {
         let req = request.into_inner();
         let released = self.sessions.release(&req.session_id);
         Ok(Response::new(pb::ReleaseSessionResponse {
             session_id: req.session_id.clone(),
-            server_side_session_id: released.map(|s| s.server_side_session_id.clone()).unwrap_or_default(),
+            server_side_session_id: released
+                .map(|s| s.server_side_session_id.clone())
+                .unwrap_or_default(),
         }))
     }
 
@@ -483,11 +626,17 @@ impl SparkConnectService for EmberConnect {
         }))
     }
 
-    async fn clone_session(&self, _request: Request<pb::CloneSessionRequest>) -> std::result::Result<Response<pb::CloneSessionResponse>, Status> {
+    async fn clone_session(
+        &self,
+        _request: Request<pb::CloneSessionRequest>,
+    ) -> std::result::Result<Response<pb::CloneSessionResponse>, Status> {
         Err(ConnectError::unsupported("cloning sessions (CloneSession)").into())
     }
 
-    async fn get_status(&self, _request: Request<pb::GetStatusRequest>) -> std::result::Result<Response<pb::GetStatusResponse>, Status> {
+    async fn get_status(
+        &self,
+        _request: Request<pb::GetStatusRequest>,
+    ) -> std::result::Result<Response<pb::GetStatusResponse>, Status> {
         Err(ConnectError::unsupported("GetStatus").into())
     }
 }

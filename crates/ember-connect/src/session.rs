@@ -49,7 +49,10 @@ impl ConnectSession {
             Ok(o) => o.values().cloned().collect(),
             Err(_) => Vec::new(),
         };
-        ops.iter().filter(|o| o.interrupt()).map(|o| o.id.clone()).collect()
+        ops.iter()
+            .filter(|o| o.interrupt())
+            .map(|o| o.id.clone())
+            .collect()
     }
 
     /// The operation `id`, if it still exists.
@@ -85,7 +88,11 @@ impl SessionManager {
     /// directory in the system temp dir.
     pub fn new(defaults: SessionDefaults) -> SessionManager {
         let root = std::env::temp_dir().join(format!("ember-connect-{}", std::process::id()));
-        SessionManager { defaults, sessions: Mutex::new(HashMap::new()), root }
+        SessionManager {
+            defaults,
+            sessions: Mutex::new(HashMap::new()),
+            root,
+        }
     }
 
     /// The session of `session_id`, created on first use.
@@ -93,14 +100,21 @@ impl SessionManager {
     /// Errors: `INVALID_HANDLE.FORMAT` when the id is not a UUID (as Spark);
     /// `INVALID_HANDLE.SESSION_CHANGED` when the client saw another server-side id
     /// (the server restarted or the session was released); configuration errors.
-    pub fn get_or_create(&self, session_id: &str, observed: Option<&str>) -> Result<Arc<ConnectSession>> {
+    pub fn get_or_create(
+        &self,
+        session_id: &str,
+        observed: Option<&str>,
+    ) -> Result<Arc<ConnectSession>> {
         if uuid::Uuid::parse_str(session_id).is_err() {
             return Err(ConnectError::Handle {
                 class: "INVALID_HANDLE.FORMAT",
                 message: format!("The handle {session_id} is invalid. Handle must be an UUID string of the format '00112233-4455-6677-8899-aabbccddeeff'"),
             });
         }
-        let mut sessions = self.sessions.lock().map_err(|_| ConnectError::invalid("session table poisoned"))?;
+        let mut sessions = self
+            .sessions
+            .lock()
+            .map_err(|_| ConnectError::invalid("session table poisoned"))?;
         if let Some(s) = sessions.get(session_id) {
             if let Some(o) = observed {
                 if o != s.server_side_session_id {
@@ -190,18 +204,36 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("2s"), Some(std::time::Duration::from_secs(2)));
-        assert_eq!(parse_duration("1500"), Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(
+            parse_duration("2s"),
+            Some(std::time::Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_duration("1500"),
+            Some(std::time::Duration::from_millis(1500))
+        );
         assert_eq!(parse_duration("x"), None);
     }
 
     #[test]
     fn sessions_are_isolated_and_checked() {
-        let m = SessionManager::new(SessionDefaults { master: Some("local[1]".into()), ..Default::default() });
-        let a = m.get_or_create("00112233-4455-6677-8899-aabbccddeeff", None).unwrap();
-        let b = m.get_or_create("00112233-4455-6677-8899-aabbccddeef0", None).unwrap();
-        a.spark.conf_set("spark.sql.shuffle.partitions", "3").unwrap();
-        assert_eq!(b.spark.conf_get("spark.sql.shuffle.partitions").as_deref(), Some("200"));
+        let m = SessionManager::new(SessionDefaults {
+            master: Some("local[1]".into()),
+            ..Default::default()
+        });
+        let a = m
+            .get_or_create("00112233-4455-6677-8899-aabbccddeeff", None)
+            .unwrap();
+        let b = m
+            .get_or_create("00112233-4455-6677-8899-aabbccddeef0", None)
+            .unwrap();
+        a.spark
+            .conf_set("spark.sql.shuffle.partitions", "3")
+            .unwrap();
+        assert_eq!(
+            b.spark.conf_get("spark.sql.shuffle.partitions").as_deref(),
+            Some("200")
+        );
         assert!(m.get_or_create("not-a-uuid", None).is_err());
         let again = m
             .get_or_create("00112233-4455-6677-8899-aabbccddeeff", Some("other"))

@@ -46,11 +46,19 @@ async fn cells(df: &DataFrame, n: usize, truncate: usize) -> Result<(Vec<Vec<Str
 }
 
 fn footer(n: usize) -> String {
-    format!("only showing top {n} {}\n", if n == 1 { "row" } else { "rows" })
+    format!(
+        "only showing top {n} {}\n",
+        if n == 1 { "row" } else { "rows" }
+    )
 }
 
 /// `Dataset.showString(numRows, truncate, vertical)`, ending with a newline.
-pub async fn show_string(df: &DataFrame, num_rows: i32, truncate: i32, vertical: bool) -> Result<String> {
+pub async fn show_string(
+    df: &DataFrame,
+    num_rows: i32,
+    truncate: i32,
+    vertical: bool,
+) -> Result<String> {
     let n = num_rows.max(0) as usize;
     let t = truncate.max(0) as usize;
     if !vertical {
@@ -64,7 +72,11 @@ pub async fn show_string(df: &DataFrame, num_rows: i32, truncate: i32, vertical:
     let (rows, more) = cells(df, n, t).await?;
     let width = |s: &str| s.chars().count();
     let name_w = names.iter().map(|s| width(s)).max().unwrap_or(0);
-    let data_w = rows.iter().flat_map(|r| r.iter().map(|s| width(s))).max().unwrap_or(0);
+    let data_w = rows
+        .iter()
+        .flat_map(|r| r.iter().map(|s| width(s)))
+        .max()
+        .unwrap_or(0);
     let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(width(s))));
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
@@ -73,7 +85,11 @@ pub async fn show_string(df: &DataFrame, num_rows: i32, truncate: i32, vertical:
         out.push_str(&"-".repeat((name_w + data_w + 5).saturating_sub(width(&head))));
         out.push('\n');
         for (j, c) in r.iter().enumerate() {
-            out.push_str(&format!(" {} | {} \n", pad(&names[j], name_w), pad(c, data_w)));
+            out.push_str(&format!(
+                " {} | {} \n",
+                pad(&names[j], name_w),
+                pad(c, data_w)
+            ));
         }
     }
     if rows.is_empty() {
@@ -86,7 +102,11 @@ pub async fn show_string(df: &DataFrame, num_rows: i32, truncate: i32, vertical:
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// `Dataset.htmlString(numRows, truncate)` (Jupyter's `_repr_html_`).

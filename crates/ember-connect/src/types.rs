@@ -145,16 +145,18 @@ pub fn from_proto(t: &PbType, tz: &str) -> Result<DataType> {
         Kind::CalendarInterval(_) => {
             DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano)
         }
-        Kind::YearMonthInterval(_) => {
-            DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth)
-        }
+        Kind::YearMonthInterval(_) => DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth),
         Kind::DayTimeInterval(_) => DataType::Duration(TimeUnit::Microsecond),
         Kind::Array(a) => {
             let e = a
                 .element_type
                 .as_ref()
                 .ok_or_else(|| ConnectError::invalid("array type without an element type"))?;
-            DataType::List(Arc::new(Field::new("element", from_proto(e, tz)?, a.contains_null)))
+            DataType::List(Arc::new(Field::new(
+                "element",
+                from_proto(e, tz)?,
+                a.contains_null,
+            )))
         }
         Kind::Struct(s) => DataType::Struct(fields_from_proto(s, tz)?),
         Kind::Map(m) => {
@@ -178,12 +180,19 @@ pub fn from_proto(t: &PbType, tz: &str) -> Result<DataType> {
         }
         Kind::Udt(u) => match &u.sql_type {
             Some(t) => from_proto(t, tz)?,
-            None => return Err(ConnectError::unsupported(format!("user-defined type {}", u.r#type))),
+            None => {
+                return Err(ConnectError::unsupported(format!(
+                    "user-defined type {}",
+                    u.r#type
+                )))
+            }
         },
         Kind::Unparsed(u) => ember_core::types::parse_data_type(&u.data_type_string, tz)?,
         Kind::Time(_) => DataType::Time64(TimeUnit::Microsecond),
         Kind::TimestampNtzNanos(_) => DataType::Timestamp(TimeUnit::Nanosecond, None),
-        Kind::TimestampLtzNanos(_) => DataType::Timestamp(TimeUnit::Nanosecond, Some(Arc::from(tz))),
+        Kind::TimestampLtzNanos(_) => {
+            DataType::Timestamp(TimeUnit::Nanosecond, Some(Arc::from(tz)))
+        }
         Kind::Variant(_) => return Err(ConnectError::unsupported("the VARIANT type")),
         Kind::Geometry(_) => return Err(ConnectError::unsupported("the GEOMETRY type")),
         Kind::Geography(_) => return Err(ConnectError::unsupported("the GEOGRAPHY type")),
@@ -210,7 +219,11 @@ pub fn fields_from_proto(s: &dt::Struct, tz: &str) -> Result<Fields> {
 pub fn schema_from_proto(t: &PbType, tz: &str) -> Result<Schema> {
     match &t.kind {
         Some(Kind::Struct(s)) => Ok(Schema::new(fields_from_proto(s, tz)?)),
-        _ => Ok(Schema::new(vec![Field::new("value", from_proto(t, tz)?, true)])),
+        _ => Ok(Schema::new(vec![Field::new(
+            "value",
+            from_proto(t, tz)?,
+            true,
+        )])),
     }
 }
 
@@ -220,9 +233,10 @@ pub fn wire_type(t: &DataType) -> DataType {
     match t {
         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
         DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
-        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) | DataType::LargeListView(f) => {
-            DataType::List(Arc::new(wire_field(f)))
-        }
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f) => DataType::List(Arc::new(wire_field(f))),
         DataType::FixedSizeList(f, _) => DataType::List(Arc::new(wire_field(f))),
         DataType::Struct(fs) => DataType::Struct(fs.iter().map(|f| wire_field(f)).collect()),
         DataType::Map(e, sorted) => DataType::Map(Arc::new(wire_field(e)), *sorted),

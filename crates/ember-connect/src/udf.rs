@@ -48,7 +48,10 @@ impl Worker {
     fn stderr_tail(&self) -> String {
         // Give the reader thread a moment to drain what a dying worker wrote.
         std::thread::sleep(std::time::Duration::from_millis(50));
-        self.stderr_tail.lock().map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
+        self.stderr_tail
+            .lock()
+            .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
     }
 }
 
@@ -93,7 +96,9 @@ fn pool(python: &str) -> Arc<Pool> {
                 python: python.to_string(),
                 idle: Mutex::new((Vec::new(), 0)),
                 freed: Condvar::new(),
-                max: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+                max: std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
             })
         })
         .clone()
@@ -105,7 +110,8 @@ fn py_err(msg: impl Into<String>) -> DataFusionError {
 
 impl Pool {
     fn spawn(&self) -> std::result::Result<Worker, DataFusionError> {
-        let script = script_path().map_err(|e| py_err(format!("cannot write the UDF worker script: {e}")))?;
+        let script = script_path()
+            .map_err(|e| py_err(format!("cannot write the UDF worker script: {e}")))?;
         let mut child = Command::new(&self.python)
             .arg("-u")
             .arg(&script)
@@ -119,8 +125,16 @@ impl Pool {
                     self.python
                 ))
             })?;
-        let stdin = child.stdin.take().ok_or_else(|| py_err("worker without stdin"))?;
-        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| py_err("worker without stdout"))?);
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| py_err("worker without stdin"))?;
+        let stdout = BufReader::new(
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| py_err("worker without stdout"))?,
+        );
         let stderr_tail = Arc::new(Mutex::new(std::collections::VecDeque::new()));
         if let Some(err) = child.stderr.take() {
             let tail = stderr_tail.clone();
@@ -137,11 +151,20 @@ impl Pool {
                 }
             });
         }
-        Ok(Worker { child, stdin, stdout, seen: HashSet::new(), stderr_tail })
+        Ok(Worker {
+            child,
+            stdin,
+            stdout,
+            seen: HashSet::new(),
+            stderr_tail,
+        })
     }
 
     fn checkout(&self) -> std::result::Result<Worker, DataFusionError> {
-        let mut g = self.idle.lock().map_err(|_| py_err("worker pool poisoned"))?;
+        let mut g = self
+            .idle
+            .lock()
+            .map_err(|_| py_err("worker pool poisoned"))?;
         loop {
             if let Some(w) = g.0.pop() {
                 return Ok(w);
@@ -151,7 +174,10 @@ impl Pool {
                 drop(g);
                 return self.spawn().inspect_err(|_| self.forget());
             }
-            g = self.freed.wait(g).map_err(|_| py_err("worker pool poisoned"))?;
+            g = self
+                .freed
+                .wait(g)
+                .map_err(|_| py_err("worker pool poisoned"))?;
         }
     }
 
@@ -231,13 +257,23 @@ impl PythonUdf {
         }
     }
 
-    fn eval_on(&self, w: &mut Worker, batch: &RecordBatch) -> std::result::Result<ArrayRef, (DataFusionError, bool)> {
-        let io = |e: std::io::Error| (py_err(format!("UDF `{}`: worker pipe: {e}", self.name)), false);
+    fn eval_on(
+        &self,
+        w: &mut Worker,
+        batch: &RecordBatch,
+    ) -> std::result::Result<ArrayRef, (DataFusionError, bool)> {
+        let io = |e: std::io::Error| {
+            (
+                py_err(format!("UDF `{}`: worker pipe: {e}", self.name)),
+                false,
+            )
+        };
         let first = w.seen.insert(self.fn_id);
         let header = serde_json::json!({"fn": self.fn_id.to_string(), "eval_type": self.eval_type, "command": first, "path": self.path});
         let mut ipc = Vec::new();
         {
-            let mut sw = arrow::ipc::writer::StreamWriter::try_new(&mut ipc, &batch.schema()).map_err(|e| (e.into(), true))?;
+            let mut sw = arrow::ipc::writer::StreamWriter::try_new(&mut ipc, &batch.schema())
+                .map_err(|e| (e.into(), true))?;
             sw.write(batch).map_err(|e| (e.into(), true))?;
             sw.finish().map_err(|e| (e.into(), true))?;
         }
@@ -256,7 +292,8 @@ impl PythonUdf {
         if kind[0] == b'E' {
             return Err((py_err(String::from_utf8_lossy(&payload).into_owned()), true));
         }
-        let mut r = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(payload), None).map_err(|e| (e.into(), true))?;
+        let mut r = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(payload), None)
+            .map_err(|e| (e.into(), true))?;
         let out = r
             .next()
             .ok_or_else(|| (py_err("the worker sent no result"), true))?
@@ -280,7 +317,10 @@ impl ScalarUDFImpl for PythonUdf {
     fn return_type(&self, _args: &[DataType]) -> datafusion::error::Result<DataType> {
         Ok(self.return_type.clone())
     }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
         let n = args.number_rows;
         let arrays = args
             .args
@@ -290,7 +330,13 @@ impl ScalarUDFImpl for PythonUdf {
         let fields: Vec<Field> = arrays
             .iter()
             .enumerate()
-            .map(|(i, a)| Field::new(format!("_{i}"), crate::types::wire_type(a.data_type()), true))
+            .map(|(i, a)| {
+                Field::new(
+                    format!("_{i}"),
+                    crate::types::wire_type(a.data_type()),
+                    true,
+                )
+            })
             .collect();
         let arrays = arrays
             .iter()
@@ -305,7 +351,11 @@ impl ScalarUDFImpl for PythonUdf {
         let multi = tokio::runtime::Handle::try_current()
             .map(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
             .unwrap_or(false);
-        let out = if multi { tokio::task::block_in_place(|| self.eval(&batch)) } else { self.eval(&batch) }?;
+        let out = if multi {
+            tokio::task::block_in_place(|| self.eval(&batch))
+        } else {
+            self.eval(&batch)
+        }?;
         Ok(ColumnarValue::Array(out))
     }
 }
@@ -324,10 +374,26 @@ fn python_of(cs: &ConnectSession) -> String {
 pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<ScalarUDF> {
     let py = match &u.function {
         Some(Function::PythonUdf(p)) => p,
-        Some(_) => return Err(ConnectError::unsupported(format!("the non-Python UDF `{}`", u.function_name))),
-        None => return Err(ConnectError::invalid(format!("UDF `{}` without a function", u.function_name))),
+        Some(_) => {
+            return Err(ConnectError::unsupported(format!(
+                "the non-Python UDF `{}`",
+                u.function_name
+            )))
+        }
+        None => {
+            return Err(ConnectError::invalid(format!(
+                "UDF `{}` without a function",
+                u.function_name
+            )))
+        }
     };
-    if ![SQL_BATCHED_UDF, SQL_ARROW_BATCHED_UDF, SQL_SCALAR_PANDAS_UDF].contains(&py.eval_type) {
+    if ![
+        SQL_BATCHED_UDF,
+        SQL_ARROW_BATCHED_UDF,
+        SQL_SCALAR_PANDAS_UDF,
+    ]
+    .contains(&py.eval_type)
+    {
         return Err(ConnectError::unsupported(format!(
             "Python UDFs of eval type {} (`{}`); ember runs @udf, useArrow UDFs and scalar pandas_udf",
             py.eval_type, u.function_name
@@ -335,16 +401,25 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
     }
     let tz = cs.spark.time_zone().name().to_string();
     let return_type = crate::types::from_proto(
-        py.output_type.as_ref().ok_or_else(|| ConnectError::invalid("Python UDF without a return type"))?,
+        py.output_type
+            .as_ref()
+            .ok_or_else(|| ConnectError::invalid("Python UDF without a return type"))?,
         &tz,
     )?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     py.command.hash(&mut h);
-    let volatility = if u.deterministic { Volatility::Immutable } else { Volatility::Volatile };
+    let volatility = if u.deterministic {
+        Volatility::Immutable
+    } else {
+        Volatility::Volatile
+    };
     Ok(ScalarUDF::new_from_impl(PythonUdf {
         name: u.function_name.clone(),
         signature: Signature::one_of(
-            vec![datafusion::logical_expr::TypeSignature::VariadicAny, datafusion::logical_expr::TypeSignature::Nullary],
+            vec![
+                datafusion::logical_expr::TypeSignature::VariadicAny,
+                datafusion::logical_expr::TypeSignature::Nullary,
+            ],
             volatility,
         ),
         return_type,
@@ -357,9 +432,17 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
 }
 
 /// A Python UDF call in an expression (`my_udf(col("x"))`).
-pub fn python_udf_expr(scope: &Scope<'_>, cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<Expr> {
+pub fn python_udf_expr(
+    scope: &Scope<'_>,
+    cs: &ConnectSession,
+    u: &CommonInlineUserDefinedFunction,
+) -> Result<Expr> {
     let f = scalar_udf(cs, u)?;
-    let args = u.arguments.iter().map(|a| scope.expr(a)).collect::<Result<Vec<_>>>()?;
+    let args = u
+        .arguments
+        .iter()
+        .map(|a| scope.expr(a))
+        .collect::<Result<Vec<_>>>()?;
     Ok(f.call(args))
 }
 

@@ -196,6 +196,9 @@ impl SparkSession {
             ctx.register_udtf("range", Arc::new(f));
         }
         ctx.register_udf(crate::functions::lambda::LambdaBody::udf());
+        for f in crate::functions::generator::SparkGenerator::udfs() {
+            ctx.register_udf(f);
+        }
         for f in crate::functions::lambda::higher_order_functions() {
             ctx.register_higher_order_function(Arc::new(f));
         }
@@ -203,7 +206,9 @@ impl SparkSession {
             use datafusion::execution::FunctionRegistry;
             // Spark's `exists` is DataFusion's `array_any_match` (same three-valued result).
             if let Ok(any) = ctx.higher_order_function("array_any_match") {
-                ctx.register_higher_order_function(Arc::new(any.as_ref().clone().with_aliases(["exists"])));
+                ctx.register_higher_order_function(Arc::new(
+                    any.as_ref().clone().with_aliases(["exists"]),
+                ));
             }
         }
         crate::functions::window::register(&ctx)?;

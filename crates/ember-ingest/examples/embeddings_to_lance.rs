@@ -22,7 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let schema = reader.schema();
     let batches: Vec<_> = reader.collect();
-    let rows: usize = batches.iter().map(|b| b.as_ref().map_or(0, |b| b.num_rows())).sum();
+    let rows: usize = batches
+        .iter()
+        .map(|b| b.as_ref().map_or(0, |b| b.num_rows()))
+        .sum();
     let iter = RecordBatchIterator::new(batches, Arc::clone(&schema));
     let db = lancedb::connect(&args[2]).execute().await?;
     let boxed: Box<dyn arrow::array::RecordBatchReader + Send> = Box::new(iter);

@@ -13,10 +13,14 @@ use ember_ingest::generator::{generate, write_embeddings, GenOptions};
 
 fn embeddings_for(args: &[String]) -> Result<u64, String> {
     use std::io::BufRead;
-    let (photos, out) = match args {
-        [p, o, ..] => (p, o),
-        _ => return Err("usage: gen_inaturalist --embeddings-for PHOTOS.csv.gz OUT.parquet [DIM] [SEED]".into()),
-    };
+    let (photos, out) =
+        match args {
+            [p, o, ..] => (p, o),
+            _ => return Err(
+                "usage: gen_inaturalist --embeddings-for PHOTOS.csv.gz OUT.parquet [DIM] [SEED]"
+                    .into(),
+            ),
+        };
     let dim = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(512);
     let seed = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(42);
     let file = std::fs::File::open(photos).map_err(|e| format!("{photos}: {e}"))?;

@@ -24,9 +24,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The query photo's own vector.
     let mut query = None;
     for b in read_table(db, table).await? {
-        let ids = b.column_by_name("photo_id").ok_or("no photo_id column")?.as_primitive::<Int32Type>();
+        let ids = b
+            .column_by_name("photo_id")
+            .ok_or("no photo_id column")?
+            .as_primitive::<Int32Type>();
         if let Some(i) = (0..b.num_rows()).find(|i| ids.value(*i) == id) {
-            let v = b.column_by_name("embedding").ok_or("no embedding column")?.as_fixed_size_list().value(i);
+            let v = b
+                .column_by_name("embedding")
+                .ok_or("no embedding column")?
+                .as_fixed_size_list()
+                .value(i);
             query = Some(v.as_primitive::<Float32Type>().values().to_vec());
             break;
         }
@@ -35,13 +42,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("photo_id {id} is not in {db}/{table}");
         std::process::exit(1);
     };
-    println!("{:>12}  {:<12} {:>9}  url", "photo_id", "license", "distance");
+    println!(
+        "{:>12}  {:<12} {:>9}  url",
+        "photo_id", "license", "distance"
+    );
     for b in nearest(db, table, vector, k).await? {
         let col = |n: &str| b.column_by_name(n).cloned();
-        let (ids, lic, ext, dist) = (col("photo_id"), col("license"), col("extension"), col("_distance"));
+        let (ids, lic, ext, dist) = (
+            col("photo_id"),
+            col("license"),
+            col("extension"),
+            col("_distance"),
+        );
         for i in 0..b.num_rows() {
             let s = |c: &Option<arrow::array::ArrayRef>| {
-                c.as_ref().map(|c| array_value_to_string(c, i).unwrap_or_default()).unwrap_or_default()
+                c.as_ref()
+                    .map(|c| array_value_to_string(c, i).unwrap_or_default())
+                    .unwrap_or_default()
             };
             let pid = s(&ids);
             println!(

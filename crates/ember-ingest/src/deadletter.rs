@@ -131,12 +131,22 @@ pub fn schema() -> SchemaRef {
 
 fn to_batch(rows: &[DeadLetter]) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.source_file))),
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.line as i64))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &r.source_file),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.line as i64),
+        )),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.raw))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.class.as_str()))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.message))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.attempts as i32))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.class.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &r.message),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            rows.iter().map(|r| r.attempts as i32),
+        )),
         Arc::new(
             TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.time_us))
                 .with_timezone("UTC"),
@@ -196,7 +206,9 @@ pub fn counts_by_class(dir: &Path) -> Result<std::collections::BTreeMap<String, 
             .column(3)
             .as_any()
             .downcast_ref::<StringArray>()
-            .ok_or_else(|| IngestError::Config("dead-letter table: error_class is not a string".into()))?;
+            .ok_or_else(|| {
+                IngestError::Config("dead-letter table: error_class is not a string".into())
+            })?;
         for i in 0..classes.len() {
             *out.entry(classes.value(i).to_string()).or_insert(0) += 1;
         }
@@ -211,7 +223,16 @@ mod tests {
     #[test]
     fn parts_replace_and_vanish() {
         let dir = tempfile::tempdir().unwrap();
-        let d = |line| DeadLetter::new("f.csv", line, "raw".into(), ErrorClass::CastOverflow, "m".into(), "t1");
+        let d = |line| {
+            DeadLetter::new(
+                "f.csv",
+                line,
+                "raw".into(),
+                ErrorClass::CastOverflow,
+                "m".into(),
+                "t1",
+            )
+        };
         write_part(dir.path(), "t1", &[d(2), d(3)]).unwrap();
         write_part(dir.path(), "t2", &[d(9)]).unwrap();
         // A re-run of t1 replaces its part rather than adding to it.
@@ -219,8 +240,18 @@ mod tests {
         let counts = counts_by_class(dir.path()).unwrap();
         assert_eq!(counts.get("CAST_OVERFLOW"), Some(&2));
         write_part(dir.path(), "t2", &[]).unwrap();
-        assert_eq!(read_all(dir.path()).unwrap().iter().map(|b| b.num_rows()).sum::<usize>(), 1);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(
+            read_all(dir.path())
+                .unwrap()
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>(),
+            1
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("part-t1.parquet")]);
     }
 }

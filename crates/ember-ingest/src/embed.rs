@@ -8,9 +8,7 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListArray, Float32Array, RecordBatch,
-};
+use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float32Array, RecordBatch};
 use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Int64Type};
@@ -78,12 +76,16 @@ pub fn plan(
             .field_with_name(key)
             .map_err(|_| err(&format!("no key column '{key}'")))?;
         if !kf.data_type().is_integer() {
-            return Err(err(&format!("key column '{key}' is {}, not an integer", kf.data_type())));
+            return Err(err(&format!(
+                "key column '{key}' is {}, not an integer",
+                kf.data_type()
+            )));
         }
         let vf = schema
             .field_with_name(column)
             .map_err(|_| err(&format!("no vector column '{column}'")))?;
-        check_vector_type(vf.data_type(), dim).map_err(|m| err(&format!("column '{column}': {m}")))?;
+        check_vector_type(vf.data_type(), dim)
+            .map_err(|m| err(&format!("column '{column}': {m}")))?;
         let row_groups: Vec<u64> = b
             .metadata()
             .row_groups()
@@ -124,16 +126,24 @@ pub(crate) fn check_vector_type(t: &DataType, dim: usize) -> std::result::Result
         DataType::List(f) | DataType::LargeList(f) => (f.data_type(), None),
         other => return Err(format!("{other} is not a list of floats")),
     };
-    if !matches!(item, DataType::Float32 | DataType::Float64 | DataType::Float16) {
+    if !matches!(
+        item,
+        DataType::Float32 | DataType::Float64 | DataType::Float16
+    ) {
         return Err(format!("items are {item}, not floats"));
     }
     match size {
-        Some(n) if n != dim => Err(format!("vectors have dimension {n}, the job's embedding.dim is {dim}")),
+        Some(n) if n != dim => Err(format!(
+            "vectors have dimension {n}, the job's embedding.dim is {dim}"
+        )),
         _ => Ok(()),
     }
 }
 
-fn project(b: ParquetRecordBatchReaderBuilder<File>, cols: &[&str]) -> ParquetRecordBatchReaderBuilder<File> {
+fn project(
+    b: ParquetRecordBatchReaderBuilder<File>,
+    cols: &[&str],
+) -> ParquetRecordBatchReaderBuilder<File> {
     let schema = b.parquet_schema();
     let roots: Vec<usize> = cols
         .iter()
@@ -268,17 +278,30 @@ impl Vectors {
                 let l = col.as_fixed_size_list();
                 let n = *n as usize;
                 let off = l.offset() * n;
-                (l.values().clone(), (0..l.len()).map(|i| (off + i * n, n)).collect())
+                (
+                    l.values().clone(),
+                    (0..l.len()).map(|i| (off + i * n, n)).collect(),
+                )
             }
             DataType::List(_) => {
                 let l = col.as_list::<i32>();
                 let o = l.value_offsets();
-                (l.values().clone(), o.windows(2).map(|w| (w[0] as usize, (w[1] - w[0]) as usize)).collect())
+                (
+                    l.values().clone(),
+                    o.windows(2)
+                        .map(|w| (w[0] as usize, (w[1] - w[0]) as usize))
+                        .collect(),
+                )
             }
             DataType::LargeList(_) => {
                 let l = col.as_list::<i64>();
                 let o = l.value_offsets();
-                (l.values().clone(), o.windows(2).map(|w| (w[0] as usize, (w[1] - w[0]) as usize)).collect())
+                (
+                    l.values().clone(),
+                    o.windows(2)
+                        .map(|w| (w[0] as usize, (w[1] - w[0]) as usize))
+                        .collect(),
+                )
             }
             other => {
                 return Err(IngestError::Embeddings {
@@ -287,7 +310,9 @@ impl Vectors {
                 })
             }
         };
-        let values = cast(&child, &DataType::Float32)?.as_primitive::<arrow::datatypes::Float32Type>().clone();
+        let values = cast(&child, &DataType::Float32)?
+            .as_primitive::<arrow::datatypes::Float32Type>()
+            .clone();
         Ok(Vectors {
             values,
             spans,
@@ -323,13 +348,16 @@ pub fn vector_column(values: Vec<f32>, dim: usize) -> Result<ArrayRef> {
 
 /// The vector column's Arrow type for `dim`.
 pub fn vector_type(dim: usize) -> DataType {
-    DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), dim as i32)
+    DataType::FixedSizeList(
+        Arc::new(Field::new("item", DataType::Float32, true)),
+        dim as i32,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{ListBuilder, Float64Builder};
+    use arrow::array::{Float64Builder, ListBuilder};
 
     #[test]
     fn variable_lists_are_checked_per_row() {
@@ -345,7 +373,9 @@ mod tests {
         assert_eq!(v.row(1, 2), VectorRow::Null);
         assert_eq!(v.row(2, 2), VectorRow::WrongLength(3));
         assert!(check_vector_type(col.data_type(), 2).is_ok());
-        assert!(check_vector_type(&vector_type(4), 2).unwrap_err().contains("dimension 4"));
+        assert!(check_vector_type(&vector_type(4), 2)
+            .unwrap_err()
+            .contains("dimension 4"));
         assert!(check_vector_type(&DataType::Utf8, 2).is_err());
     }
 }

@@ -132,10 +132,14 @@ impl HttpEmbedder {
         let mut retry = 0u32;
         loop {
             let outcome = {
-                let _permit = self.permits.acquire().await.map_err(|e| IngestError::Service {
-                    url: self.opts.url.clone(),
-                    message: e.to_string(),
-                })?;
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| IngestError::Service {
+                        url: self.opts.url.clone(),
+                        message: e.to_string(),
+                    })?;
                 self.pace().await;
                 self.once(&body, items.len()).await?
             };
@@ -149,7 +153,8 @@ impl HttpEmbedder {
                 }
                 Attempt::Retry(message, after) => {
                     let wait = after.unwrap_or_else(|| {
-                        (self.opts.retry_wait * 2u32.saturating_pow(retry)).min(Duration::from_secs(30))
+                        (self.opts.retry_wait * 2u32.saturating_pow(retry))
+                            .min(Duration::from_secs(30))
                     });
                     tracing::warn!(url = %self.opts.url, retry = retry + 1, "embedding request failed: {message}; retrying in {wait:?}");
                     self.retries.fetch_add(1, Ordering::Relaxed);
@@ -165,14 +170,21 @@ impl HttpEmbedder {
             .client
             .post(&self.opts.url)
             .header("Content-Type", "application/json")
-            .header("Accept", "application/vnd.apache.arrow.stream, application/json")
+            .header(
+                "Accept",
+                "application/vnd.apache.arrow.stream, application/json",
+            )
             .body(body.to_vec())
             .send()
             .await;
         let resp = match resp {
             Ok(r) => r,
             Err(e) => {
-                let kind = if e.is_timeout() { "timed out" } else { "failed" };
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "failed"
+                };
                 return Ok(Attempt::Retry(format!("request {kind}: {e}"), None));
             }
         };
@@ -190,17 +202,34 @@ impl HttpEmbedder {
             .is_some_and(|v| v.starts_with("application/vnd.apache.arrow"));
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Ok(Attempt::Retry(format!("reading the response failed: {e}"), None)),
+            Err(e) => {
+                return Ok(Attempt::Retry(
+                    format!("reading the response failed: {e}"),
+                    None,
+                ))
+            }
         };
         if status.as_u16() == 429 || status.is_server_error() {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            return Ok(Attempt::Retry(format!("HTTP {status}: {text}"), retry_after));
+            return Ok(Attempt::Retry(
+                format!("HTTP {status}: {text}"),
+                retry_after,
+            ));
         }
         if !status.is_success() {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned();
-            return Ok(Attempt::Done(vec![Embedded::Failed(format!("HTTP {status}: {text}")); n]));
+            return Ok(Attempt::Done(vec![
+                Embedded::Failed(format!(
+                    "HTTP {status}: {text}"
+                ));
+                n
+            ]));
         }
-        let out = if arrow { self.parse_arrow(&bytes)? } else { self.parse_json(&bytes)? };
+        let out = if arrow {
+            self.parse_arrow(&bytes)?
+        } else {
+            self.parse_json(&bytes)?
+        };
         if out.len() != n {
             return Err(IngestError::Embeddings {
                 path: self.opts.url.clone(),
@@ -215,7 +244,8 @@ impl HttpEmbedder {
             path: self.opts.url.clone(),
             message: m,
         };
-        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("response is not JSON: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("response is not JSON: {e}")))?;
         let list = v
             .get("embeddings")
             .and_then(|e| e.as_array())
@@ -224,7 +254,8 @@ impl HttpEmbedder {
             .map(|e| match e {
                 serde_json::Value::Null => Ok(Embedded::Missing),
                 serde_json::Value::Array(xs) => {
-                    let v: Option<Vec<f32>> = xs.iter().map(|x| x.as_f64().map(|f| f as f32)).collect();
+                    let v: Option<Vec<f32>> =
+                        xs.iter().map(|x| x.as_f64().map(|f| f as f32)).collect();
                     let v = v.ok_or_else(|| bad("an embedding holds a non-number".into()))?;
                     Ok(if v.len() == self.opts.dim {
                         Embedded::Vector(v)

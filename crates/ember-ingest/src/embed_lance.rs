@@ -23,7 +23,9 @@ pub struct LanceEmbeddings {
 
 impl std::fmt::Debug for LanceEmbeddings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LanceEmbeddings").field("path", &self.path).finish()
+        f.debug_struct("LanceEmbeddings")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -40,19 +42,29 @@ impl LanceEmbeddings {
     ///
     /// Errors: [`IngestError::Embeddings`] naming the dataset when it cannot be opened,
     /// lacks `key` or `column`, or the vectors do not fit `dim`.
-    pub async fn plan(path: &str, index: usize, key: &str, column: &str, dim: usize) -> Result<(LanceEmbeddings, Vec<LookupTask>)> {
+    pub async fn plan(
+        path: &str,
+        index: usize,
+        key: &str,
+        column: &str,
+        dim: usize,
+    ) -> Result<(LanceEmbeddings, Vec<LookupTask>)> {
         let dataset = lance::Dataset::open(path).await.map_err(|e| err(path, e))?;
         let schema = Schema::from(dataset.schema());
         let kf = schema
             .field_with_name(key)
             .map_err(|_| err(path, format!("no key column '{key}'")))?;
         if !kf.data_type().is_integer() {
-            return Err(err(path, format!("key column '{key}' is {}, not an integer", kf.data_type())));
+            return Err(err(
+                path,
+                format!("key column '{key}' is {}, not an integer", kf.data_type()),
+            ));
         }
         let vf = schema
             .field_with_name(column)
             .map_err(|_| err(path, format!("no vector column '{column}'")))?;
-        crate::embed::check_vector_type(vf.data_type(), dim).map_err(|m| err(path, format!("column '{column}': {m}")))?;
+        crate::embed::check_vector_type(vf.data_type(), dim)
+            .map_err(|m| err(path, format!("column '{column}': {m}")))?;
         let mut tasks = Vec::new();
         for frag in dataset.get_fragments() {
             let rows = frag.count_rows(None).await.map_err(|e| err(path, e))? as u64;
@@ -73,7 +85,11 @@ impl LanceEmbeddings {
     }
 
     /// Runs `scan` over `columns` and collects its batches.
-    async fn collect(&self, mut scan: lance::dataset::scanner::Scanner, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+    async fn collect(
+        &self,
+        mut scan: lance::dataset::scanner::Scanner,
+        columns: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
         scan.project(columns).map_err(|e| err(&self.path, e))?;
         scan.try_into_stream()
             .await
@@ -94,14 +110,22 @@ impl LanceEmbeddings {
     pub async fn read_task(&self, task: &LookupTask) -> Result<Vec<(ArrayRef, ArrayRef)>> {
         let mut out = Vec::new();
         for id in &task.row_groups {
-            let frag = self
-                .dataset
-                .get_fragment(*id)
-                .ok_or_else(|| err(&self.path, format!("fragment {id} is gone (the dataset changed during the job)")))?;
-            let batches = self.collect(frag.scan(), &[self.key.as_str(), self.column.as_str()]).await?;
+            let frag = self.dataset.get_fragment(*id).ok_or_else(|| {
+                err(
+                    &self.path,
+                    format!("fragment {id} is gone (the dataset changed during the job)"),
+                )
+            })?;
+            let batches = self
+                .collect(frag.scan(), &[self.key.as_str(), self.column.as_str()])
+                .await?;
             for b in batches {
-                let k = b.column_by_name(&self.key).ok_or_else(|| err(&self.path, "key column missing"))?;
-                let v = b.column_by_name(&self.column).ok_or_else(|| err(&self.path, "vector column missing"))?;
+                let k = b
+                    .column_by_name(&self.key)
+                    .ok_or_else(|| err(&self.path, "key column missing"))?;
+                let v = b
+                    .column_by_name(&self.column)
+                    .ok_or_else(|| err(&self.path, "vector column missing"))?;
                 out.push((cast(k, &DataType::Int64)?, v.clone()));
             }
         }
@@ -112,7 +136,9 @@ impl LanceEmbeddings {
     ///
     /// Errors: [`IngestError::Embeddings`] naming the dataset.
     pub async fn read_keys(&self) -> Result<Vec<i64>> {
-        let batches = self.collect(self.dataset.scan(), &[self.key.as_str()]).await?;
+        let batches = self
+            .collect(self.dataset.scan(), &[self.key.as_str()])
+            .await?;
         let mut keys = Vec::new();
         for b in batches {
             let k = cast(b.column(0), &DataType::Int64)?;

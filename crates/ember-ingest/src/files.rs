@@ -47,7 +47,9 @@ pub(crate) fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(
         message: e.to_string(),
     };
     let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(perr)?;
     w.write(batch).map_err(perr)?;
     let file = w.into_inner().map_err(perr)?;

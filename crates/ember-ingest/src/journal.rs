@@ -83,8 +83,8 @@ impl Journal {
         // A complete journal ends with '\n'; anything after the last one is a torn write.
         let complete = lines.len().saturating_sub(1);
         for (i, line) in lines[..complete].iter().enumerate() {
-            let entry: Entry = serde_json::from_str(line)
-                .map_err(|e| jerr(format!("line {}: {e}", i + 1)))?;
+            let entry: Entry =
+                serde_json::from_str(line).map_err(|e| jerr(format!("line {}: {e}", i + 1)))?;
             match entry {
                 Entry::Job { fingerprint: f } => {
                     if f != fingerprint {
@@ -113,7 +113,8 @@ impl Journal {
         if torn {
             // Cut the torn tail so the next entry starts on its own line.
             let keep: usize = lines[..complete].iter().map(|l| l.len() + 1).sum();
-            file.set_len(keep as u64).map_err(|e| IngestError::io(&path, e))?;
+            file.set_len(keep as u64)
+                .map_err(|e| IngestError::io(&path, e))?;
         }
         let journal = Journal {
             path,
@@ -240,13 +241,16 @@ mod tests {
         {
             let j = Journal::open(dir.path(), "fp1").unwrap();
             j.start("s-1").unwrap();
-            j.commit("p-1", BTreeMap::from([("rows".to_string(), 10)])).unwrap();
-            j.commit("p-2", BTreeMap::from([("rows".to_string(), 5)])).unwrap();
+            j.commit("p-1", BTreeMap::from([("rows".to_string(), 10)]))
+                .unwrap();
+            j.commit("p-2", BTreeMap::from([("rows".to_string(), 5)]))
+                .unwrap();
         }
         // A crash in the middle of writing an entry.
         let path = dir.path().join("journal.jsonl");
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"event\":\"commit\",\"task\":\"p-3\",\"cou").unwrap();
+        f.write_all(b"{\"event\":\"commit\",\"task\":\"p-3\",\"cou")
+            .unwrap();
         drop(f);
         let j = Journal::open(dir.path(), "fp1").unwrap();
         assert_eq!(j.sum("p-", "rows"), 15);

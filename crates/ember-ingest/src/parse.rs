@@ -341,7 +341,20 @@ fn parse_date(s: &str) -> Option<i64> {
     let m: i64 = s[5..7].parse().ok()?;
     let d: i64 = s[8..10].parse().ok()?;
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
         return None;
     }
@@ -358,13 +371,15 @@ fn convert<'a>(col: &Column, raw: &'a str) -> std::result::Result<Value<'a>, Fie
             message: format!("column {}: NULL value in a NOT NULL column", col.name),
         });
     }
-    let invalid = || FieldError {
+    let invalid = || {
+        FieldError {
         class: ErrorClass::CastInvalidInput,
         message: format!(
             "column {}: the value '{raw}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed",
             col.name,
             col.ty.spark_name()
         ),
+    }
     };
     let int = |lo: i128, hi: i128| -> std::result::Result<Value<'a>, FieldError> {
         let v = parse_int(raw).ok_or_else(invalid)?;
@@ -388,7 +403,10 @@ fn convert<'a>(col: &Column, raw: &'a str) -> std::result::Result<Value<'a>, Fie
             } else {
                 Err(FieldError {
                     class: ErrorClass::InvalidUuid,
-                    message: format!("column {}: '{raw}' is not a UUID (8-4-4-4-12 hex digits)", col.name),
+                    message: format!(
+                        "column {}: '{raw}' is not a UUID (8-4-4-4-12 hex digits)",
+                        col.name
+                    ),
                 })
             }
         }
@@ -396,10 +414,9 @@ fn convert<'a>(col: &Column, raw: &'a str) -> std::result::Result<Value<'a>, Fie
         ColumnType::SmallInt => int(i16::MIN.into(), i16::MAX.into()),
         ColumnType::Int => int(i32::MIN.into(), i32::MAX.into()),
         ColumnType::BigInt => int(i64::MIN.into(), i64::MAX.into()),
-        ColumnType::Float | ColumnType::Double => raw
-            .parse::<f64>()
-            .map(Value::Float)
-            .map_err(|_| invalid()),
+        ColumnType::Float | ColumnType::Double => {
+            raw.parse::<f64>().map(Value::Float).map_err(|_| invalid())
+        }
         ColumnType::Boolean => match raw.to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
@@ -461,7 +478,10 @@ pub fn parse_chunk(schema: &RecordSchema, sep: u8, chunk: &Chunk, task: &str) ->
                 task,
             ))
         };
-        let text = match whole.map_or_else(|| std::str::from_utf8(line), |w| Ok(&w[line_start..line_start + line.len()])) {
+        let text = match whole.map_or_else(
+            || std::str::from_utf8(line),
+            |w| Ok(&w[line_start..line_start + line.len()]),
+        ) {
             Ok(t) => t,
             Err(e) => {
                 reject(
@@ -519,7 +539,8 @@ mod tests {
     use arrow::array::{AsArray, Int16Array};
     use arrow::datatypes::Int32Type;
 
-    const PHOTOS: &str = "photo_uuid uuid NOT NULL, photo_id int NOT NULL, observer_id int, width smallint";
+    const PHOTOS: &str =
+        "photo_uuid uuid NOT NULL, photo_id int NOT NULL, observer_id int, width smallint";
 
     fn chunk(text: &str) -> Chunk {
         Chunk {
@@ -554,9 +575,19 @@ mod tests {
         let ids = p.batch.column(1).as_primitive::<Int32Type>();
         assert_eq!(ids.values(), &[1, 7]);
         assert!(p.batch.column(2).is_null(0));
-        let w = p.batch.column(3).as_any().downcast_ref::<Int16Array>().unwrap();
+        let w = p
+            .batch
+            .column(3)
+            .as_any()
+            .downcast_ref::<Int16Array>()
+            .unwrap();
         assert_eq!(w.value(1), -32768);
-        let lines: Vec<i64> = p.batch.column(4).as_primitive::<arrow::datatypes::Int64Type>().values().to_vec();
+        let lines: Vec<i64> = p
+            .batch
+            .column(4)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .values()
+            .to_vec();
         assert_eq!(lines, vec![2, 8]);
         let got: Vec<(u64, ErrorClass)> = p.dead.iter().map(|d| (d.line, d.class)).collect();
         assert_eq!(
@@ -570,7 +601,13 @@ mod tests {
             ]
         );
         assert_eq!(p.dead[0].raw, format!("{u}\t2\t7\t70000"));
-        assert!(p.dead[0].message.contains("photos.csv line 3: column width"), "{}", p.dead[0].message);
+        assert!(
+            p.dead[0]
+                .message
+                .contains("photos.csv line 3: column width"),
+            "{}",
+            p.dead[0].message
+        );
         assert!(p.dead[3].message.contains("expected 4 fields, found 3"));
     }
 
@@ -587,10 +624,22 @@ mod tests {
         };
         let p = parse_chunk(&s, b'\t', &c, "t").unwrap();
         assert_eq!(p.batch.num_rows(), 1);
-        assert_eq!(p.batch.column(0).as_primitive::<arrow::datatypes::Date32Type>().value(0), 1);
+        assert_eq!(
+            p.batch
+                .column(0)
+                .as_primitive::<arrow::datatypes::Date32Type>()
+                .value(0),
+            1
+        );
         assert_eq!(p.dead.len(), 2);
-        assert_eq!((p.dead[0].line, p.dead[0].class), (11, ErrorClass::CastInvalidInput));
-        assert_eq!((p.dead[1].line, p.dead[1].class), (12, ErrorClass::MalformedRecord));
+        assert_eq!(
+            (p.dead[0].line, p.dead[0].class),
+            (11, ErrorClass::CastInvalidInput)
+        );
+        assert_eq!(
+            (p.dead[1].line, p.dead[1].class),
+            (12, ErrorClass::MalformedRecord)
+        );
         assert_eq!(parse_date("2000-03-01"), Some(11_017));
     }
 }

@@ -81,17 +81,23 @@ impl Photos {
         let mut kept_lines: Vec<i64> = Vec::new();
         let names: Vec<Arc<str>> = file_names.iter().map(|n| Arc::from(n.as_str())).collect();
         for part in parts {
-            let name = part.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = part
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             // parse-<file>-<chunk>.arrow
             let file_no: usize = name
                 .split('-')
                 .nth(1)
                 .and_then(|f| f.parse().ok())
                 .unwrap_or(usize::MAX);
-            let file_name = names.get(file_no).cloned().ok_or_else(|| IngestError::Journal {
-                path: part.display().to_string(),
-                message: "staged file of an unknown source file".into(),
-            })?;
+            let file_name = names
+                .get(file_no)
+                .cloned()
+                .ok_or_else(|| IngestError::Journal {
+                    path: part.display().to_string(),
+                    message: "staged file of an unknown source file".into(),
+                })?;
             let f = File::open(&part).map_err(|e| IngestError::io(&part, e))?;
             for b in FileReader::try_new(f, None)? {
                 let b = b?;
@@ -184,12 +190,22 @@ impl Photos {
 
     /// Source line number of `row`.
     pub fn line(&self, row: u32) -> u64 {
-        let lines = self.batch.column(self.batch.num_columns() - 1).as_primitive::<Int64Type>();
+        let lines = self
+            .batch
+            .column(self.batch.num_columns() - 1)
+            .as_primitive::<Int64Type>();
         lines.value(row as usize) as u64
     }
 
     /// A dead letter for `row`.
-    pub fn dead_letter(&self, row: u32, class: ErrorClass, message: &str, attempts: u32, task: &str) -> DeadLetter {
+    pub fn dead_letter(
+        &self,
+        row: u32,
+        class: ErrorClass,
+        message: &str,
+        attempts: u32,
+        task: &str,
+    ) -> DeadLetter {
         let file = &self.files[row as usize];
         let line = self.line(row);
         let mut d = DeadLetter::new(
@@ -214,7 +230,9 @@ fn write_duplicates(path: &Path, rows: &[(i64, Arc<str>, i64, i64)]) -> Result<(
     ]));
     let cols: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1.as_ref()))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.1.as_ref()),
+        )),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
     ];

@@ -33,8 +33,10 @@ impl JobProgress {
                     .progress_chars("=> "),
                 ),
                 None => ProgressBar::new_spinner().with_style(
-                    ProgressStyle::with_template("{prefix:>8} {spinner} {human_pos} rows  {per_sec}  {elapsed}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        "{prefix:>8} {spinner} {human_pos} rows  {per_sec}  {elapsed}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 ),
             };
             let bar = m.add(bar.with_prefix(name.to_string()));
@@ -82,7 +84,9 @@ impl StageProgress {
                     100.0 * rows as f64 / t.max(1) as f64,
                     rows as f64 / secs
                 ),
-                None => tracing::info!(stage = %self.name, "{rows} rows, {:.0} rows/s", rows as f64 / secs),
+                None => {
+                    tracing::info!(stage = %self.name, "{rows} rows, {:.0} rows/s", rows as f64 / secs)
+                }
             }
         }
     }

@@ -54,7 +54,8 @@ impl Report {
     /// Errors: [`IngestError::Io`].
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join("report.json");
-        let text = serde_json::to_string_pretty(self).map_err(|e| IngestError::Config(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| IngestError::Config(e.to_string()))?;
         std::fs::write(&path, text).map_err(|e| IngestError::io(&path, e))
     }
 
@@ -73,19 +74,37 @@ impl Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "job {}: {}", self.job, if self.complete { "complete" } else { "incomplete" })?;
+        writeln!(
+            f,
+            "job {}: {}",
+            self.job,
+            if self.complete {
+                "complete"
+            } else {
+                "incomplete"
+            }
+        )?;
         writeln!(f, "  read               {:>12}", self.read)?;
         writeln!(f, "  valid              {:>12}", self.valid)?;
         writeln!(f, "  duplicates merged  {:>12}", self.duplicates_merged)?;
         writeln!(f, "  ingested           {:>12}", self.ingested)?;
         writeln!(f, "  sink rows          {:>12}", self.sink_rows)?;
-        writeln!(f, "  dead-lettered      {:>12}   ({})", self.dead_lettered_total(), self.dead_letter_table)?;
+        writeln!(
+            f,
+            "  dead-lettered      {:>12}   ({})",
+            self.dead_lettered_total(),
+            self.dead_letter_table
+        )?;
         for (class, n) in &self.dead_lettered {
             writeln!(f, "    {class:<28} {n:>8}")?;
         }
         writeln!(f, "  unused embeddings  {:>12}", self.unused_embeddings)?;
         writeln!(f, "  retried attempts   {:>12}", self.retried)?;
-        writeln!(f, "  tasks run/skipped  {:>12}", format!("{}/{}", self.tasks_run, self.tasks_skipped))?;
+        writeln!(
+            f,
+            "  tasks run/skipped  {:>12}",
+            format!("{}/{}", self.tasks_run, self.tasks_skipped)
+        )?;
         write!(
             f,
             "  elapsed            {:>11.2}s   {:.0} rows/s",

@@ -182,7 +182,12 @@ mod tests {
             let (_d, f) = file_with(&text, gz);
             let mut got = Vec::new();
             let end = read_chunks(&f, 4, true, 1, &AtomicBool::new(false), &mut |n, c| {
-                got.push((n, c.first_line, c.has_header, String::from_utf8(c.data).unwrap()));
+                got.push((
+                    n,
+                    c.first_line,
+                    c.has_header,
+                    String::from_utf8(c.data).unwrap(),
+                ));
                 true
             })
             .unwrap();
@@ -190,7 +195,10 @@ mod tests {
             assert_eq!(got.len(), 3);
             assert_eq!(got[0], (0, 1, true, "h\nr0\nr1\nr2\nr3\n".to_string()));
             assert_eq!(got[1], (1, 6, false, "r4\nr5\nr6\nr7\n".to_string()));
-            assert_eq!(got[2], (2, 10, false, "r8\nr9\nlast-no-newline".to_string()));
+            assert_eq!(
+                got[2],
+                (2, 10, false, "r8\nr9\nlast-no-newline".to_string())
+            );
             // Resuming at chunk 2's first line gives the same chunk 2.
             let mut again = Vec::new();
             read_chunks(&f, 4, true, 10, &AtomicBool::new(false), &mut |n, c| {
@@ -208,7 +216,8 @@ mod tests {
         let p = d.path().join("f.csv.gz");
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-        let err = read_chunks(&f, 10, false, 1, &AtomicBool::new(false), &mut |_, _| true).unwrap_err();
+        let err =
+            read_chunks(&f, 10, false, 1, &AtomicBool::new(false), &mut |_, _| true).unwrap_err();
         assert!(err.to_string().contains("f.csv.gz"), "{err}");
     }
 }

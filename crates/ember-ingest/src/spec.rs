@@ -250,7 +250,14 @@ impl JobSpec {
         }
         match &mut self.work_dir {
             Some(w) => fix(w),
-            None => self.work_dir = Some(base.join("_ember_ingest").join(&self.name).display().to_string()),
+            None => {
+                self.work_dir = Some(
+                    base.join("_ember_ingest")
+                        .join(&self.name)
+                        .display()
+                        .to_string(),
+                )
+            }
         }
         if let Some(d) = &mut self.dead_letter {
             fix(d);
@@ -269,7 +276,10 @@ impl JobSpec {
         }
         let schema = self.record_schema()?;
         let key = schema.index_of(&self.source.key).ok_or_else(|| {
-            IngestError::Config(format!("source.key '{}' is not a column of source.schema", self.source.key))
+            IngestError::Config(format!(
+                "source.key '{}' is not a column of source.schema",
+                self.source.key
+            ))
         })?;
         use crate::parse::ColumnType::*;
         if !matches!(schema.columns[key].ty, TinyInt | SmallInt | Int | BigInt) {
@@ -286,18 +296,34 @@ impl JobSpec {
         }
         if let Some(f) = self.max_bad_fraction {
             if !(0.0..=1.0).contains(&f) {
-                return Err(IngestError::Config(format!("max_bad_fraction must be in [0, 1], got {f}")));
+                return Err(IngestError::Config(format!(
+                    "max_bad_fraction must be in [0, 1], got {f}"
+                )));
             }
         }
         crate::job::parallelism(&self.master)?;
-        if let EmbeddingSpec::Http { timeout, retry_wait, batch_size, concurrency, .. } = &self.embedding {
-            for (key, v) in [("embedding.timeout", timeout), ("embedding.retry_wait", retry_wait)] {
+        if let EmbeddingSpec::Http {
+            timeout,
+            retry_wait,
+            batch_size,
+            concurrency,
+            ..
+        } = &self.embedding
+        {
+            for (key, v) in [
+                ("embedding.timeout", timeout),
+                ("embedding.retry_wait", retry_wait),
+            ] {
                 if ember_datasource::storage::options::parse_duration(v).is_none() {
-                    return Err(IngestError::Config(format!("{key}: '{v}' is not a duration (e.g. 500ms, 30s)")));
+                    return Err(IngestError::Config(format!(
+                        "{key}: '{v}' is not a duration (e.g. 500ms, 30s)"
+                    )));
                 }
             }
             if *batch_size == 0 || *concurrency == 0 {
-                return Err(IngestError::Config("embedding.batch_size and embedding.concurrency must be positive".into()));
+                return Err(IngestError::Config(
+                    "embedding.batch_size and embedding.concurrency must be positive".into(),
+                ));
             }
         }
         Ok(())
@@ -317,7 +343,11 @@ impl JobSpec {
 
     /// The work directory (journal, staged rows, report).
     pub fn work_dir(&self) -> PathBuf {
-        PathBuf::from(self.work_dir.clone().unwrap_or_else(|| format!("_ember_ingest/{}", self.name)))
+        PathBuf::from(
+            self.work_dir
+                .clone()
+                .unwrap_or_else(|| format!("_ember_ingest/{}", self.name)),
+        )
     }
 
     /// The dead-letter table directory.
@@ -337,7 +367,9 @@ impl JobSpec {
         // concurrency) may change between runs.
         let embedding = match &self.embedding {
             EmbeddingSpec::Lookup { .. } => serde_json::json!(self.embedding),
-            EmbeddingSpec::Http { url_template, dim, .. } => {
+            EmbeddingSpec::Http {
+                url_template, dim, ..
+            } => {
                 serde_json::json!({"type": "http", "url_template": url_template, "dim": dim})
             }
         };
@@ -383,7 +415,10 @@ table = "photos"
         let f = dir.path().join("job.toml");
         std::fs::write(&f, JOB).unwrap();
         let spec = JobSpec::from_file(&f).unwrap();
-        assert_eq!(spec.source.path.to_vec(), vec![dir.path().join("data/photos.csv.gz").display().to_string()]);
+        assert_eq!(
+            spec.source.path.to_vec(),
+            vec![dir.path().join("data/photos.csv.gz").display().to_string()]
+        );
         assert_eq!(spec.work_dir(), dir.path().join("_ember_ingest/photos"));
         assert_eq!(spec.task_rows, 100_000);
         assert_eq!(spec.record_schema().unwrap().columns.len(), 9);
@@ -401,10 +436,18 @@ table = "photos"
         let f = dir.path().join("job.toml");
         for (from, to, want) in [
             ("key = \"photo_id\"", "key = \"nope\"", "source.key 'nope'"),
-            ("key = \"photo_id\"", "key = \"license\"", "must be an integer"),
+            (
+                "key = \"photo_id\"",
+                "key = \"license\"",
+                "must be an integer",
+            ),
             ("dim = 512", "dim = 0", "embedding.dim"),
             ("master = \"local[2]\"", "master = \"yarn\"", "master"),
-            ("table = \"photos\"", "table = \"photos\"\nbogus = 1", "bogus"),
+            (
+                "table = \"photos\"",
+                "table = \"photos\"\nbogus = 1",
+                "bogus",
+            ),
         ] {
             std::fs::write(&f, JOB.replace(from, to)).unwrap();
             let err = JobSpec::from_file(&f).unwrap_err().to_string();

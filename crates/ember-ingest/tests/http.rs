@@ -46,7 +46,10 @@ async fn handle(mut sock: tokio::net::TcpStream, svc: Arc<Service>) {
             let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
             let len: usize = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             break (p + 4, len);
         }
@@ -68,8 +71,14 @@ async fn handle(mut sock: tokio::net::TcpStream, svc: Arc<Service>) {
     if svc.slow.contains(&k) {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let body: serde_json::Value = serde_json::from_slice(&buf[head_end..head_end + len]).expect("json body");
-    let ids: Vec<i64> = body["ids"].as_array().expect("ids").iter().map(|v| v.as_i64().expect("int id")).collect();
+    let body: serde_json::Value =
+        serde_json::from_slice(&buf[head_end..head_end + len]).expect("json body");
+    let ids: Vec<i64> = body["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_i64().expect("int id"))
+        .collect();
     let (ctype, payload) = if svc.arrow {
         use arrow::array::{FixedSizeListBuilder, Float32Builder};
         let mut b = FixedSizeListBuilder::new(Float32Builder::new(), DIM as i32);
@@ -93,9 +102,18 @@ async fn handle(mut sock: tokio::net::TcpStream, svc: Arc<Service>) {
     } else {
         let list: Vec<serde_json::Value> = ids
             .iter()
-            .map(|id| if no_vector(*id) { serde_json::Value::Null } else { serde_json::json!(embedding_for(SEED, *id, DIM)) })
+            .map(|id| {
+                if no_vector(*id) {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::json!(embedding_for(SEED, *id, DIM))
+                }
+            })
             .collect();
-        ("application/json", serde_json::to_vec(&serde_json::json!({ "embeddings": list })).unwrap())
+        (
+            "application/json",
+            serde_json::to_vec(&serde_json::json!({ "embeddings": list })).unwrap(),
+        )
     };
     let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", payload.len());
     let _ = sock.write_all(head.as_bytes()).await;
@@ -125,7 +143,12 @@ fn job(dir: &std::path::Path, port: u16, extra: &str) -> JobSpec {
     JobSpec::from_file(&path).unwrap()
 }
 
-fn check(rt: &tokio::runtime::Runtime, dir: &std::path::Path, truth: &ember_ingest::generator::GenSummary, report: &ember_ingest::Report) {
+fn check(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    truth: &ember_ingest::generator::GenSummary,
+    report: &ember_ingest::Report,
+) {
     let rows = rt.block_on(lance_rows(&dir.join("db"), "photos"));
     let missing = rows.keys().filter(|id| no_vector(**id)).count();
     assert_eq!(missing, 0, "a key without a vector was ingested");
@@ -135,24 +158,54 @@ fn check(rt: &tokio::runtime::Runtime, dir: &std::path::Path, truth: &ember_inge
     let dead = common::dead_letters(&dir.join("_ember_ingest/h/dead_letter"));
     let no_vec = dead.iter().filter(|d| d.1 == "MISSING_EMBEDDING").count();
     assert_eq!(rows.len() + no_vec, truth.distinct_ids as usize, "{report}");
-    let parse: BTreeSet<u64> = dead.iter().filter(|d| d.1 != "MISSING_EMBEDDING").map(|d| d.0).collect();
-    assert_eq!(parse, truth.malformed_lines.iter().copied().collect::<BTreeSet<_>>());
+    let parse: BTreeSet<u64> = dead
+        .iter()
+        .filter(|d| d.1 != "MISSING_EMBEDDING")
+        .map(|d| d.0)
+        .collect();
+    assert_eq!(
+        parse,
+        truth
+            .malformed_lines
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+    );
     assert!(no_vec > 0);
 }
 
 fn gen(dir: &std::path::Path) -> ember_ingest::generator::GenSummary {
-    generate(&dir.join("data"), &GenOptions { rows: 12_000, dim: 0, seed: 4, ..GenOptions::default() }).unwrap()
+    generate(
+        &dir.join("data"),
+        &GenOptions {
+            rows: 12_000,
+            dim: 0,
+            seed: 4,
+            ..GenOptions::default()
+        },
+    )
+    .unwrap()
 }
 
 #[test]
 fn json_service_that_fails_and_stalls_for_a_while() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let truth = gen(tmp.path());
-    let svc = Arc::new(Service { requests: AtomicUsize::new(0), fail_first: 6, slow: 10..13, arrow: false });
+    let svc = Arc::new(Service {
+        requests: AtomicUsize::new(0),
+        fail_first: 6,
+        slow: 10..13,
+        arrow: false,
+    });
     let port = rt.block_on(serve(svc.clone()));
     let spec = job(tmp.path(), port, "");
-    let report = rt.block_on(run(&spec, &RunOptions::default())).expect("job survives the outage");
+    let report = rt
+        .block_on(run(&spec, &RunOptions::default()))
+        .expect("job survives the outage");
     // 6 failures and 3 timeouts, each retried.
     assert!(report.retried >= 9, "{report}");
     check(&rt, tmp.path(), &truth, &report);
@@ -160,10 +213,18 @@ fn json_service_that_fails_and_stalls_for_a_while() {
 
 #[test]
 fn arrow_service_with_rate_limit() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let truth = gen(tmp.path());
-    let svc = Arc::new(Service { requests: AtomicUsize::new(0), fail_first: 0, slow: 0..0, arrow: true });
+    let svc = Arc::new(Service {
+        requests: AtomicUsize::new(0),
+        fail_first: 0,
+        slow: 0..0,
+        arrow: true,
+    });
     let port = rt.block_on(serve(svc.clone()));
     let spec = job(tmp.path(), port, "rate_limit = 100.0");
     let t0 = Instant::now();
@@ -171,28 +232,61 @@ fn arrow_service_with_rate_limit() {
     let requests = svc.requests.load(Ordering::SeqCst);
     // ~12,000 distinct ids in requests of 100 at 100 requests/s: at least ~1 s.
     assert!(requests >= 110, "{requests}");
-    assert!(t0.elapsed() >= Duration::from_secs_f64((requests - 1) as f64 / 100.0), "{:?} for {requests}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_secs_f64((requests - 1) as f64 / 100.0),
+        "{:?} for {requests}",
+        t0.elapsed()
+    );
     check(&rt, tmp.path(), &truth, &report);
 }
 
 #[test]
 fn service_down_for_good_fails_the_task_then_resume_completes() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let truth = gen(tmp.path());
-    let svc = Arc::new(Service { requests: AtomicUsize::new(0), fail_first: usize::MAX, slow: 0..0, arrow: false });
+    let svc = Arc::new(Service {
+        requests: AtomicUsize::new(0),
+        fail_first: usize::MAX,
+        slow: 0..0,
+        arrow: false,
+    });
     let port = rt.block_on(serve(svc));
     let spec = job(tmp.path(), port, "max_retries = 1");
-    let err = rt.block_on(run(&spec, &RunOptions::default())).unwrap_err().to_string();
-    assert!(err.contains("failed 4 times") && err.contains("HTTP 500"), "{err}");
+    let err = rt
+        .block_on(run(&spec, &RunOptions::default()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("failed 4 times") && err.contains("HTTP 500"),
+        "{err}"
+    );
     // The service comes back on another port.
-    let svc = Arc::new(Service { requests: AtomicUsize::new(0), fail_first: 0, slow: 0..0, arrow: false });
+    let svc = Arc::new(Service {
+        requests: AtomicUsize::new(0),
+        fail_first: 0,
+        slow: 0..0,
+        arrow: false,
+    });
     let port2 = rt.block_on(serve(svc));
-    let text = std::fs::read_to_string(tmp.path().join("job.toml")).unwrap().replace(&format!(":{port}/"), &format!(":{port2}/"));
+    let text = std::fs::read_to_string(tmp.path().join("job.toml"))
+        .unwrap()
+        .replace(&format!(":{port}/"), &format!(":{port2}/"));
     std::fs::write(tmp.path().join("job.toml"), text).unwrap();
     let spec = JobSpec::from_file(&tmp.path().join("job.toml")).unwrap();
     // The endpoint may change between runs: --resume keeps the committed parse tasks.
-    let report = rt.block_on(run(&spec, &RunOptions { resume: true, ..Default::default() })).unwrap();
+    let report = rt
+        .block_on(run(
+            &spec,
+            &RunOptions {
+                resume: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
     assert!(report.tasks_skipped > 0, "{report}");
     check(&rt, tmp.path(), &truth, &report);
 }

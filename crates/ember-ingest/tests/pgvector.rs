@@ -12,20 +12,29 @@ use ember_ingest::generator::{embedding_for, generate, GenOptions, GenSummary};
 use ember_ingest::{run, JobSpec, RunOptions};
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// photo_id → embedding as stored (pgvector prints float4 values exactly).
 fn pg_rows(pg: &PgServer) -> BTreeMap<i64, Vec<f32>> {
     let mut out = BTreeMap::new();
-    for line in pg.psql("SELECT photo_id, embedding::text FROM photos").lines() {
+    for line in pg
+        .psql("SELECT photo_id, embedding::text FROM photos")
+        .lines()
+    {
         let (id, v) = line.split_once('|').expect("id|vector");
         let v: Vec<f32> = v
             .trim_matches(['[', ']'])
             .split(',')
             .map(|x| x.parse().expect("float"))
             .collect();
-        assert!(out.insert(id.parse().expect("id"), v).is_none(), "photo_id {id} twice");
+        assert!(
+            out.insert(id.parse().expect("id"), v).is_none(),
+            "photo_id {id} twice"
+        );
     }
     out
 }
@@ -62,7 +71,15 @@ fn generated_rows_into_pgvector_with_hnsw_index() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let truth = gen(&data, 20_000, 3);
-    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"", pg.url()), "task_rows = 3000\n");
+    let job = write_generated_job(
+        tmp.path(),
+        16,
+        &format!(
+            "type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"",
+            pg.url()
+        ),
+        "task_rows = 3000\n",
+    );
     let spec = JobSpec::from_file(&job).unwrap();
     let rt = runtime();
     let report = rt.block_on(run(&spec, &RunOptions::default())).unwrap();
@@ -75,12 +92,26 @@ fn generated_rows_into_pgvector_with_hnsw_index() {
     );
     check_sink(&pg, &truth, 3, 16);
     let indexes = pg.psql("SELECT indexdef FROM pg_indexes WHERE tablename = 'photos'");
-    assert!(indexes.contains("USING hnsw (embedding vector_cosine_ops)"), "{indexes}");
-    assert!(indexes.contains("PRIMARY KEY") || indexes.contains("photos_pkey"), "{indexes}");
+    assert!(
+        indexes.contains("USING hnsw (embedding vector_cosine_ops)"),
+        "{indexes}"
+    );
+    assert!(
+        indexes.contains("PRIMARY KEY") || indexes.contains("photos_pkey"),
+        "{indexes}"
+    );
     let ddl = pg.psql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'photos'::regclass AND attname = 'embedding'");
     assert_eq!(ddl.trim(), "vector(16)");
     // A restarted job (journal deleted) upserts: same rows, no duplicates.
-    let again = rt.block_on(run(&spec, &RunOptions { restart: true, ..Default::default() })).unwrap();
+    let again = rt
+        .block_on(run(
+            &spec,
+            &RunOptions {
+                restart: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
     assert_eq!(again.sink_rows, report.sink_rows);
     check_sink(&pg, &truth, 3, 16);
 }
@@ -91,9 +122,19 @@ fn server_down_for_ten_seconds_mid_job_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let truth = gen(&data, 30_000, 5);
-    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"", pg.url()), "task_rows = 1000\nmaster = \"local[1]\"\n");
+    let job = write_generated_job(
+        tmp.path(),
+        16,
+        &format!(
+            "type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"",
+            pg.url()
+        ),
+        "task_rows = 1000\nmaster = \"local[1]\"\n",
+    );
     // Backoff 2 s doubling: 2 + 4 + 8 = 14 s of retries cover the 10 s outage.
-    let text = std::fs::read_to_string(&job).unwrap().replace("\"200ms\"", "\"2s\"");
+    let text = std::fs::read_to_string(&job)
+        .unwrap()
+        .replace("\"200ms\"", "\"2s\"");
     let text = text.replacen("master = \"local[2]\"\n", "", 1);
     std::fs::write(&job, text).unwrap();
     let spec = JobSpec::from_file(&job).unwrap();
@@ -106,13 +147,19 @@ fn server_down_for_ten_seconds_mid_job_loses_nothing() {
         if j.matches("\"task\":\"sink-").count() >= 4 {
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(120), "sink stage never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "sink stage never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     pg.stop();
     std::thread::sleep(Duration::from_secs(10));
     pg.start_again();
-    let report = handle.join().expect("job thread").expect("job survives the outage");
+    let report = handle
+        .join()
+        .expect("job thread")
+        .expect("job survives the outage");
     assert!(report.retried > 0, "{report}");
     check_sink(&pg, &truth, 5, 16);
 }
@@ -131,10 +178,24 @@ fn rows_the_server_rejects_are_dead_lettered_and_the_rest_lands() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let truth = gen(&data, 8_000, 9);
-    let job = write_generated_job(tmp.path(), 16, &format!("type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"", pg.url()), "task_rows = 2000\n");
+    let job = write_generated_job(
+        tmp.path(),
+        16,
+        &format!(
+            "type = \"pgvector\"\nurl = \"{}\"\ntable = \"photos\"\nindex = \"none\"",
+            pg.url()
+        ),
+        "task_rows = 2000\n",
+    );
     let spec = JobSpec::from_file(&job).unwrap();
-    let report = runtime().block_on(run(&spec, &RunOptions::default())).unwrap();
-    let rejected = report.dead_lettered.get("SINK_REJECTED").copied().unwrap_or(0);
+    let report = runtime()
+        .block_on(run(&spec, &RunOptions::default()))
+        .unwrap();
+    let rejected = report
+        .dead_lettered
+        .get("SINK_REJECTED")
+        .copied()
+        .unwrap_or(0);
     assert!(rejected > 0, "{report}");
     let dead = common::dead_letters(&spec.dead_letter_dir());
     for d in dead.iter().filter(|d| d.1 == "SINK_REJECTED") {
@@ -147,5 +208,9 @@ fn rows_the_server_rejects_are_dead_lettered_and_the_rest_lands() {
         truth.distinct_ids - truth.missing_embedding_ids.len() as u64,
         "{report}"
     );
-    assert_eq!(pg.psql("SELECT count(*) FROM photos WHERE observer_id IS NULL").trim(), "0");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM photos WHERE observer_id IS NULL")
+            .trim(),
+        "0"
+    );
 }

@@ -19,7 +19,9 @@ use datafusion::arrow::array::{
     StructArray, UInt32Array,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
-use datafusion::arrow::compute::{cast, filter, interleave, prep_null_mask_filter, take, take_arrays};
+use datafusion::arrow::compute::{
+    cast, filter, interleave, prep_null_mask_filter, take, take_arrays,
+};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::{
@@ -155,7 +157,9 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
         let values = values_of(fields);
         self.arity(values.len(), lambdas_of(fields).len())?;
         let params = match self.kind {
-            Kind::Transform | Kind::Filter => vec![vec![list_element(self.name, values[0])?, index_field()]],
+            Kind::Transform | Kind::Filter => {
+                vec![vec![list_element(self.name, values[0])?, index_field()]]
+            }
             Kind::Forall => vec![vec![list_element(self.name, values[0])?]],
             Kind::Aggregate => {
                 let acc = Arc::new(Field::new("acc", values[1].data_type().clone(), true));
@@ -200,16 +204,26 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
             Kind::TransformKeys | Kind::TransformValues => {
                 let (k, v) = map_fields(self.name, first)?;
                 let (k, v) = if self.kind == Kind::TransformKeys {
-                    (Field::new(k.name(), lambdas[0].data_type().clone(), false), v.as_ref().clone())
+                    (
+                        Field::new(k.name(), lambdas[0].data_type().clone(), false),
+                        v.as_ref().clone(),
+                    )
                 } else {
-                    (k.as_ref().clone(), Field::new(v.name(), lambdas[0].data_type().clone(), true))
+                    (
+                        k.as_ref().clone(),
+                        Field::new(v.name(), lambdas[0].data_type().clone(), true),
+                    )
                 };
                 let entries = match first.data_type() {
                     DataType::Map(e, _) => e.name().clone(),
                     _ => "entries".to_string(),
                 };
                 DataType::Map(
-                    Arc::new(Field::new(entries, DataType::Struct(Fields::from(vec![k, v])), false)),
+                    Arc::new(Field::new(
+                        entries,
+                        DataType::Struct(Fields::from(vec![k, v])),
+                        false,
+                    )),
                     false,
                 )
             }
@@ -233,7 +247,9 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
             Kind::Transform => transform(&values[0], lambdas[0], ret)?,
             Kind::Filter => filter_list(&values[0], lambdas[0])?,
             Kind::Forall => forall(&values[0], lambdas[0])?,
-            Kind::Aggregate => aggregate(&values[0], &values[1], lambdas[0], lambdas.get(1).copied())?,
+            Kind::Aggregate => {
+                aggregate(&values[0], &values[1], lambdas[0], lambdas.get(1).copied())?
+            }
             Kind::ZipWith => zip_with(&values[0], &values[1], lambdas[0], ret)?,
             Kind::MapFilter | Kind::TransformKeys | Kind::TransformValues => {
                 map_function(self.kind, &values[0], lambdas[0], ret)?
@@ -256,8 +272,13 @@ struct Flat {
 fn flatten(a: &ArrayRef) -> Result<Flat> {
     let a = match a.data_type() {
         DataType::List(_) => a.clone(),
-        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => cast(a, &DataType::List(f.clone()))?,
-        DataType::Null => cast(a, &DataType::List(Arc::new(Field::new("element", DataType::Null, true))))?,
+        DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            cast(a, &DataType::List(f.clone()))?
+        }
+        DataType::Null => cast(
+            a,
+            &DataType::List(Arc::new(Field::new("element", DataType::Null, true))),
+        )?,
         other => return exec_err!("expected an ARRAY, got {other}"),
     };
     let list = a.as_list::<i32>().clone();
@@ -273,12 +294,23 @@ fn flatten(a: &ArrayRef) -> Result<Flat> {
             pos.push(k);
         }
     }
-    Ok(Flat { list, offsets, values, rows: UInt32Array::from(rows), pos: Int32Array::from(pos) })
+    Ok(Flat {
+        list,
+        offsets,
+        values,
+        rows: UInt32Array::from(rows),
+        pos: Int32Array::from(pos),
+    })
 }
 
 /// Evaluates `lambda` over `params` (one array per parameter, all of `len` rows), the
 /// captured columns taken at `rows`.
-fn eval(lambda: &LambdaArgument, params: &[ArrayRef], rows: &UInt32Array, len: usize) -> Result<ArrayRef> {
+fn eval(
+    lambda: &LambdaArgument,
+    params: &[ArrayRef],
+    rows: &UInt32Array,
+    len: usize,
+) -> Result<ArrayRef> {
     let closures: Vec<Box<dyn Fn() -> Result<ArrayRef>>> = params
         .iter()
         .map(|p| {
@@ -313,8 +345,17 @@ fn transform(list: &ArrayRef, lambda: &LambdaArgument, ret: &DataType) -> Result
     let pos: ArrayRef = Arc::new(f.pos.clone());
     let out = eval(lambda, &[f.values.clone(), pos], &f.rows, f.values.len())?;
     let field = element_field(ret)?;
-    let out = if out.data_type() == field.data_type() { out } else { cast(&out, field.data_type())? };
-    Ok(Arc::new(ListArray::try_new(field, f.offsets, out, f.list.nulls().cloned())?))
+    let out = if out.data_type() == field.data_type() {
+        out
+    } else {
+        cast(&out, field.data_type())?
+    };
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        f.offsets,
+        out,
+        f.list.nulls().cloned(),
+    )?))
 }
 
 fn filter_list(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
@@ -322,7 +363,9 @@ fn filter_list(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
     let pos: ArrayRef = Arc::new(f.pos.clone());
     let keep = eval(lambda, &[f.values.clone(), pos], &f.rows, f.values.len())?;
     let keep = keep.as_boolean_opt().ok_or_else(|| {
-        datafusion::common::DataFusionError::Execution("the `filter` lambda must return a BOOLEAN".into())
+        datafusion::common::DataFusionError::Execution(
+            "the `filter` lambda must return a BOOLEAN".into(),
+        )
     })?;
     let keep = true_only(keep);
     let values = filter(&f.values, &keep)?;
@@ -337,14 +380,26 @@ fn filter_list(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
         DataType::List(e) => e.clone(),
         other => return exec_err!("expected a list, got {other}"),
     };
-    Ok(Arc::new(ListArray::try_new(field, OffsetBuffer::new(offsets.into()), values, f.list.nulls().cloned())?))
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        OffsetBuffer::new(offsets.into()),
+        values,
+        f.list.nulls().cloned(),
+    )?))
 }
 
 fn forall(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
     let f = flatten(list)?;
-    let pred = eval(lambda, std::slice::from_ref(&f.values), &f.rows, f.values.len())?;
+    let pred = eval(
+        lambda,
+        std::slice::from_ref(&f.values),
+        &f.rows,
+        f.values.len(),
+    )?;
     let pred = pred.as_boolean_opt().ok_or_else(|| {
-        datafusion::common::DataFusionError::Execution("the `forall` lambda must return a BOOLEAN".into())
+        datafusion::common::DataFusionError::Execution(
+            "the `forall` lambda must return a BOOLEAN".into(),
+        )
     })?;
     let out: BooleanArray = f
         .offsets
@@ -382,11 +437,20 @@ fn aggregate(
     for k in 0..max_len {
         let active: Vec<u32> = (0..n as u32).filter(|&r| lens[r as usize] > k).collect();
         let rows = UInt32Array::from(active.clone());
-        let elems = UInt32Array::from(active.iter().map(|&r| (f.offsets[r as usize] + k) as u32).collect::<Vec<_>>());
+        let elems = UInt32Array::from(
+            active
+                .iter()
+                .map(|&r| (f.offsets[r as usize] + k) as u32)
+                .collect::<Vec<_>>(),
+        );
         let acc_now = take(&acc, &rows, None)?;
         let x = take(&f.values, &elems, None)?;
         let next = eval(merge, &[acc_now, x], &rows, active.len())?;
-        let next = if next.data_type() == &acc_type { next } else { cast(&next, &acc_type)? };
+        let next = if next.data_type() == &acc_type {
+            next
+        } else {
+            cast(&next, &acc_type)?
+        };
         let mut slot = 0usize;
         let picks: Vec<(usize, usize)> = (0..n)
             .map(|r| {
@@ -416,12 +480,19 @@ fn with_nulls_of(a: ArrayRef, nulls: Option<&NullBuffer>) -> Result<ArrayRef> {
     if nulls.null_count() == 0 {
         return Ok(a);
     }
-    let picks: Vec<(usize, usize)> = (0..a.len()).map(|r| if nulls.is_valid(r) { (0, r) } else { (1, 0) }).collect();
+    let picks: Vec<(usize, usize)> = (0..a.len())
+        .map(|r| if nulls.is_valid(r) { (0, r) } else { (1, 0) })
+        .collect();
     let null = new_null_array(a.data_type(), 1);
     Ok(interleave(&[a.as_ref(), null.as_ref()], &picks)?)
 }
 
-fn zip_with(a: &ArrayRef, b: &ArrayRef, lambda: &LambdaArgument, ret: &DataType) -> Result<ArrayRef> {
+fn zip_with(
+    a: &ArrayRef,
+    b: &ArrayRef,
+    lambda: &LambdaArgument,
+    ret: &DataType,
+) -> Result<ArrayRef> {
     let (fa, fb) = (flatten(a)?, flatten(b)?);
     let n = fa.list.len();
     let mut ia = Vec::new();
@@ -432,7 +503,11 @@ fn zip_with(a: &ArrayRef, b: &ArrayRef, lambda: &LambdaArgument, ret: &DataType)
     for r in 0..n {
         let (sa, ea) = (fa.offsets[r], fa.offsets[r + 1]);
         let (sb, eb) = (fb.offsets[r], fb.offsets[r + 1]);
-        let len = if nulls.as_ref().is_some_and(|x| x.is_null(r)) { 0 } else { (ea - sa).max(eb - sb) };
+        let len = if nulls.as_ref().is_some_and(|x| x.is_null(r)) {
+            0
+        } else {
+            (ea - sa).max(eb - sb)
+        };
         for k in 0..len {
             ia.push((sa + k < ea).then_some((sa + k) as u32));
             ib.push((sb + k < eb).then_some((sb + k) as u32));
@@ -445,11 +520,25 @@ fn zip_with(a: &ArrayRef, b: &ArrayRef, lambda: &LambdaArgument, ret: &DataType)
     let rows = UInt32Array::from(rows);
     let out = eval(lambda, &[xa, xb], &rows, rows.len())?;
     let field = element_field(ret)?;
-    let out = if out.data_type() == field.data_type() { out } else { cast(&out, field.data_type())? };
-    Ok(Arc::new(ListArray::try_new(field, OffsetBuffer::new(offsets.into()), out, nulls)?))
+    let out = if out.data_type() == field.data_type() {
+        out
+    } else {
+        cast(&out, field.data_type())?
+    };
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        OffsetBuffer::new(offsets.into()),
+        out,
+        nulls,
+    )?))
 }
 
-fn map_function(kind: Kind, m: &ArrayRef, lambda: &LambdaArgument, ret: &DataType) -> Result<ArrayRef> {
+fn map_function(
+    kind: Kind,
+    m: &ArrayRef,
+    lambda: &LambdaArgument,
+    ret: &DataType,
+) -> Result<ArrayRef> {
     let Some(map) = m.as_map_opt() else {
         return exec_err!("expected a MAP, got {}", m.data_type());
     };
@@ -473,7 +562,9 @@ fn map_function(kind: Kind, m: &ArrayRef, lambda: &LambdaArgument, ret: &DataTyp
     let (new_entries, new_offsets) = match kind {
         Kind::MapFilter => {
             let keep = out.as_boolean_opt().ok_or_else(|| {
-                datafusion::common::DataFusionError::Execution("the `map_filter` lambda must return a BOOLEAN".into())
+                datafusion::common::DataFusionError::Execution(
+                    "the `map_filter` lambda must return a BOOLEAN".into(),
+                )
             })?;
             let keep = true_only(keep);
             let filtered = filter(&entries, &keep)?;
@@ -486,7 +577,11 @@ fn map_function(kind: Kind, m: &ArrayRef, lambda: &LambdaArgument, ret: &DataTyp
         }
         _ => {
             let cast_to = |a: ArrayRef, f: &FieldRef| -> Result<ArrayRef> {
-                Ok(if a.data_type() == f.data_type() { a } else { cast(&a, f.data_type())? })
+                Ok(if a.data_type() == f.data_type() {
+                    a
+                } else {
+                    cast(&a, f.data_type())?
+                })
             };
             let (k, v) = if kind == Kind::TransformKeys {
                 if out.null_count() > 0 {
@@ -539,7 +634,10 @@ impl datafusion::logical_expr::ScalarUDFImpl for LambdaBody {
             None => plan_err!("ember_lambda_body needs a body"),
         }
     }
-    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<ColumnarValue> {
         match args.args.into_iter().next() {
             Some(v) => Ok(v),
             None => exec_err!("ember_lambda_body needs a body"),

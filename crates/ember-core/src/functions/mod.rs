@@ -7,7 +7,9 @@
 
 pub mod arithmetic;
 pub mod collection;
+pub mod generator;
 pub mod lambda;
+pub mod more;
 pub mod round;
 pub mod table;
 pub mod window;
@@ -239,7 +241,7 @@ fn ts_type(tz: &str) -> DataType {
 pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     let ts = ts_type(tz);
     let imm = Volatility::Immutable;
-    vec![
+    let mut v = vec![
         udf(
             "size",
             Signature::any(1, imm),
@@ -501,7 +503,9 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             to_date_impl,
             tz,
         ),
-    ]
+    ];
+    v.extend(more::functions(tz));
+    v
 }
 
 /// Spark's `CAST(x AS STRING)` for types whose text differs from Arrow's cast:

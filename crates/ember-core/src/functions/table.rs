@@ -26,7 +26,9 @@ impl TableFunctionImpl for SparkRange {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         // The fourth argument (numPartitions) has no meaning for one generator.
         let exprs: Vec<Expr> = args.exprs().iter().take(3).cloned().collect();
-        let provider = self.inner.call_with_args(TableFunctionArgs::new(&exprs, args.session()))?;
+        let provider = self
+            .inner
+            .call_with_args(TableFunctionArgs::new(&exprs, args.session()))?;
         let plan = LogicalPlanBuilder::scan("range", provider_as_source(provider), None)?
             .project(vec![col("value").alias("id")])?
             .build()?;

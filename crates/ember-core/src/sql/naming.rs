@@ -163,7 +163,11 @@ pub fn spark_sql(e: &Expr) -> String {
         }
         // Spark prints a lambda as `lambdafunction(body, x, y)` and its variables as
         // `namedlambdavariable()`.
-        Expr::Lambda(l) => format!("lambdafunction({}, {})", spark_sql(&l.body), l.params.join(", ")),
+        Expr::Lambda(l) => format!(
+            "lambdafunction({}, {})",
+            spark_sql(&l.body),
+            l.params.join(", ")
+        ),
         Expr::LambdaVariable(_) => "namedlambdavariable()".to_string(),
         Expr::HigherOrderFunction(f) => format!(
             "{}({})",
@@ -356,7 +360,17 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
 
 /// Spark's functions named after a type, each a cast of its one argument.
 const CAST_FUNCTIONS: &[&str] = &[
-    "boolean", "tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "string", "binary", "date",
+    "boolean",
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "decimal",
+    "string",
+    "binary",
+    "date",
     "timestamp",
 ];
 

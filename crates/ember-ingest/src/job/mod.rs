@@ -79,15 +79,24 @@ pub fn parallelism(master: &str) -> Result<usize> {
             .and_then(|r| r.strip_suffix(']'))
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| *n > 0)
-            .ok_or_else(|| IngestError::Config(format!("master '{m}': ember ingest runs local, local[n] or local[*]"))),
+            .ok_or_else(|| {
+                IngestError::Config(format!(
+                    "master '{m}': ember ingest runs local, local[n] or local[*]"
+                ))
+            }),
     }
 }
 
-fn conf_duration(conf: &BTreeMap<String, String>, key: &str, default: Duration) -> Result<Duration> {
+fn conf_duration(
+    conf: &BTreeMap<String, String>,
+    key: &str,
+    default: Duration,
+) -> Result<Duration> {
     match conf.get(key) {
         None => Ok(default),
-        Some(v) => ember_datasource::storage::options::parse_duration(v)
-            .ok_or_else(|| IngestError::Config(format!("{key}: '{v}' is not a duration (e.g. 500ms, 2s)"))),
+        Some(v) => ember_datasource::storage::options::parse_duration(v).ok_or_else(|| {
+            IngestError::Config(format!("{key}: '{v}' is not a duration (e.g. 500ms, 2s)"))
+        }),
     }
 }
 
@@ -117,7 +126,8 @@ struct Ctx {
 
 impl Ctx {
     fn backoff(&self, attempt: u32) -> Duration {
-        (self.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(30))
+        (self.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(Duration::from_secs(30))
     }
 
     /// Runs `f` (given the attempt number) until it succeeds, fails with a
@@ -182,7 +192,9 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
     if opts.restart {
         for d in [&work, &dead_dir] {
             match std::fs::remove_dir_all(d) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(IngestError::io(d, e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(IngestError::io(d, e))
+                }
                 _ => {}
             }
         }
@@ -196,11 +208,11 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
     let journal = Journal::open(&work, &spec.fingerprint())?;
     let max_failures: u32 = match spec.conf.get("spark.task.maxFailures") {
         None => 4,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| IngestError::Config(format!("spark.task.maxFailures: '{v}' is not a positive integer")))?,
+        Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            IngestError::Config(format!(
+                "spark.task.maxFailures: '{v}' is not a positive integer"
+            ))
+        })?,
     };
     let ctx = Arc::new(Ctx {
         schema: spec.record_schema()?,
@@ -210,7 +222,11 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
         work,
         journal,
         max_failures,
-        retry_wait: conf_duration(&spec.conf, "spark.ember.ingest.retryWait", Duration::from_secs(1))?,
+        retry_wait: conf_duration(
+            &spec.conf,
+            "spark.ember.ingest.retryWait",
+            Duration::from_secs(1),
+        )?,
         parallelism: parallelism(&spec.master)?,
         retried: AtomicU64::new(0),
         tasks_run: AtomicU64::new(0),
@@ -226,7 +242,8 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
 
     let dim = spec.embedding.dim();
     let sink: Arc<dyn VectorSink> = Arc::from(
-        ctx.attempt("open-sink", |_| Box::pin(sink::open(&ctx.spec.sink, dim))).await?,
+        ctx.attempt("open-sink", |_| Box::pin(sink::open(&ctx.spec.sink, dim)))
+            .await?,
     );
 
     let files = list_source(&ctx).await?;
@@ -251,22 +268,35 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
         .map_err(join_err)??
     };
     let photos = Arc::new(merge);
-    tracing::info!(records = photos.len(), duplicates = photos.duplicates, "records merged by key");
+    tracing::info!(
+        records = photos.len(),
+        duplicates = photos.duplicates,
+        "records merged by key"
+    );
 
     let out_schema = output_schema(&ctx.schema, dim);
     let created = ctx
-        .attempt("prepare-sink", |_| Box::pin(sink.prepare(out_schema.clone(), &ctx.spec.source.key)))
+        .attempt("prepare-sink", |_| {
+            Box::pin(sink.prepare(out_schema.clone(), &ctx.spec.source.key))
+        })
         .await?;
     if created {
         ctx.journal.append(&Entry::SinkCreated)?;
     }
 
     match &spec.embedding {
-        EmbeddingSpec::Lookup { path, key, column, dim } => {
+        EmbeddingSpec::Lookup {
+            path,
+            key,
+            column,
+            dim,
+        } => {
             let key = key.clone().unwrap_or_else(|| spec.source.key.clone());
             let column = column.clone().unwrap_or_else(|| "embedding".into());
-            let (lance_paths, other): (Vec<String>, Vec<String>) =
-                path.to_vec().into_iter().partition(|p| crate::embed_lance_path(p));
+            let (lance_paths, other): (Vec<String>, Vec<String>) = path
+                .to_vec()
+                .into_iter()
+                .partition(|p| crate::embed_lance_path(p));
             let paths: Vec<PathBuf> = if other.is_empty() {
                 Vec::new()
             } else {
@@ -280,7 +310,9 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
                             Location::Local(p) => Ok(p),
                             Location::Remote(o) => Err(IngestError::Embeddings {
                                 path: o.url,
-                                message: "embeddings are read from local files only in this version".into(),
+                                message:
+                                    "embeddings are read from local files only in this version"
+                                        .into(),
                             }),
                         })
                         .collect()
@@ -289,17 +321,26 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
                 .map_err(join_err)??
             };
             let (efiles, mut tasks) = embed::plan(&paths, &key, &column, *dim, spec.task_rows)?;
-            let mut sources: Vec<EmbeddingSource> = efiles.into_iter().map(EmbeddingSource::Parquet).collect();
+            let mut sources: Vec<EmbeddingSource> =
+                efiles.into_iter().map(EmbeddingSource::Parquet).collect();
             for p in lance_paths {
                 #[cfg(feature = "lance")]
                 {
-                    let (l, t) =
-                        crate::embed_lance::LanceEmbeddings::plan(&p, sources.len(), &key, &column, *dim).await?;
+                    let (l, t) = crate::embed_lance::LanceEmbeddings::plan(
+                        &p,
+                        sources.len(),
+                        &key,
+                        &column,
+                        *dim,
+                    )
+                    .await?;
                     sources.push(EmbeddingSource::Lance(l));
                     tasks.extend(t);
                 }
                 #[cfg(not(feature = "lance"))]
-                return Err(IngestError::Config(format!("{p}: this ember was built without Lance (cargo feature `lance`)")));
+                return Err(IngestError::Config(format!(
+                    "{p}: this ember was built without Lance (cargo feature `lance`)"
+                )));
             }
             // Every key of the embeddings (the key column only): duplicates decide the
             // write mode, and the records without a vector come from it.
@@ -331,7 +372,10 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
             rate_limit,
             dim,
         } => {
-            let dur = |v: &str| ember_datasource::storage::options::parse_duration(v).unwrap_or(Duration::from_secs(30));
+            let dur = |v: &str| {
+                ember_datasource::storage::options::parse_duration(v)
+                    .unwrap_or(Duration::from_secs(30))
+            };
             let embedder = Arc::new(HttpEmbedder::new(HttpOptions {
                 url: url.clone(),
                 batch_size: *batch_size,
@@ -342,7 +386,15 @@ pub async fn run(spec: &JobSpec, opts: &RunOptions) -> Result<Report> {
                 rate_limit: *rate_limit,
                 dim: *dim,
             })?);
-            let result = http_stage(&ctx, &photos, &sink, &embedder, url_template.clone(), out_schema.clone()).await;
+            let result = http_stage(
+                &ctx,
+                &photos,
+                &sink,
+                &embedder,
+                url_template.clone(),
+                out_schema.clone(),
+            )
+            .await;
             ctx.retried.fetch_add(embedder.retries(), Ordering::Relaxed);
             result?;
         }

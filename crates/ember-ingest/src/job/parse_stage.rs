@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-
 use crate::deadletter;
 use crate::error::{IngestError, Result};
 use crate::parse::parse_chunk;
@@ -15,7 +14,8 @@ use crate::source::{self, ParseTask, SourceFile};
 use super::{join_err, Ctx};
 
 fn line_count(data: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', data).count() as u64 + u64::from(data.last().is_some_and(|b| *b != b'\n'))
+    memchr::memchr_iter(b'\n', data).count() as u64
+        + u64::from(data.last().is_some_and(|b| *b != b'\n'))
 }
 
 /// Stage 1: read, cut, parse, stage. The reader runs on one thread (a gzip stream is
@@ -39,7 +39,13 @@ pub(super) async fn parse_stage(ctx: &Arc<Ctx>, files: &[SourceFile]) -> Result<
     };
     let mut handles = Vec::new();
     for _ in 0..ctx.parallelism {
-        let (ctx, rx, stage, stop, fail) = (ctx.clone(), rx.clone(), stage.clone(), stop.clone(), fail.clone());
+        let (ctx, rx, stage, stop, fail) = (
+            ctx.clone(),
+            rx.clone(),
+            stage.clone(),
+            stop.clone(),
+            fail.clone(),
+        );
         handles.push(tokio::task::spawn_blocking(move || loop {
             let task = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
                 Ok(t) => t,
@@ -57,7 +63,13 @@ pub(super) async fn parse_stage(ctx: &Arc<Ctx>, files: &[SourceFile]) -> Result<
         }));
     }
     let reader = {
-        let (ctx, files, stage, stop, fail) = (ctx.clone(), files.to_vec(), stage.clone(), stop.clone(), fail.clone());
+        let (ctx, files, stage, stop, fail) = (
+            ctx.clone(),
+            files.to_vec(),
+            stage.clone(),
+            stop.clone(),
+            fail.clone(),
+        );
         tokio::task::spawn_blocking(move || {
             for f in &files {
                 if let Err(e) = read_file(&ctx, f, &tx, &stage, &stop) {
@@ -99,11 +111,27 @@ fn read_file(
                 stage.inc(counts.get("lines").copied().unwrap_or(0));
                 return true;
             }
-            tx.send(ParseTask { id, file: f.index, chunk }).is_ok()
+            tx.send(ParseTask {
+                id,
+                file: f.index,
+                chunk,
+            })
+            .is_ok()
         };
-        match source::read_chunks(f, ctx.spec.task_rows, ctx.spec.source.header, next_line.get(), stop, &mut emit) {
+        match source::read_chunks(
+            f,
+            ctx.spec.task_rows,
+            ctx.spec.source.header,
+            next_line.get(),
+            stop,
+            &mut emit,
+        ) {
             Ok(_) => return Ok(()),
-            Err(e) if e.is_retryable() && attempt < ctx.max_failures && !stop.load(Ordering::Relaxed) => {
+            Err(e)
+                if e.is_retryable()
+                    && attempt < ctx.max_failures
+                    && !stop.load(Ordering::Relaxed) =>
+            {
                 let wait = ctx.backoff(attempt);
                 ctx.retried.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(file = %f.name, line = next_line.get(), attempt, "read failed: {e}; re-opening in {wait:?}");

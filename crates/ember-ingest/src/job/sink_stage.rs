@@ -52,13 +52,27 @@ pub(super) async fn lookup_stage(
     let files = Arc::new(files.to_vec());
     futures::stream::iter(tasks)
         .map(|t| {
-            let (ctx, photos, sink, files, stage, schema) =
-                (ctx.clone(), photos.clone(), sink.clone(), files.clone(), stage.clone(), out_schema.clone());
+            let (ctx, photos, sink, files, stage, schema) = (
+                ctx.clone(),
+                photos.clone(),
+                sink.clone(),
+                files.clone(),
+                stage.clone(),
+                out_schema.clone(),
+            );
             let span = tracing::info_span!("task", id = %t.id);
             async move {
                 let file = &files[t.file];
                 run_task(&ctx, &stage, &t.id, t.rows, |attempt| {
-                    Box::pin(lookup_task(&ctx, &photos, &sink, file, &t, attempt, schema.clone()))
+                    Box::pin(lookup_task(
+                        &ctx,
+                        &photos,
+                        &sink,
+                        file,
+                        &t,
+                        attempt,
+                        schema.clone(),
+                    ))
                 })
                 .await
             }
@@ -121,21 +135,33 @@ async fn lookup_task(
                 VectorRow::Null => dead.push(photos.dead_letter(
                     row,
                     ErrorClass::MissingEmbedding,
-                    &format!("the embedding of key {} is null in {}", keys.value(i), file.name()),
+                    &format!(
+                        "the embedding of key {} is null in {}",
+                        keys.value(i),
+                        file.name()
+                    ),
                     attempt,
                     &task.id,
                 )),
                 VectorRow::WrongLength(n) => dead.push(photos.dead_letter(
                     row,
                     ErrorClass::VectorDimensionMismatch,
-                    &format!("the embedding of key {} has {n} values, the job expects {dim}", keys.value(i)),
+                    &format!(
+                        "the embedding of key {} has {n} values, the job expects {dim}",
+                        keys.value(i)
+                    ),
                     attempt,
                     &task.id,
                 )),
             }
         }
     }
-    let out = TaskOutput { rows, values, dead, extra: BTreeMap::from([("unused".to_string(), unused)]) };
+    let out = TaskOutput {
+        rows,
+        values,
+        dead,
+        extra: BTreeMap::from([("unused".to_string(), unused)]),
+    };
     ctx.sink_times[1].fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
     commit_sink_task(ctx, photos, sink, &task.id, task.rows, out, attempt, schema).await
 }
@@ -162,7 +188,12 @@ async fn commit_sink_task(
     attempt: u32,
     schema: SchemaRef,
 ) -> Result<()> {
-    let TaskOutput { rows, values, mut dead, extra } = out;
+    let TaskOutput {
+        rows,
+        values,
+        mut dead,
+        extra,
+    } = out;
     let mut cols = photos.take_columns(&UInt32Array::from(rows.clone()))?;
     cols.push(embed::vector_column(values, ctx.spec.embedding.dim())?);
     let batch = RecordBatch::try_new(schema, cols)?;
@@ -176,7 +207,17 @@ async fn commit_sink_task(
     };
     ctx.journal.start(id)?;
     let t0 = std::time::Instant::now();
-    let written = write_splitting(sink.as_ref(), batch, mode, &rows, photos, &mut dead, attempt, id).await?;
+    let written = write_splitting(
+        sink.as_ref(),
+        batch,
+        mode,
+        &rows,
+        photos,
+        &mut dead,
+        attempt,
+        id,
+    )
+    .await?;
     ctx.sink_times[2].fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
     deadletter::write_part(&ctx.dead_dir, id, &dead)?;
     let mut counts = BTreeMap::from([
@@ -220,7 +261,17 @@ pub(super) async fn http_stage(
             let span = tracing::info_span!("task", id = %id);
             async move {
                 run_task(&ctx, &stage, &id, (end - start) as u64, |attempt| {
-                    Box::pin(http_task(&ctx, &photos, &sink, &embedder, template.as_deref(), &id, start..end, attempt, schema.clone()))
+                    Box::pin(http_task(
+                        &ctx,
+                        &photos,
+                        &sink,
+                        &embedder,
+                        template.as_deref(),
+                        &id,
+                        start..end,
+                        attempt,
+                        schema.clone(),
+                    ))
                 })
                 .await
             }
@@ -250,7 +301,9 @@ async fn http_task(
     let items: Vec<serde_json::Value> = rows
         .iter()
         .map(|&r| match template {
-            Some(t) => serde_json::Value::String(embed_http::fill_template(t, &|c| photos.value_string(r, c))),
+            Some(t) => serde_json::Value::String(embed_http::fill_template(t, &|c| {
+                photos.value_string(r, c)
+            })),
             None => photos
                 .value_string(r, key)
                 .and_then(|k| k.parse::<i64>().ok())
@@ -259,13 +312,19 @@ async fn http_task(
         .collect();
     let opts = embedder.options();
     let as_urls = template.is_some();
-    let chunks: Vec<Vec<serde_json::Value>> = items.chunks(opts.batch_size).map(<[_]>::to_vec).collect();
+    let chunks: Vec<Vec<serde_json::Value>> =
+        items.chunks(opts.batch_size).map(<[_]>::to_vec).collect();
     let answers: Vec<Vec<Embedded>> = futures::stream::iter(chunks)
         .map(|chunk| async move { embedder.embed(&chunk, as_urls).await })
         .buffered(opts.concurrency)
         .try_collect()
         .await?;
-    let mut out = TaskOutput { rows: Vec::new(), values: Vec::new(), dead: Vec::new(), extra: BTreeMap::new() };
+    let mut out = TaskOutput {
+        rows: Vec::new(),
+        values: Vec::new(),
+        dead: Vec::new(),
+        extra: BTreeMap::new(),
+    };
     let dim = opts.dim;
     for (&row, answer) in rows.iter().zip(answers.into_iter().flatten()) {
         let k = photos.value_string(row, key).unwrap_or_default();
@@ -275,16 +334,36 @@ async fn http_task(
                 out.values.extend_from_slice(&v);
                 continue;
             }
-            Embedded::Missing => (ErrorClass::MissingEmbedding, format!("the embedding service {} has no vector for key {k}", opts.url)),
+            Embedded::Missing => (
+                ErrorClass::MissingEmbedding,
+                format!(
+                    "the embedding service {} has no vector for key {k}",
+                    opts.url
+                ),
+            ),
             Embedded::WrongLength(n) => (
                 ErrorClass::VectorDimensionMismatch,
                 format!("the embedding of key {k} has {n} values, the job expects {dim}"),
             ),
-            Embedded::Failed(m) => (ErrorClass::EmbeddingFailed, format!("the embedding service {} rejected key {k}: {m}", opts.url)),
+            Embedded::Failed(m) => (
+                ErrorClass::EmbeddingFailed,
+                format!("the embedding service {} rejected key {k}: {m}", opts.url),
+            ),
         };
-        out.dead.push(photos.dead_letter(row, class, &message, attempt, id));
+        out.dead
+            .push(photos.dead_letter(row, class, &message, attempt, id));
     }
-    commit_sink_task(ctx, photos, sink, id, rows.len() as u64, out, attempt, schema).await
+    commit_sink_task(
+        ctx,
+        photos,
+        sink,
+        id,
+        rows.len() as u64,
+        out,
+        attempt,
+        schema,
+    )
+    .await
 }
 
 /// Writes `batch`; when the sink rejects it for its data, writes halves until the
@@ -304,14 +383,25 @@ fn write_splitting<'a>(
         match sink.write(batch.clone(), mode).await {
             Ok(n) => Ok(n),
             Err(IngestError::SinkRejected { message, .. }) if batch.num_rows() == 1 => {
-                dead.push(photos.dead_letter(rows[0], ErrorClass::SinkRejected, &message, attempt, task));
+                dead.push(photos.dead_letter(
+                    rows[0],
+                    ErrorClass::SinkRejected,
+                    &message,
+                    attempt,
+                    task,
+                ));
                 Ok(0)
             }
             Err(IngestError::SinkRejected { .. }) if batch.num_rows() > 1 => {
                 let half = batch.num_rows() / 2;
-                let (a, b) = (batch.slice(0, half), batch.slice(half, batch.num_rows() - half));
-                let n1 = write_splitting(sink, a, mode, &rows[..half], photos, dead, attempt, task).await?;
-                let n2 = write_splitting(sink, b, mode, &rows[half..], photos, dead, attempt, task).await?;
+                let (a, b) = (
+                    batch.slice(0, half),
+                    batch.slice(half, batch.num_rows() - half),
+                );
+                let n1 = write_splitting(sink, a, mode, &rows[..half], photos, dead, attempt, task)
+                    .await?;
+                let n2 = write_splitting(sink, b, mode, &rows[half..], photos, dead, attempt, task)
+                    .await?;
                 Ok(n1 + n2)
             }
             Err(e) => Err(e),
@@ -331,7 +421,11 @@ pub(super) async fn missing_task(
     if ctx.journal.committed(ID).is_some() {
         return Ok(());
     }
-    let where_ = files.iter().map(EmbeddingSource::name).collect::<Vec<_>>().join(", ");
+    let where_ = files
+        .iter()
+        .map(EmbeddingSource::name)
+        .collect::<Vec<_>>()
+        .join(", ");
     let (c, p) = (ctx.clone(), photos.clone());
     tokio::task::spawn_blocking(move || -> Result<()> {
         let mut rows: Vec<u32> = p
@@ -345,14 +439,25 @@ pub(super) async fn missing_task(
         let dead: Vec<DeadLetter> = rows
             .iter()
             .map(|&r| {
-                let key = arrow::util::display::array_value_to_string(p.batch.column(key_col), r as usize)
-                    .unwrap_or_default();
-                p.dead_letter(r, ErrorClass::MissingEmbedding, &format!("no embedding for key {key} in {where_}"), 1, ID)
+                let key = arrow::util::display::array_value_to_string(
+                    p.batch.column(key_col),
+                    r as usize,
+                )
+                .unwrap_or_default();
+                p.dead_letter(
+                    r,
+                    ErrorClass::MissingEmbedding,
+                    &format!("no embedding for key {key} in {where_}"),
+                    1,
+                    ID,
+                )
             })
             .collect();
         deadletter::write_part(&c.dead_dir, ID, &dead)?;
-        c.journal
-            .commit(ID, BTreeMap::from([("missing".to_string(), dead.len() as u64)]))
+        c.journal.commit(
+            ID,
+            BTreeMap::from([("missing".to_string(), dead.len() as u64)]),
+        )
     })
     .await
     .map_err(join_err)?

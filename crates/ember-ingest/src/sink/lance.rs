@@ -51,11 +51,9 @@ impl LanceSink {
         let index = match index.map(str::to_ascii_lowercase).as_deref() {
             None | Some("none") => None,
             Some(i @ ("ivf_pq" | "ivf_hnsw_sq" | "ivf_flat")) => Some(i.to_string()),
-            Some(other) => {
-                return Err(IngestError::Config(format!(
-                    "sink.index '{other}' is not a Lance index (none, ivf_pq, ivf_hnsw_sq, ivf_flat)"
-                )))
-            }
+            Some(other) => return Err(IngestError::Config(format!(
+                "sink.index '{other}' is not a Lance index (none, ivf_pq, ivf_hnsw_sq, ivf_flat)"
+            ))),
         };
         let db = lancedb::connect(uri).execute().await.map_err(sink_err)?;
         Ok(LanceSink {
@@ -150,7 +148,10 @@ impl VectorSink for LanceSink {
                         .any(|i| i.columns == [key.clone()]);
                     if !has {
                         table
-                            .create_index(&[key.as_str()], Index::BTree(BTreeIndexBuilder::default()))
+                            .create_index(
+                                &[key.as_str()],
+                                Index::BTree(BTreeIndexBuilder::default()),
+                            )
                             .execute()
                             .await
                             .map_err(sink_err)?;
@@ -160,7 +161,8 @@ impl VectorSink for LanceSink {
                 let schema = batch.schema();
                 let reader = RecordBatchIterator::new(vec![Ok(batch)], schema);
                 let mut m = table.merge_insert(&[key.as_str()]);
-                m.when_matched_update_all(None).when_not_matched_insert_all();
+                m.when_matched_update_all(None)
+                    .when_not_matched_insert_all();
                 m.execute(Box::new(reader)).await.map_err(sink_err)?;
             }
         }
@@ -195,7 +197,9 @@ impl VectorSink for LanceSink {
 /// Errors: [`IngestError::Sink`] when it does not exist.
 pub async fn open_table(uri: &str, table: &str) -> Result<Arc<Table>> {
     let db = lancedb::connect(uri).execute().await.map_err(sink_err)?;
-    Ok(Arc::new(db.open_table(table).execute().await.map_err(sink_err)?))
+    Ok(Arc::new(
+        db.open_table(table).execute().await.map_err(sink_err)?,
+    ))
 }
 
 /// Every row of `table` in the database `uri` (order not defined).
@@ -214,7 +218,12 @@ pub async fn read_table(uri: &str, table: &str) -> Result<Vec<RecordBatch>> {
 ///
 /// Errors: [`IngestError::Sink`] when the table cannot be searched (e.g. the vector
 /// has another dimension than the table's).
-pub async fn nearest(uri: &str, table: &str, vector: Vec<f32>, k: usize) -> Result<Vec<RecordBatch>> {
+pub async fn nearest(
+    uri: &str,
+    table: &str,
+    vector: Vec<f32>,
+    k: usize,
+) -> Result<Vec<RecordBatch>> {
     use futures::TryStreamExt;
     use lancedb::query::{ExecutableQuery, QueryBase};
     let t = open_table(uri, table).await?;

@@ -15,7 +15,10 @@
 use std::error::Error as StdError;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, Date32Type, SchemaRef};
+use arrow::datatypes::{
+    DataType, Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    SchemaRef,
+};
 use bytes::{BufMut, BytesMut};
 use tokio::sync::Mutex;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -49,7 +52,12 @@ fn quote(ident: &str) -> String {
 fn classify(e: tokio_postgres::Error) -> IngestError {
     let code = e.code().map(|c| c.code().to_string());
     let message = match e.as_db_error() {
-        Some(db) => format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
+        Some(db) => format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        ),
         None => {
             let mut m = e.to_string();
             if let Some(src) = e.source() {
@@ -59,14 +67,25 @@ fn classify(e: tokio_postgres::Error) -> IngestError {
         }
     };
     match code.as_deref() {
-        None => IngestError::Sink { sink: "pgvector", message, transient: true },
-        Some(c) if ["08", "53", "57", "40"].iter().any(|p| c.starts_with(p)) => {
-            IngestError::Sink { sink: "pgvector", message, transient: true }
-        }
-        Some(c) if c.starts_with("22") || c.starts_with("23") => {
-            IngestError::SinkRejected { sink: "pgvector", message }
-        }
-        Some(_) => IngestError::Sink { sink: "pgvector", message, transient: false },
+        None => IngestError::Sink {
+            sink: "pgvector",
+            message,
+            transient: true,
+        },
+        Some(c) if ["08", "53", "57", "40"].iter().any(|p| c.starts_with(p)) => IngestError::Sink {
+            sink: "pgvector",
+            message,
+            transient: true,
+        },
+        Some(c) if c.starts_with("22") || c.starts_with("23") => IngestError::SinkRejected {
+            sink: "pgvector",
+            message,
+        },
+        Some(_) => IngestError::Sink {
+            sink: "pgvector",
+            message,
+            transient: false,
+        },
     }
 }
 
@@ -80,7 +99,11 @@ fn pg_type(t: &DataType) -> Result<&'static str> {
         DataType::Float64 => "double precision",
         DataType::Boolean => "boolean",
         DataType::Date32 => "date",
-        other => return Err(IngestError::Config(format!("sink pgvector: no column type for {other}"))),
+        other => {
+            return Err(IngestError::Config(format!(
+                "sink pgvector: no column type for {other}"
+            )))
+        }
     })
 }
 
@@ -88,12 +111,19 @@ impl PgVectorSink {
     /// A sink for `table` at `url`; connects lazily.
     ///
     /// Errors: [`IngestError::Config`] for an unknown index type.
-    pub async fn open(url: &str, table: &str, index: Option<&str>, dim: usize) -> Result<PgVectorSink> {
+    pub async fn open(
+        url: &str,
+        table: &str,
+        index: Option<&str>,
+        dim: usize,
+    ) -> Result<PgVectorSink> {
         let index = match index.map(str::to_ascii_lowercase).as_deref() {
             None | Some("hnsw") => Some("hnsw".to_string()),
             Some("none") => None,
             Some(other) => {
-                return Err(IngestError::Config(format!("sink.index '{other}' is not a pgvector index (hnsw, none)")))
+                return Err(IngestError::Config(format!(
+                    "sink.index '{other}' is not a pgvector index (hnsw, none)"
+                )))
             }
         };
         Ok(PgVectorSink {
@@ -109,7 +139,9 @@ impl PgVectorSink {
     /// A live connection (a new one when the last was lost).
     async fn client<'a>(&self, slot: &'a mut Option<Client>) -> Result<&'a Client> {
         if slot.as_ref().is_none_or(|c| c.is_closed()) {
-            let (client, conn) = tokio_postgres::connect(&self.url, NoTls).await.map_err(classify)?;
+            let (client, conn) = tokio_postgres::connect(&self.url, NoTls)
+                .await
+                .map_err(classify)?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!("pgvector connection ended: {e}");
@@ -130,7 +162,11 @@ impl PgVectorSink {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| IngestError::Sink { sink: "pgvector", message: "write before prepare".into(), transient: false })
+            .ok_or_else(|| IngestError::Sink {
+                sink: "pgvector",
+                message: "write before prepare".into(),
+                transient: false,
+            })
     }
 }
 
@@ -151,7 +187,11 @@ enum Cell<'a> {
 }
 
 impl ToSql for Cell<'_> {
-    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
             Cell::Null => return Ok(IsNull::Yes),
             Cell::I16(v) => out.put_i16(*v),
@@ -240,7 +280,11 @@ impl VectorSink for PgVectorSink {
             .await
             .map_err(classify)?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let list = names.iter().map(|n| quote(n)).collect::<Vec<_>>().join(", ");
+        let list = names
+            .iter()
+            .map(|n| quote(n))
+            .collect::<Vec<_>>()
+            .join(", ");
         let stmt = client
             .prepare(&format!("SELECT {list} FROM {table} LIMIT 0"))
             .await

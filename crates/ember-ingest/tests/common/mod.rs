@@ -16,7 +16,14 @@ pub fn sample_dir() -> PathBuf {
 
 /// Writes `dir/job.toml` for the export's photos at `photos` with embeddings at
 /// `embeddings`, `sink` as the body of the `[sink]` table, `extra` top-level keys.
-pub fn write_job(dir: &Path, photos: &Path, embeddings: &Path, dim: usize, sink: &str, extra: &str) -> PathBuf {
+pub fn write_job(
+    dir: &Path,
+    photos: &Path,
+    embeddings: &Path,
+    dim: usize,
+    sink: &str,
+    extra: &str,
+) -> PathBuf {
     let text = format!(
         "name = \"t\"\nmaster = \"local[2]\"\n{extra}\n[conf]\n\"spark.ember.ingest.retryWait\" = \"200ms\"\n\n[source]\npath = \"{}\"\nkey = \"photo_id\"\n\n[embedding]\ntype = \"lookup\"\npath = \"{}\"\ndim = {dim}\n\n[sink]\n{sink}\n",
         photos.display(),
@@ -29,13 +36,23 @@ pub fn write_job(dir: &Path, photos: &Path, embeddings: &Path, dim: usize, sink:
 
 /// The `[sink]` body for a Lance table `photos` in `db`.
 pub fn lance_sink(db: &Path) -> String {
-    format!("type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"", db.display())
+    format!(
+        "type = \"lance\"\nuri = \"{}\"\ntable = \"photos\"",
+        db.display()
+    )
 }
 
 /// Writes a job over generated data in `dir/data` (photos.csv.gz, embeddings.parquet).
 pub fn write_generated_job(dir: &Path, dim: usize, sink: &str, extra: &str) -> PathBuf {
     let data = dir.join("data");
-    write_job(dir, &data.join("photos.csv.gz"), &data.join("embeddings.parquet"), dim, sink, extra)
+    write_job(
+        dir,
+        &data.join("photos.csv.gz"),
+        &data.join("embeddings.parquet"),
+        dim,
+        sink,
+        extra,
+    )
 }
 
 /// photo_id → embedding of every row of a Lance table.
@@ -47,14 +64,26 @@ pub async fn lance_rows(db: &Path, table: &str) -> BTreeMap<i64, Vec<f32>> {
     for b in batches {
         let ids = b.column_by_name("photo_id").expect("photo_id");
         let ids: Vec<i64> = match ids.data_type() {
-            arrow::datatypes::DataType::Int32 => ids.as_primitive::<Int32Type>().values().iter().map(|v| *v as i64).collect(),
+            arrow::datatypes::DataType::Int32 => ids
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .map(|v| *v as i64)
+                .collect(),
             _ => ids.as_primitive::<Int64Type>().values().to_vec(),
         };
-        let vecs = b.column_by_name("embedding").expect("embedding").as_fixed_size_list().clone();
+        let vecs = b
+            .column_by_name("embedding")
+            .expect("embedding")
+            .as_fixed_size_list()
+            .clone();
         for (i, id) in ids.into_iter().enumerate() {
             let v = vecs.value(i);
             let v = v.as_primitive::<Float32Type>().values().to_vec();
-            assert!(out.insert(id, v).is_none(), "photo_id {id} twice in the sink");
+            assert!(
+                out.insert(id, v).is_none(),
+                "photo_id {id} twice in the sink"
+            );
         }
     }
     out

@@ -18,7 +18,10 @@ pub struct PgServer {
 
 fn site_packages() -> PathBuf {
     let out = Command::new("python3")
-        .args(["-c", "import pgserver, os; print(os.path.dirname(os.path.dirname(pgserver.__file__)))"])
+        .args([
+            "-c",
+            "import pgserver, os; print(os.path.dirname(os.path.dirname(pgserver.__file__)))",
+        ])
         .output()
         .expect("python3");
     assert!(
@@ -30,7 +33,12 @@ fn site_packages() -> PathBuf {
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-r").arg(from).arg(to).status().expect("cp");
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
     assert!(st.success(), "cp -r {} {}", from.display(), to.display());
 }
 
@@ -38,22 +46,48 @@ impl PgServer {
     /// initdb + start on a free port; `CREATE EXTENSION vector` is left to the sink.
     pub fn start() -> PgServer {
         let site = site_packages();
-        let dir = tempfile::Builder::new().prefix("ember-pg").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("ember-pg")
+            .tempdir()
+            .expect("tempdir");
         // Same relative layout as site-packages: the binaries' rpath is
         // $ORIGIN/../../../pgserver.libs.
         std::fs::create_dir_all(dir.path().join("site/pgserver")).unwrap();
-        copy_dir(&site.join("pgserver/pginstall"), &dir.path().join("site/pgserver/pginstall"));
-        copy_dir(&site.join("pgserver.libs"), &dir.path().join("site/pgserver.libs"));
+        copy_dir(
+            &site.join("pgserver/pginstall"),
+            &dir.path().join("site/pgserver/pginstall"),
+        );
+        copy_dir(
+            &site.join("pgserver.libs"),
+            &dir.path().join("site/pgserver.libs"),
+        );
         let bin = dir.path().join("site/pgserver/pginstall/bin");
         let as_nobody = is_root();
         if as_nobody {
-            let st = Command::new("chown").args(["-R", "nobody"]).arg(dir.path()).status().unwrap();
+            let st = Command::new("chown")
+                .args(["-R", "nobody"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
             assert!(st.success());
-            let st = Command::new("chmod").arg("755").arg(dir.path()).status().unwrap();
+            let st = Command::new("chmod")
+                .arg("755")
+                .arg(dir.path())
+                .status()
+                .unwrap();
             assert!(st.success());
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let s = PgServer { dir, bin, port, as_nobody };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let s = PgServer {
+            dir,
+            bin,
+            port,
+            as_nobody,
+        };
         let data = s.dir.path().join("data");
         s.sh(&format!(
             "{}/initdb -D {} -U postgres --auth=trust > {}/initdb.log 2>&1",
@@ -67,7 +101,9 @@ impl PgServer {
 
     fn sh(&self, cmd: &str) {
         let st = if self.as_nobody {
-            Command::new("su").args(["-s", "/bin/bash", "nobody", "-c", cmd]).status()
+            Command::new("su")
+                .args(["-s", "/bin/bash", "nobody", "-c", cmd])
+                .status()
         } else {
             Command::new("bash").args(["-c", cmd]).status()
         }
@@ -102,10 +138,24 @@ impl PgServer {
     /// Runs `sql` with psql and returns its unaligned output.
     pub fn psql(&self, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-At", "-c", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-At",
+                "-c",
+                sql,
+            ])
             .output()
             .expect("psql");
-        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
@@ -126,7 +176,9 @@ impl Drop for PgServer {
             self.dir.path().display()
         );
         let _ = if self.as_nobody {
-            Command::new("su").args(["-s", "/bin/bash", "nobody", "-c", &cmd]).status()
+            Command::new("su")
+                .args(["-s", "/bin/bash", "nobody", "-c", &cmd])
+                .status()
         } else {
             Command::new("bash").args(["-c", &cmd]).status()
         };
