@@ -110,3 +110,79 @@ def test_session_time_zone_is_a_runtime_key(server):
     with pytest.raises(PySparkException, match="INVALID_CONF_VALUE.TIME_ZONE"):
         spark.conf.set("spark.sql.session.timeZone", "Mars/Olympus")
     spark.stop()
+
+
+def test_unset_time_zone_returns_to_the_start_up_zone(server):
+    # The server runs with spark.sql.session.timeZone=UTC (conftest); unset after a
+    # set must bring back UTC for both display and zone-dependent functions.
+    spark = new_session(server.url)
+    df = spark.createDataFrame([(datetime.datetime(2015, 4, 8, 13, 8, 15),)], ["ts"])
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
+    assert rows(df.select(F.hour("ts"))) == [(21,)]
+    spark.conf.unset("spark.sql.session.timeZone")
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert rows(df.select(F.hour("ts"), F.date_format("ts", "HH:mm"))) == [(13, "13:08")]
+    spark.stop()
+
+
+def test_generators_in_select_lists(spark):
+    df = spark.createDataFrame([(1, [1, 2]), (2, []), (3, None)], "i int, a array<int>")
+    assert rows(df.select("i", F.explode("a")).orderBy("i", "col")) == [(1, 1), (1, 2)]
+    assert rows(df.select("i", F.explode_outer("a")).orderBy("i", "col")) == [
+        (1, 1), (1, 2), (2, None), (3, None)]
+    assert rows(df.select("i", F.posexplode("a")).orderBy("i", "pos")) == [(1, 0, 1), (1, 1, 2)]
+    s = spark.createDataFrame([(1, [(1, "x"), (2, "y")])], "a int, s array<struct<a:int,b:string>>")
+    got = s.select("a", F.inline("s"))
+    assert got.columns == ["a", "a", "b"]
+    assert sorted(rows(got)) == [(1, 1, "x"), (1, 2, "y")]
+    st = spark.createDataFrame([(1, 2, 3)], ["a", "b", "c"]).select(F.stack(F.lit(2), "a", "b", "c"))
+    assert rows(st) == [(1, 2), (3, None)]
+
+
+def test_string_functions_with_spark_argument_conventions(spark):
+    df = spark.createDataFrame([("**Spark*", "kitten", "sitting")], ["v", "l", "r"])
+    got = df.select(
+        F.trim("v", F.lit("*")), F.ltrim("v", F.lit("*")), F.rtrim("v", F.lit("*")),
+        F.levenshtein("l", "r"), F.levenshtein("l", "r", 2),
+        F.position(F.lit("bar"), F.lit("foobarbar")), F.position(F.lit("bar"), F.lit("foobarbar"), F.lit(5)),
+        F.regexp_replace(F.lit("100-200"), r"(\d+)", "--"),
+        F.overlay(F.lit("SPARK_SQL"), F.lit("CORE"), 7),
+    )
+    assert got.columns[:3] == ["TRIM(BOTH * FROM v)", "TRIM(LEADING * FROM v)", "TRIM(TRAILING * FROM v)"]
+    assert rows(got) == [("Spark", "Spark*", "**Spark", 3, -1, 4, 7, "-----", "SPARK_CORE")]
+
+
+def test_date_functions_take_strings_and_short_zone_ids(spark):
+    df = spark.createDataFrame([("2015-04-08", "1997-02-28 10:30:00", "JST")], ["dt", "ts", "tz"])
+    got = df.select(
+        F.add_months("dt", 1), F.date_add("dt", 1), F.date_sub("dt", 1), F.last_day("dt"),
+        F.next_day("dt", "Sun"), F.from_utc_timestamp("ts", "PST"), F.from_utc_timestamp("ts", "tz"),
+    )
+    d = datetime.date
+    assert rows(got) == [(
+        d(2015, 5, 8), d(2015, 4, 9), d(2015, 4, 7), d(2015, 4, 30), d(2015, 4, 12),
+        datetime.datetime(1997, 2, 28, 2, 30), datetime.datetime(1997, 2, 28, 19, 30),
+    )]
+
+
+def test_aggregates_spark_has_and_datafusion_lacks(spark):
+    df = spark.createDataFrame(
+        [("a", 1, 10, "x"), ("a", 1, 30, "y"), ("a", 2, None, None), ("b", 3, 5, "x")],
+        "k string, v int, o int, s string",
+    )
+    got = df.groupBy("k").agg(
+        F.skewness("v"), F.kurtosis("v"), F.product("v"),
+        F.max_by("v", "o"), F.min_by("v", "o"),
+        F.count_distinct("v", "s"), F.listagg_distinct("s", ","),
+        F.sort_array(F.collect_list("s")),
+    ).orderBy("k")
+    (a, b) = rows(got)
+    assert abs(a[0] - 0.7071067811865476) < 1e-12 and a[1] == -1.5 and a[2] == 2.0
+    assert a[3:7] == (1, 1, 2, "x,y") and a[7] == ["x", "y"]
+    assert b[0] is None and b[1] is None and b[2] == 3.0 and b[3:7] == (3, 3, 1, "x")
+
+
+def test_values_mixing_decimal_and_double_are_double(spark):
+    got = spark.sql("SELECT * FROM VALUES (0.0), (PI()), (FLOAT('NAN')), (NULL) AS TAB(value)")
+    assert got.schema.simpleString() == "struct<value:double>"
+    assert rows(got.select(F.degrees("value")))[:2] == [(0.0,), (180.0,)]

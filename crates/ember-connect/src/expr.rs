@@ -593,7 +593,13 @@ impl<'a> Scope<'a> {
         }
         {
             let shown = display_call(name, &lname, &a, distinct);
-            if let Some(e) = crate::functions::rewrite(self, name, &lname, &a, &shown)? {
+            // DISTINCT forms the rewrites know by their own names.
+            let rname = match (lname.as_str(), distinct) {
+                ("count", true) if a.len() > 1 => "count_distinct".to_string(),
+                ("listagg" | "string_agg", true) => format!("{lname}_distinct"),
+                _ => lname.clone(),
+            };
+            if let Some(e) = crate::functions::rewrite(self, name, &rname, &a, &shown)? {
                 return Ok(e);
             }
         }

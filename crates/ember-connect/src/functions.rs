@@ -124,10 +124,7 @@ pub fn rewrite(
             } else {
                 f
             };
-            let shown = match lname {
-                "any_value" => shown.to_string(),
-                _ => format!("{called}({})", ember_core::sql::naming::spark_sql(&a[0])),
-            };
+            let shown = format!("{called}({})", ember_core::sql::naming::spark_sql(&a[0]));
             f.alias(shown)
         }
         ("encode" | "decode", 2) => {
@@ -213,7 +210,7 @@ pub fn rewrite(
             )
             .alias(shown)
         }
-        ("to_unix_timestamp", 1 | 2) => sc
+        ("to_unix_timestamp", 2) => sc
             .call_registry("unix_timestamp", a.to_vec(), false)?
             .alias(shown),
         ("map_contains_key", 2) => {
@@ -287,7 +284,7 @@ pub fn rewrite(
         }
         ("try_avg", 1) => sc.call_registry("avg", vec![arg(0)?], false)?.alias(shown),
         ("try_sum", 1) => sc.call_registry("sum", vec![arg(0)?], false)?.alias(shown),
-        _ => return Ok(None),
+        _ => return crate::spark_fns::rewrite(sc, called, lname, a, shown),
     };
     Ok(Some(e))
 }

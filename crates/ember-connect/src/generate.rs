@@ -16,7 +16,7 @@ use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::Expression;
 
 use crate::error::{ConnectError, Result};
-use crate::expr::{get_field, Scope};
+use crate::expr::Scope;
 
 const GEN_COL: &str = "__ember_generated";
 
@@ -109,10 +109,14 @@ pub fn project_with_generator(
         None => return Err(ConnectError::invalid("generator without output fields")),
     };
     // 2. One row per generated row.
+    // The list, then the struct of each row into its fields (`GEN_COL.<field>`):
+    // plain columns, so no optimizer rule moves a field access below the Unnest
+    // (DataFusion 54's `push_down_leaf_projections` does that with `get_field`).
     let unnested = pre
         .inner()
         .clone()
         .unnest_columns_with_options(&[GEN_COL], UnnestOptions::new().with_preserve_nulls(false))
+        .and_then(|df| df.unnest_columns_with_options(&[GEN_COL], UnnestOptions::new()))
         .map_err(EmberError::from)?;
     let unnested = DataFrame::from_datafusion(input.session(), unnested);
     // 3. The select list's columns in order, the generator's in its place.
@@ -134,12 +138,13 @@ pub fn project_with_generator(
             None => {
                 for (k, f) in fields.iter().enumerate() {
                     let out = call.aliases.get(k).cloned().unwrap_or_else(|| f.clone());
-                    post.push(get_field(col(GEN_COL), f).alias(out));
+                    let field = Expr::Column(datafusion::common::Column::from_name(format!("{GEN_COL}.{f}")));
+                    post.push(field.alias(out));
                 }
             }
         }
     }
-    Ok(unnested.select_exprs(post)?)
+    Ok(unnested.select_exprs(crate::relation::distinct_names(post))?)
 }
 
 fn call_name(call: &GeneratorCall<'_>) -> String {

@@ -33,6 +33,7 @@ pub mod schema_json;
 pub mod service;
 pub mod session;
 pub mod show;
+pub mod spark_fns;
 pub mod types;
 pub mod udf;
 

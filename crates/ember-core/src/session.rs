@@ -53,6 +53,9 @@ impl SparkSessionBuilder {
 pub(crate) struct Inner {
     pub ctx: SessionContext,
     pub conf: RwLock<BTreeMap<String, String>>,
+    /// The configuration the session was created with (builder, `--conf`): what
+    /// `spark.conf.unset` returns a key to.
+    pub initial_conf: BTreeMap<String, String>,
     /// The session time zone; `spark.conf.set("spark.sql.session.timeZone", ..)` changes it.
     pub tz: RwLock<Tz>,
     pub views: RwLock<HashMap<String, ViewInfo>>,
@@ -234,6 +237,7 @@ impl SparkSession {
         Ok(SparkSession {
             inner: Arc::new(Inner {
                 ctx,
+                initial_conf: conf.clone(),
                 conf: RwLock::new(conf),
                 tz: RwLock::new(tz),
                 views: RwLock::new(HashMap::new()),
@@ -331,8 +335,21 @@ impl SparkSession {
         Ok(())
     }
 
-    /// Removes a runtime configuration key (`spark.conf.unset`); it reads its default again.
+    /// Removes a runtime configuration key (`spark.conf.unset`): it reads the value the
+    /// session was created with again (builder or `--conf`, as Spark's session conf
+    /// falls back to the SparkConf), else its default. `spark.sql.session.timeZone`
+    /// returns to the start-up zone at once.
     pub fn conf_unset(&self, key: &str) {
+        if let Some(v) = self.inner.initial_conf.get(key) {
+            let v = v.clone();
+            // The start-up value was valid when the session was created.
+            if self.conf_set(key, &v).is_ok() {
+                return;
+            }
+        }
+        if key == "spark.sql.session.timeZone" {
+            let _ = self.set_time_zone(&machine_tz());
+        }
         if let Ok(mut c) = self.inner.conf.write() {
             c.remove(key);
         }

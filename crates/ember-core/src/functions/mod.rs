@@ -10,6 +10,7 @@ pub mod collection;
 pub mod generator;
 pub mod lambda;
 pub mod more;
+pub mod moments;
 pub mod round;
 pub mod table;
 pub mod window;
@@ -213,6 +214,9 @@ pub fn register_aggregate_aliases(
     ] {
         let f = ctx.udaf(base)?;
         ctx.register_udaf(f.as_ref().clone().with_aliases([alias]));
+    }
+    for f in moments::udafs() {
+        ctx.register_udaf(f);
     }
     Ok(())
 }

@@ -194,6 +194,7 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
                             .collect::<Result<Vec<_>>>()
                     })
                     .collect::<Result<Vec<_>>>()?;
+                let rows = widen_decimal_with_double(rows);
                 return Ok(Transformed::yes(
                     datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?,
                 ));
@@ -205,6 +206,54 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             })
         })?
         .data)
+}
+
+/// VALUES columns mixing `decimal` and `double` rows are `double` (Spark's type
+/// widening: `VALUES (0.0), (PI())` is a `double` column; DataFusion would pick a
+/// decimal and lose the double's digits or fail on NaN).
+fn widen_decimal_with_double(mut rows: Vec<Vec<Expr>>) -> Vec<Vec<Expr>> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::logical_expr::ExprSchemable;
+    let empty = datafusion::common::DFSchema::empty();
+    let width = rows.first().map(|r| r.len()).unwrap_or(0);
+    // The SQL planner has already cast every row to its common type: look through
+    // casts to a decimal.
+    let uncast = |e: &Expr| -> Expr {
+        match e {
+            Expr::Cast(c)
+                if matches!(c.field.data_type(), DataType::Decimal128(_, _) | DataType::Decimal256(_, _)) =>
+            {
+                (*c.expr).clone()
+            }
+            other => other.clone(),
+        }
+    };
+    for c in 0..width {
+        let types: Vec<Option<DataType>> = rows
+            .iter()
+            .map(|r| r.get(c).and_then(|e| uncast(e).get_type(&empty).ok()))
+            .collect();
+        let has = |f: fn(&DataType) -> bool| types.iter().flatten().any(f);
+        let is_float = |t: &DataType| matches!(t, DataType::Float64 | DataType::Float32);
+        let is_decimal = |t: &DataType| matches!(t, DataType::Decimal128(_, _) | DataType::Decimal256(_, _));
+        if !(has(is_float) && has(is_decimal)) {
+            continue;
+        }
+        for (row, t) in rows.iter_mut().zip(&types) {
+            if let (Some(e), Some(t)) = (row.get_mut(c), t) {
+                let inner = uncast(e);
+                *e = if matches!(t, DataType::Float64) {
+                    inner
+                } else {
+                    Expr::Cast(datafusion::logical_expr::expr::Cast::new(
+                        Box::new(inner),
+                        DataType::Float64,
+                    ))
+                };
+            }
+        }
+    }
+    rows
 }
 
 /// Analyzes `plan` with Spark's semantics: literal narrowing, DataFusion's analyzer
