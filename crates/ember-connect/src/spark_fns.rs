@@ -7,8 +7,9 @@
 //!   `replace(str, search)`, `validate_utf8`/`try_validate_utf8` (Arrow strings are
 //!   valid UTF-8), `regexp_replace` (every match, from `position`), `overlay` with the
 //!   default length (the replacement's), `listagg`/`string_agg` (with `DISTINCT`);
+//! - `startswith`/`endswith` of `binary` values;
 //! - numbers: `degrees`/`radians` with Java's constants (`Math.toDegrees`),
-//!   `bitwise_not` (`~x`), `ceil`/`floor` with a scale, `factorial` of any integer,
+//!   `bitwise_not` (`~x`), `ceil`/`ceiling`/`floor` with a scale, `factorial` of any integer,
 //!   `try_mod` (NULL for a zero divisor);
 //! - dates: `add_months`, `date_add`, `date_sub`, `last_day`, `next_day` on string or
 //!   timestamp input (cast to `date`, as Spark's implicit cast); the time zones of
@@ -23,33 +24,14 @@
 
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::expr::{Case, Cast};
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator};
+use datafusion::logical_expr::expr::Case;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, Operator};
 use ember_core::sql::naming::spark_sql;
 use ember_core::EmberError;
 
 use crate::error::Result;
 use crate::expr::Scope;
-
-fn lit_i64(v: i64) -> Expr {
-    Expr::Literal(ScalarValue::Int64(Some(v)), None)
-}
-
-fn lit_f(v: f64) -> Expr {
-    Expr::Literal(ScalarValue::Float64(Some(v)), None)
-}
-
-fn lit_s(v: &str) -> Expr {
-    Expr::Literal(ScalarValue::Utf8(Some(v.to_string())), None)
-}
-
-fn cast(e: Expr, t: DataType) -> Expr {
-    Expr::Cast(Cast::new(Box::new(e), t))
-}
-
-fn bin(l: Expr, op: Operator, r: Expr) -> Expr {
-    Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
-}
+use crate::functions::{bin, cast, lit_f, lit_i64, lit_s};
 
 fn case(pairs: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Expr {
     Expr::Case(Case::new(
@@ -193,7 +175,28 @@ pub fn rewrite(
             let k = 10f64.powi(scale.clamp(-300, 300) as i32);
             let x = bin(cast(a[0].clone(), DataType::Float64), Operator::Multiply, lit_f(k));
             bin(sc.call_registry(f, vec![x], false)?, Operator::Divide, lit_f(k))
-                .alias(format!("{f}({}, {})", sql(0), sql(1)))
+                .alias(format!("{lname}({}, {})", sql(0), sql(1)))
+        }
+        // Column.startsWith/endsWith arrive camel-cased; Spark names them in lower case.
+        ("startswith" | "endswith", 2) => {
+            let f = if lname == "startswith" { "starts_with" } else { "ends_with" };
+            let (t0, t1) = (type_of(&a[0])?, type_of(&a[1])?);
+            let args = if matches!(t0, DataType::Binary | DataType::LargeBinary)
+                && matches!(t1, DataType::Binary | DataType::LargeBinary)
+            {
+                // Bytes as hex digits: a byte prefix (suffix) is exactly a prefix
+                // (suffix) of the hex text, two digits per byte.
+                vec![
+                    sc.call_registry("hex", vec![a[0].clone()], false)?,
+                    sc.call_registry("hex", vec![a[1].clone()], false)?,
+                ]
+            } else if is_string(&t0) {
+                a.to_vec()
+            } else {
+                return Ok(None);
+            };
+            sc.call_registry(f, args, false)?
+                .alias(format!("{lname}({}, {})", sql(0), sql(1)))
         }
         ("factorial", 1) => sc
             .call_registry("factorial", vec![cast(a[0].clone(), DataType::Int32)], false)?

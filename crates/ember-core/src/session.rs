@@ -53,9 +53,6 @@ impl SparkSessionBuilder {
 pub(crate) struct Inner {
     pub ctx: SessionContext,
     pub conf: RwLock<BTreeMap<String, String>>,
-    /// The configuration the session was created with (builder, `--conf`): what
-    /// `spark.conf.unset` returns a key to.
-    pub initial_conf: BTreeMap<String, String>,
     /// The session time zone; `spark.conf.set("spark.sql.session.timeZone", ..)` changes it.
     pub tz: RwLock<Tz>,
     pub views: RwLock<HashMap<String, ViewInfo>>,
@@ -237,7 +234,6 @@ impl SparkSession {
         Ok(SparkSession {
             inner: Arc::new(Inner {
                 ctx,
-                initial_conf: conf.clone(),
                 conf: RwLock::new(conf),
                 tz: RwLock::new(tz),
                 views: RwLock::new(HashMap::new()),
@@ -335,20 +331,19 @@ impl SparkSession {
         Ok(())
     }
 
-    /// Removes a runtime configuration key (`spark.conf.unset`): it reads the value the
-    /// session was created with again (builder or `--conf`, as Spark's session conf
-    /// falls back to the SparkConf), else its default. `spark.sql.session.timeZone`
-    /// returns to the start-up zone at once.
+    /// Removes a runtime configuration key (`spark.conf.unset`): it reads its default
+    /// again, as Spark's `SQLConf.unsetConf`. `spark.sql.session.timeZone` returns to
+    /// the machine's zone (Spark's default, the JVM zone) at once: display and the
+    /// zone-dependent functions follow it from the next query on.
     pub fn conf_unset(&self, key: &str) {
-        if let Some(v) = self.inner.initial_conf.get(key) {
-            let v = v.clone();
-            // The start-up value was valid when the session was created.
-            if self.conf_set(key, &v).is_ok() {
+        if key == "spark.sql.session.timeZone" {
+            let zone = machine_tz();
+            if self.set_time_zone(&zone).is_ok() {
+                if let Ok(mut c) = self.inner.conf.write() {
+                    c.insert(key.to_string(), zone);
+                }
                 return;
             }
-        }
-        if key == "spark.sql.session.timeZone" {
-            let _ = self.set_time_zone(&machine_tz());
         }
         if let Ok(mut c) = self.inner.conf.write() {
             c.remove(key);
