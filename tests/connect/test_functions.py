@@ -146,14 +146,14 @@ def test_generators_in_select_lists(spark):
 def test_string_functions_with_spark_argument_conventions(spark):
     df = spark.createDataFrame([("**Spark*", "kitten", "sitting")], ["v", "l", "r"])
     got = df.select(
-        F.trim("v", F.lit("*")), F.ltrim("v", F.lit("*")), F.rtrim("v", F.lit("*")),
+        F.trim("v", F.lit("*")), F.ltrim("v", F.lit("*")), F.rtrim("v", F.lit("*")), F.btrim("v", F.lit("*")),
         F.levenshtein("l", "r"), F.levenshtein("l", "r", 2),
         F.position(F.lit("bar"), F.lit("foobarbar")), F.position(F.lit("bar"), F.lit("foobarbar"), F.lit(5)),
         F.regexp_replace(F.lit("100-200"), r"(\d+)", "--"),
         F.overlay(F.lit("SPARK_SQL"), F.lit("CORE"), 7),
     )
     assert got.columns[:3] == ["TRIM(BOTH * FROM v)", "TRIM(LEADING * FROM v)", "TRIM(TRAILING * FROM v)"]
-    assert rows(got) == [("Spark", "Spark*", "**Spark", 3, -1, 4, 7, "-----", "SPARK_CORE")]
+    assert rows(got) == [("Spark", "Spark*", "**Spark", "Spark", 3, -1, 4, 7, "-----", "SPARK_CORE")]
 
 
 def test_date_functions_take_strings_and_short_zone_ids(spark):

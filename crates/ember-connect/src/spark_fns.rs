@@ -136,8 +136,12 @@ pub fn rewrite(
     let sql = |i: usize| spark_sql(&a[i]);
     let e = match (lname, a.len()) {
         ("trim" | "btrim" | "ltrim" | "rtrim", 2) => {
-            // The client sends `trim(trimStr, str)`.
-            let (t, s) = (a[0].clone(), a[1].clone());
+            // The client sends `trim(trimStr, str)` but `btrim(str, trimStr)`.
+            let (t, s) = if lname == "btrim" {
+                (a[1].clone(), a[0].clone())
+            } else {
+                (a[0].clone(), a[1].clone())
+            };
             let (f, side) = match lname {
                 "ltrim" => (datafusion::functions::string::expr_fn::ltrim(vec![s, t]), "LEADING"),
                 "rtrim" => (datafusion::functions::string::expr_fn::rtrim(vec![s, t]), "TRAILING"),
