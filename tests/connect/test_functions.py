@@ -191,3 +191,71 @@ def test_values_mixing_decimal_and_double_are_double(spark):
     got = spark.sql("SELECT * FROM VALUES (0.0), (PI()), (FLOAT('NAN')), (NULL) AS TAB(value)")
     assert got.schema.simpleString() == "struct<value:double>"
     assert rows(got.select(F.degrees("value")))[:2] == [(0.0,), (180.0,)]
+
+
+def test_map_constructors_follow_spark_key_rules(server):
+    spark = new_session(server.url)
+    # map() with no arguments is an empty map; VALUES widens it to the other rows' type.
+    df = spark.sql("SELECT * FROM VALUES (1, map(1, 2, 3, NULL)), (2, map()) AS t(i, m)")
+    assert rows(df.orderBy("i")) == [(1, {1: 2, 3: None}), (2, {})]
+    assert spark.conf.get("spark.sql.mapKeyDedupPolicy") == "EXCEPTION"
+    with pytest.raises(PySparkException, match="DUPLICATED_MAP_KEY"):
+        spark.sql("SELECT map(1, 'a', 1, 'b') AS m").collect()
+    spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+    assert rows(spark.sql("SELECT map_entries(map(1, 'a', 2, 'x', 1, 'b')) AS e")) == [
+        ([Row(key=1, value="b"), Row(key=2, value="x")],)]
+    m = spark.sql("SELECT map(1, 'a', 2, 'b') AS m1, map(2, 'c') AS m2").withColumn(
+        "m3", F.lit(None).cast("map<int,string>"))
+    got = m.select(F.map_concat("m1", "m2"), F.map_concat("m1", "m3"))
+    assert got.columns == ["map_concat(m1, m2)", "map_concat(m1, m3)"]
+    assert rows(got) == [({1: "a", 2: "c"}, None)]
+    spark.conf.unset("spark.sql.mapKeyDedupPolicy")
+    with pytest.raises(PySparkException, match="DUPLICATED_MAP_KEY"):
+        rows(m.select(F.map_concat("m1", "m2")))
+    with pytest.raises(PySparkException, match="NULL_MAP_KEY"):
+        spark.sql("SELECT map(CAST(NULL AS INT), 1) AS m").collect()
+    people = spark.createDataFrame([("Alice", 2, 22.5)], ["name", "age", "weight"])
+    got = people.select(F.create_map("name", "age"), F.create_map(F.lit("age"), "age", F.lit("w"), "weight"))
+    assert got.columns == ["map(name, age)", "map(age, age, w, weight)"]
+    assert rows(got) == [({"Alice": 2}, {"age": 2.0, "w": 22.5})]
+    spark.stop()
+
+
+def test_number_text_and_array_functions(spark):
+    df = spark.createDataFrame([(1234567.891, "010101", ["a", "b", "c"])], ["x", "n", "xs"])
+    got = df.select(
+        F.format_number("x", 2), F.format_number(F.lit(5), 4), F.format_number(F.lit(0.125), 2),
+        F.conv("n", 2, 16), F.conv(F.lit("-10"), 16, -10),
+        F.array_insert("xs", 2, F.lit("d")), F.array_insert("xs", -2, F.lit("d")),
+        F.array_insert("xs", 5, F.lit("e")), F.array_insert("xs", -5, F.lit("e")),
+        F.regexp_extract_all(F.lit("100-200, 300-400"), F.lit(r"(\d+)-(\d+)")),
+        F.regexp_extract_all(F.lit("100-200, 300-400"), F.lit(r"(\d+)-(\d+)"), 2),
+    )
+    assert got.columns[0] == "format_number(x, 2)"
+    assert got.columns[5] == "array_insert(xs, 2, d)"
+    assert got.columns[9] == r"regexp_extract_all(100-200, 300-400, (\d+)-(\d+), 1)"
+    assert rows(got) == [(
+        "1,234,567.89", "5.0000", "0.12", "15", "-16",
+        ["a", "d", "b", "c"], ["a", "b", "d", "c"], ["a", "b", "c", None, "e"], ["e", None, "a", "b", "c"],
+        ["100", "300"], ["200", "400"],
+    )]
+    with pytest.raises(PySparkException, match="INVALID_INDEX_OF_ZERO"):
+        df.select(F.array_insert("xs", 0, F.lit("z"))).collect()
+
+
+def test_mode_timestamp_parsers_and_count_star(spark):
+    df = spark.createDataFrame([("a", 2012), ("a", 2012), ("a", 2013), ("b", -10), ("b", 10)], ["k", "y"])
+    got = df.groupBy("k").agg(F.mode("y"), F.mode("y", True)).orderBy("k")
+    assert got.columns == ["k", "mode(y)", "mode() WITHIN GROUP (ORDER BY y DESC)"]
+    # Equally frequent values: the lowest (Spark's deterministic choice).
+    assert rows(got) == [("a", 2012, 2012), ("b", -10, -10)]
+    assert rows(df.select(F.count(F.expr("*")))) == [(5,)]
+    t = spark.createDataFrame([("2015-04-08 12:12:12", "bad")], ["ts", "x"])
+    got = t.select(
+        F.to_timestamp_ltz("ts"), F.to_timestamp_ntz("ts"), F.try_to_timestamp("x"), F.try_to_date("x"),
+        F.try_to_date(F.lit("2016-12-31"), "yyyy-MM-dd"),
+    )
+    assert got.columns[:2] == ["to_timestamp_ltz(ts)", "to_timestamp_ntz(ts)"]
+    assert got.schema["to_timestamp_ntz(ts)"].dataType.simpleString() == "timestamp_ntz"
+    ts = datetime.datetime(2015, 4, 8, 12, 12, 12)
+    assert rows(got) == [(ts, ts, None, None, datetime.date(2016, 12, 31))]

@@ -524,11 +524,15 @@ impl<'a> Scope<'a> {
         let lname = name.to_ascii_lowercase();
         // count(*) → count(1), as Spark names it.
         if (lname == "count") && args.len() == 1 {
-            if let Some(ExprType::UnresolvedStar(s)) = &args[0].expr_type {
-                if s.unparsed_target.is_none() {
-                    let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
-                    return self.call_registry("count", vec![one], distinct);
-                }
+            // `count(col("*"))`, or `count(expr("*"))` which arrives as the text `*`.
+            let star = match &args[0].expr_type {
+                Some(ExprType::UnresolvedStar(s)) => s.unparsed_target.is_none(),
+                Some(ExprType::ExpressionString(s)) => s.expression.trim() == "*",
+                _ => false,
+            };
+            if star {
+                let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
+                return self.call_registry("count", vec![one], distinct);
             }
         }
         if let Some(e) = self.lambda_call(name, &lname, args)? {
@@ -1087,6 +1091,7 @@ fn spark_alias(name: &str) -> &str {
         "startswith" => "starts_with",
         "endswith" => "ends_with",
         "countdistinct" | "count_distinct" => "count",
+        "map" => "create_map",
         other => other,
     }
 }

@@ -100,17 +100,18 @@ pub fn rewrite(
             .call_registry("bool_or", vec![arg(0)?], false)?
             .alias(shown),
         ("first_value" | "last_value" | "first" | "last" | "any_value", 2) => {
-            let ignore =
-                match &a[1] {
-                    Expr::Literal(ScalarValue::Boolean(Some(b)), _) => *b,
-                    _ => return Err(EmberError::analysis(
+            let ignore = match &a[1] {
+                Expr::Literal(ScalarValue::Boolean(Some(b)), _) => *b,
+                _ => {
+                    return Err(EmberError::analysis(
                         "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
                         format!(
                             "The `ignoreNulls` argument of `{called}` must be a constant boolean."
                         ),
                     )
-                    .into()),
-                };
+                    .into())
+                }
+            };
             let base = if lname.starts_with("last") {
                 "last_value"
             } else {

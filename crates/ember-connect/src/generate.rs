@@ -138,7 +138,9 @@ pub fn project_with_generator(
             None => {
                 for (k, f) in fields.iter().enumerate() {
                     let out = call.aliases.get(k).cloned().unwrap_or_else(|| f.clone());
-                    let field = Expr::Column(datafusion::common::Column::from_name(format!("{GEN_COL}.{f}")));
+                    let field = Expr::Column(datafusion::common::Column::from_name(format!(
+                        "{GEN_COL}.{f}"
+                    )));
                     post.push(field.alias(out));
                 }
             }

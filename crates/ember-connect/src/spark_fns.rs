@@ -20,7 +20,8 @@
 //!   every match, `reverse` and `concat` of arrays, `count_distinct` over several
 //!   columns (rows where every column is non-NULL);
 //! - aggregates: `min_by`/`max_by` (rows with a NULL ordering value ignored),
-//!   `nth_value(x, n, ignoreNulls)`.
+//!   `nth_value(x, n, ignoreNulls)`, `mode(x, deterministic)` (named as Spark does);
+//! - `regexp_extract_all(str, regexp)` with the default group 1 in its name.
 
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -132,7 +133,8 @@ pub fn rewrite(
     shown: &str,
 ) -> Result<Option<Expr>> {
     let schema = sc.input.inner().schema();
-    let type_of = |e: &Expr| -> Result<DataType> { Ok(e.get_type(schema).map_err(EmberError::from)?) };
+    let type_of =
+        |e: &Expr| -> Result<DataType> { Ok(e.get_type(schema).map_err(EmberError::from)?) };
     let sql = |i: usize| spark_sql(&a[i]);
     let e = match (lname, a.len()) {
         ("trim" | "btrim" | "ltrim" | "rtrim", 2) => {
@@ -143,9 +145,18 @@ pub fn rewrite(
                 (a[0].clone(), a[1].clone())
             };
             let (f, side) = match lname {
-                "ltrim" => (datafusion::functions::string::expr_fn::ltrim(vec![s, t]), "LEADING"),
-                "rtrim" => (datafusion::functions::string::expr_fn::rtrim(vec![s, t]), "TRAILING"),
-                _ => (datafusion::functions::string::expr_fn::btrim(vec![s, t]), "BOTH"),
+                "ltrim" => (
+                    datafusion::functions::string::expr_fn::ltrim(vec![s, t]),
+                    "LEADING",
+                ),
+                "rtrim" => (
+                    datafusion::functions::string::expr_fn::rtrim(vec![s, t]),
+                    "TRAILING",
+                ),
+                _ => (
+                    datafusion::functions::string::expr_fn::btrim(vec![s, t]),
+                    "BOTH",
+                ),
             };
             if lname == "btrim" {
                 f.alias(shown)
@@ -160,7 +171,12 @@ pub fn rewrite(
             } else {
                 0.017453292519943295
             };
-            bin(cast(a[0].clone(), DataType::Float64), Operator::Multiply, lit_f(k)).alias(shown)
+            bin(
+                cast(a[0].clone(), DataType::Float64),
+                Operator::Multiply,
+                lit_f(k),
+            )
+            .alias(shown)
         }
         ("~" | "bitwise_not" | "bitwisenot", 1) => {
             let t = type_of(&a[0])?;
@@ -177,13 +193,25 @@ pub fn rewrite(
             };
             let f = if lname == "floor" { "floor" } else { "ceil" };
             let k = 10f64.powi(scale.clamp(-300, 300) as i32);
-            let x = bin(cast(a[0].clone(), DataType::Float64), Operator::Multiply, lit_f(k));
-            bin(sc.call_registry(f, vec![x], false)?, Operator::Divide, lit_f(k))
-                .alias(format!("{lname}({}, {})", sql(0), sql(1)))
+            let x = bin(
+                cast(a[0].clone(), DataType::Float64),
+                Operator::Multiply,
+                lit_f(k),
+            );
+            bin(
+                sc.call_registry(f, vec![x], false)?,
+                Operator::Divide,
+                lit_f(k),
+            )
+            .alias(format!("{lname}({}, {})", sql(0), sql(1)))
         }
         // Column.startsWith/endsWith arrive camel-cased; Spark names them in lower case.
         ("startswith" | "endswith", 2) => {
-            let f = if lname == "startswith" { "starts_with" } else { "ends_with" };
+            let f = if lname == "startswith" {
+                "starts_with"
+            } else {
+                "ends_with"
+            };
             let (t0, t1) = (type_of(&a[0])?, type_of(&a[1])?);
             let args = if matches!(t0, DataType::Binary | DataType::LargeBinary)
                 && matches!(t1, DataType::Binary | DataType::LargeBinary)
@@ -203,12 +231,19 @@ pub fn rewrite(
                 .alias(format!("{lname}({}, {})", sql(0), sql(1)))
         }
         ("factorial", 1) => sc
-            .call_registry("factorial", vec![cast(a[0].clone(), DataType::Int32)], false)?
+            .call_registry(
+                "factorial",
+                vec![cast(a[0].clone(), DataType::Int32)],
+                false,
+            )?
             .alias(shown),
         ("try_mod", 2) => {
             let (x, y) = (a[0].clone(), a[1].clone());
             case(
-                vec![(bin(y.clone(), Operator::NotEq, lit_i64(0)), bin(x, Operator::Modulo, y))],
+                vec![(
+                    bin(y.clone(), Operator::NotEq, lit_i64(0)),
+                    bin(x, Operator::Modulo, y),
+                )],
                 None,
             )
             .alias(shown)
@@ -222,14 +257,25 @@ pub fn rewrite(
             }
             let mut args = a.to_vec();
             args[0] = cast(args[0].clone(), DataType::Date32);
-            let f = if lname == "dateadd" { "date_add" } else { lname };
-            let name = if lname == "dateadd" { shown.replacen("dateadd", "date_add", 1) } else { shown.to_string() };
+            let f = if lname == "dateadd" {
+                "date_add"
+            } else {
+                lname
+            };
+            let name = if lname == "dateadd" {
+                shown.replacen("dateadd", "date_add", 1)
+            } else {
+                shown.to_string()
+            };
             sc.call_registry(f, args, false)?.alias(name)
         }
         ("from_utc_timestamp" | "to_utc_timestamp", 2) => {
             let ts = a[0].clone();
             let ts = if is_string(&type_of(&ts)?) {
-                cast(ts, DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None))
+                cast(
+                    ts,
+                    DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None),
+                )
             } else {
                 ts
             };
@@ -238,21 +284,35 @@ pub fn rewrite(
         }
         ("to_unix_timestamp", 1) => sc
             .call_registry("unix_timestamp", a.to_vec(), false)?
-            .alias(format!("to_unix_timestamp({}, yyyy-MM-dd HH:mm:ss)", sql(0))),
+            .alias(format!(
+                "to_unix_timestamp({}, yyyy-MM-dd HH:mm:ss)",
+                sql(0)
+            )),
         ("levenshtein", 3) => {
             let d = sc.call_registry("levenshtein", vec![a[0].clone(), a[1].clone()], false)?;
             case(
-                vec![(bin(d.clone(), Operator::Gt, cast(a[2].clone(), DataType::Int32)), cast(lit_i64(-1), DataType::Int32))],
+                vec![(
+                    bin(d.clone(), Operator::Gt, cast(a[2].clone(), DataType::Int32)),
+                    cast(lit_i64(-1), DataType::Int32),
+                )],
                 Some(d),
             )
             .alias(shown)
         }
         ("position", 3) => sc.call_registry("locate", a.to_vec(), false)?.alias(shown),
         ("position", 2) => sc
-            .call_registry("locate", vec![a[0].clone(), a[1].clone(), lit_i64(1)], false)?
+            .call_registry(
+                "locate",
+                vec![a[0].clone(), a[1].clone(), lit_i64(1)],
+                false,
+            )?
             .alias(format!("position({}, {}, 1)", sql(0), sql(1))),
         ("replace", 2) => sc
-            .call_registry("replace", vec![a[0].clone(), a[1].clone(), lit_s("")], false)?
+            .call_registry(
+                "replace",
+                vec![a[0].clone(), a[1].clone(), lit_s("")],
+                false,
+            )?
             .alias(shown),
         ("validate_utf8" | "try_validate_utf8" | "make_valid_utf8", 1)
             if is_string(&type_of(&a[0])?) =>
@@ -274,16 +334,26 @@ pub fn rewrite(
                     .alias(name)
             } else {
                 // Matches are searched from `pos` on; the part before is kept as is.
-                let head = sc.call_registry("substr", vec![s.clone(), lit_i64(1), lit_i64(pos - 1)], false)?;
+                let head = sc.call_registry(
+                    "substr",
+                    vec![s.clone(), lit_i64(1), lit_i64(pos - 1)],
+                    false,
+                )?;
                 let tail = sc.call_registry("substr", vec![s, lit_i64(pos)], false)?;
-                let tail = sc.call_registry("regexp_replace", vec![tail, p, r, lit_s("g")], false)?;
-                sc.call_registry("concat", vec![head, tail], false)?.alias(name)
+                let tail =
+                    sc.call_registry("regexp_replace", vec![tail, p, r, lit_s("g")], false)?;
+                sc.call_registry("concat", vec![head, tail], false)?
+                    .alias(name)
             }
         }
         ("overlay", 4) if int_literal(&a[3]) == Some(-1) => {
             let len = sc.call_registry("character_length", vec![a[1].clone()], false)?;
-            sc.call_registry("overlay", vec![a[0].clone(), a[1].clone(), a[2].clone(), len], false)?
-                .alias(shown)
+            sc.call_registry(
+                "overlay",
+                vec![a[0].clone(), a[1].clone(), a[2].clone(), len],
+                false,
+            )?
+            .alias(shown)
         }
         ("listagg" | "string_agg" | "listagg_distinct" | "string_agg_distinct", 1 | 2) => {
             let distinct = lname.ends_with("_distinct");
@@ -293,14 +363,22 @@ pub fn rewrite(
                 return Ok(None);
             }
             let delim = a.get(1).cloned().unwrap_or_else(|| lit_s(""));
-            let f = sc.call_registry("string_agg", vec![cast(x.clone(), DataType::LargeUtf8), delim], false)?;
+            let f = sc.call_registry(
+                "string_agg",
+                vec![cast(x.clone(), DataType::LargeUtf8), delim],
+                false,
+            )?;
             let f = if distinct {
                 f.distinct().filter(x.is_not_null())
             } else {
                 f.filter(x.is_not_null())
             };
             let f = f.build().map_err(EmberError::from)?;
-            let d = if a.len() == 2 { sql(1) } else { "NULL".to_string() };
+            let d = if a.len() == 2 {
+                sql(1)
+            } else {
+                "NULL".to_string()
+            };
             let dn = if distinct { "DISTINCT " } else { "" };
             cast(f, DataType::Utf8).alias(format!("{base}({dn}{}, {d})", sql(0)))
         }
@@ -334,7 +412,10 @@ pub fn rewrite(
             case(
                 vec![(
                     a[0].clone().is_not_null(),
-                    datafusion::functions::expr_fn::coalesce(vec![cast(p, DataType::Int64), lit_i64(0)]),
+                    datafusion::functions::expr_fn::coalesce(vec![
+                        cast(p, DataType::Int64),
+                        lit_i64(0),
+                    ]),
                 )],
                 None,
             )
@@ -401,7 +482,28 @@ pub fn rewrite(
             } else {
                 f
             };
-            f.alias(format!("nth_value({}, {}){}", sql(0), sql(1), if ignore { " ignore nulls" } else { "" }))
+            f.alias(format!(
+                "nth_value({}, {}){}",
+                sql(0),
+                sql(1),
+                if ignore { " ignore nulls" } else { "" }
+            ))
+        }
+        ("mode", 2) => {
+            // Spark names the deterministic form after its SQL spelling.
+            let name = match &a[1] {
+                Expr::Literal(ScalarValue::Boolean(Some(true)), _) => {
+                    format!("mode() WITHIN GROUP (ORDER BY {} DESC)", sql(0))
+                }
+                _ => format!("mode({})", sql(0)),
+            };
+            strip_alias(sc.call_registry("mode", a.to_vec(), false)?).alias(name)
+        }
+        ("regexp_extract_all", 2) => {
+            // The group index defaults to 1 and shows in the name.
+            let args = vec![a[0].clone(), a[1].clone(), lit_i64(1)];
+            sc.call_registry("regexp_extract_all", args, false)?
+                .alias(format!("regexp_extract_all({}, {}, 1)", sql(0), sql(1)))
         }
         _ => return Ok(None),
     };

@@ -20,6 +20,7 @@ pub const ENTRIES: &[ConfEntry] = &[
     ConfEntry { key: "spark.default.parallelism", default: "<cores of spark.master>", doc: "Default number of partitions for scans and repartition()." },
     ConfEntry { key: "spark.sql.session.timeZone", default: "<machine zone>", doc: "Zone used to read and show timestamps and for date functions." },
     ConfEntry { key: "spark.sql.ansi.enabled", default: "true", doc: "ANSI mode: invalid casts, overflow, division by zero and bad array indexes raise errors instead of returning NULL." },
+    ConfEntry { key: "spark.sql.mapKeyDedupPolicy", default: "EXCEPTION", doc: "A key repeated in map()/map_concat(): EXCEPTION fails the query (DUPLICATED_MAP_KEY); LAST_WIN keeps the value given last." },
     ConfEntry { key: "spark.sql.autoBroadcastJoinThreshold", default: "10485760", doc: "Bytes; tables below this size are broadcast in joins (DataFusion hash_join_single_partition_threshold). -1 disables." },
     ConfEntry { key: "spark.driver.memory", default: "1g", doc: "Memory pool for execution (bytes, or k/m/g suffix); queries over it spill to disk." },
     ConfEntry { key: "spark.sql.files.maxPartitionBytes", default: "134217728", doc: "Bytes; the largest split a scan task reads." },

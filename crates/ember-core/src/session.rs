@@ -191,6 +191,13 @@ impl SparkSession {
             ctx.register_udf(f);
         }
         crate::functions::register_aggregate_aliases(&ctx)?;
+        let dedup = conf
+            .get(crate::functions::maps::MAP_KEY_DEDUP_POLICY)
+            .cloned()
+            .unwrap_or_else(|| "EXCEPTION".into());
+        for f in crate::functions::maps::functions(&dedup) {
+            ctx.register_udf(f);
+        }
         if let Ok(range) = ctx.table_function("range") {
             let f = crate::functions::table::SparkRange::new(range.function().clone());
             ctx.register_udtf("range", Arc::new(f));
@@ -285,6 +292,11 @@ impl SparkSession {
             c.insert(key.to_string(), value.to_string());
         }
         self.inner.storage.set_conf(key, Some(value));
+        if key == crate::functions::maps::MAP_KEY_DEDUP_POLICY {
+            for f in crate::functions::maps::functions(value) {
+                self.inner.ctx.register_udf(f);
+            }
+        }
         if key == "spark.sql.shuffle.partitions" {
             if let Ok(n) = value.parse::<usize>() {
                 let state = self.inner.ctx.state_ref();
@@ -349,6 +361,11 @@ impl SparkSession {
             c.remove(key);
         }
         self.inner.storage.set_conf(key, None);
+        if key == crate::functions::maps::MAP_KEY_DEDUP_POLICY {
+            for f in crate::functions::maps::functions("EXCEPTION") {
+                self.inner.ctx.register_udf(f);
+            }
+        }
     }
 
     /// All explicitly set configuration, sorted by key.

@@ -220,3 +220,100 @@ pub(super) fn get_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
 pub(super) fn ansi_index_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     indices(a, true)
 }
+
+/// More array functions for a session in time zone `tz`: `array_insert`.
+pub(super) fn functions(tz: &str) -> Vec<ScalarUDF> {
+    vec![super::udf_coerced(
+        "array_insert",
+        coerce_array_insert,
+        |args| {
+            Ok(match args.first() {
+                Some(DataType::List(f)) => DataType::List(f.clone()),
+                _ => DataType::Null,
+            })
+        },
+        array_insert_impl,
+        tz,
+    )]
+}
+
+fn coerce_array_insert(args: &[DataType]) -> Result<Vec<DataType>> {
+    super::args_between("array_insert", args, 3, 3)?;
+    let elem = elem_type(args)?;
+    let common = datafusion::logical_expr::type_coercion::binary::type_union_resolution(&[
+        elem.clone(),
+        args[2].clone(),
+    ])
+    .ok_or_else(|| {
+        datafusion::common::DataFusionError::Plan(format!(
+            "[DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES] Cannot resolve \"array_insert\": the value to insert ({}) does not match the array's elements ({elem}).",
+            args[2]
+        ))
+    })?;
+    let list = DataType::List(Arc::new(
+        datafusion::arrow::datatypes::Field::new_list_field(common.clone(), true),
+    ));
+    Ok(vec![list, DataType::Int32, common])
+}
+
+/// Spark's `array_insert(arr, pos, value)`: `pos` is 1-based; past the end the gap
+/// is filled with NULLs; negative counts from the end (-1 appends), and past the
+/// start the value comes first, then NULLs; 0 is `INVALID_INDEX_OF_ZERO`. NULL array
+/// or position gives NULL.
+fn array_insert_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{make_array, MutableArrayData};
+    if a[0].data_type() == &DataType::Null {
+        return Ok(new_null_array(&DataType::Null, a[0].len()));
+    }
+    let l = list_of(&a[0])?;
+    let pos = a[1].as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+    let child = l.values().to_data();
+    let value = a[2].to_data();
+    let mut m = MutableArrayData::new(vec![&child, &value], true, child.len() + l.len());
+    let offsets = l.value_offsets();
+    let mut out_offsets: Vec<i32> = vec![0];
+    let mut valid = Vec::with_capacity(l.len());
+    let mut len: i64 = 0;
+    for i in 0..l.len() {
+        if l.is_null(i) || pos.is_null(i) {
+            valid.push(false);
+            out_offsets.push(len as i32);
+            continue;
+        }
+        let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+        let n = (end - start) as i64;
+        let p = pos.value(i) as i64;
+        if p == 0 {
+            return exec_err!("[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003");
+        }
+        let at = if p > 0 { p - 1 } else { n + p + 1 };
+        if at < 0 {
+            m.extend(1, i, i + 1);
+            m.extend_nulls((-at) as usize);
+            m.extend(0, start, end);
+            len += 1 - at + n;
+        } else if at >= n {
+            m.extend(0, start, end);
+            m.extend_nulls((at - n) as usize);
+            m.extend(1, i, i + 1);
+            len += at + 1;
+        } else {
+            m.extend(0, start, start + at as usize);
+            m.extend(1, i, i + 1);
+            m.extend(0, start + at as usize, end);
+            len += n + 1;
+        }
+        valid.push(true);
+        out_offsets.push(len as i32);
+    }
+    let values = make_array(m.freeze());
+    let DataType::List(field) = a[0].data_type() else {
+        return exec_err!("array_insert expects an array");
+    };
+    Ok(Arc::new(ListArray::try_new(
+        field.clone(),
+        datafusion::arrow::buffer::OffsetBuffer::new(out_offsets.into()),
+        values,
+        Some(datafusion::arrow::buffer::NullBuffer::from(valid)),
+    )?))
+}

@@ -9,8 +9,11 @@ pub mod arithmetic;
 pub mod collection;
 pub mod generator;
 pub mod lambda;
-pub mod more;
+pub mod maps;
+pub mod mode;
 pub mod moments;
+pub mod more;
+pub mod numfmt;
 pub mod round;
 pub mod table;
 pub mod window;
@@ -218,6 +221,7 @@ pub fn register_aggregate_aliases(
     for f in moments::udafs() {
         ctx.register_udaf(f);
     }
+    ctx.register_udaf(mode::udaf());
     Ok(())
 }
 
@@ -509,7 +513,61 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
         ),
     ];
     v.extend(more::functions(tz));
-    v
+    v.extend(numfmt::functions(tz));
+    v.extend(collection::functions(tz));
+    v.push(udf(
+        "to_timestamp_ntz",
+        Signature::one_of(
+            vec![
+                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![
+                    DataType::Utf8,
+                    DataType::Utf8,
+                ]),
+                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
+            ],
+            imm,
+        ),
+        |_| Ok(DataType::Timestamp(TimeUnit::Microsecond, None)),
+        to_timestamp_ntz_impl,
+        tz,
+    ));
+    // Spark's `try_` forms return NULL where these already do (unparsable text), and
+    // `to_timestamp_ltz` is `to_timestamp` under the default timestamp type.
+    v.into_iter()
+        .map(|f| match f.name() {
+            "to_timestamp" => f.with_aliases(["to_timestamp_ltz", "try_to_timestamp"]),
+            "to_date" => f.with_aliases(["try_to_date"]),
+            _ => f,
+        })
+        .collect()
+}
+
+/// Spark's `to_timestamp_ntz(s[, fmt])`: the wall-clock time written in `s`, with no
+/// zone (text is read as if in UTC and kept as is); a zoned timestamp gives its
+/// wall-clock time in the session zone `tz`.
+fn to_timestamp_ntz_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+    if matches!(a[0].data_type(), DataType::Timestamp(_, _)) {
+        let m = micros_of(&a[0])?;
+        let out: TimestampMicrosecondArray = m
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .map(|v| {
+                v.and_then(chrono::DateTime::from_timestamp_micros)
+                    .map(|t| {
+                        t.with_timezone(tz)
+                            .naive_local()
+                            .and_utc()
+                            .timestamp_micros()
+                    })
+            })
+            .collect();
+        return Ok(Arc::new(out));
+    }
+    let utc = to_timestamp_impl(a, &chrono_tz::UTC)?;
+    let m = utc.as_primitive::<TimestampMicrosecondType>();
+    Ok(Arc::new(m.clone().with_timezone_opt(None::<&str>)))
 }
 
 /// Spark's `CAST(x AS STRING)` for types whose text differs from Arrow's cast:

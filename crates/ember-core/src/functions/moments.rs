@@ -12,7 +12,9 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
 
 /// Which statistic a [`MomentAgg`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,7 +127,13 @@ impl Accumulator for MomentAcc {
         let (n, avg, m2, m3, m4) = (col(0)?, col(1)?, col(2)?, col(3)?, col(4)?);
         for i in 0..n.len() {
             if n.is_valid(i) {
-                self.merge(n.value(i), avg.value(i), m2.value(i), m3.value(i), m4.value(i));
+                self.merge(
+                    n.value(i),
+                    avg.value(i),
+                    m2.value(i),
+                    m3.value(i),
+                    m4.value(i),
+                );
             }
         }
         Ok(())
@@ -183,7 +191,11 @@ impl AggregateUDFImpl for ProductAgg {
         Ok(Box::new(ProductAcc { product: None }))
     }
     fn state_fields(&self, _: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new("product", DataType::Float64, true))])
+        Ok(vec![Arc::new(Field::new(
+            "product",
+            DataType::Float64,
+            true,
+        ))])
     }
 }
 
@@ -246,7 +258,9 @@ mod tests {
     fn skewness_and_kurtosis_of_spark_doc_example() {
         // pyspark.sql.functions.skewness / kurtosis doc examples: [1, 1, 2].
         let mut s = moments(&[1.0, 1.0, 2.0]);
-                let ScalarValue::Float64(Some(v)) = s.evaluate().unwrap() else { panic!() };
+        let ScalarValue::Float64(Some(v)) = s.evaluate().unwrap() else {
+            panic!()
+        };
         assert!((v - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12, "{v}");
         let mut k = moments(&[1.0, 1.0, 2.0]);
         k.kurtosis = true;
@@ -260,14 +274,22 @@ mod tests {
         let mut left = moments(&xs[..3]);
         let right = moments(&xs[3..]);
         left.merge(right.n, right.avg, right.m2, right.m3, right.m4);
-        for (a, b) in [(all.m2, left.m2), (all.m3, left.m3), (all.m4, left.m4), (all.avg, left.avg)] {
+        for (a, b) in [
+            (all.m2, left.m2),
+            (all.m3, left.m3),
+            (all.m4, left.m4),
+            (all.avg, left.avg),
+        ] {
             assert!((a - b).abs() < 1e-9 * a.abs().max(1.0), "{a} vs {b}");
         }
     }
 
     #[test]
     fn zero_variance_and_no_rows_are_null() {
-        assert_eq!(moments(&[2.0, 2.0]).evaluate().unwrap(), ScalarValue::Float64(None));
+        assert_eq!(
+            moments(&[2.0, 2.0]).evaluate().unwrap(),
+            ScalarValue::Float64(None)
+        );
         assert_eq!(moments(&[]).evaluate().unwrap(), ScalarValue::Float64(None));
     }
 }

@@ -83,7 +83,69 @@ pub fn functions(tz: &str) -> Vec<datafusion::logical_expr::ScalarUDF> {
             json_array_length_impl,
             tz,
         ),
+        udf_coerced(
+            "regexp_extract_all",
+            coerce_regexp_extract_all,
+            |_| {
+                Ok(DataType::List(Arc::new(
+                    datafusion::arrow::datatypes::Field::new_list_field(DataType::Utf8, true),
+                )))
+            },
+            regexp_extract_all_impl,
+            tz,
+        ),
     ]
+}
+
+fn coerce_regexp_extract_all(args: &[DataType]) -> Result<Vec<DataType>> {
+    super::args_between("regexp_extract_all", args, 2, 3)?;
+    let mut out = vec![DataType::Utf8, DataType::Utf8];
+    if args.len() == 3 {
+        out.push(DataType::Int32);
+    }
+    Ok(out)
+}
+
+/// Spark's `regexp_extract_all(str, regexp[, idx])`: group `idx` (default 1; 0 is the
+/// whole match) of every match, `""` for a group that did not take part; NULL input
+/// gives NULL; an index past the groups is `INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX`.
+fn regexp_extract_all_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    use datafusion::arrow::array::ListBuilder;
+    let s = a[0].as_string::<i32>();
+    let p = a[1].as_string::<i32>();
+    let idx = a.get(2).map(|x| x.as_primitive::<Int32Type>());
+    let mut b = ListBuilder::new(StringBuilder::new());
+    let mut cache: Option<(String, regex::Regex)> = None;
+    for i in 0..s.len() {
+        if s.is_null(i) || p.is_null(i) || idx.is_some_and(|x| x.is_null(i)) {
+            b.append_null();
+            continue;
+        }
+        let pat = p.value(i);
+        if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
+            match regex::Regex::new(pat) {
+                Ok(r) => cache = Some((pat.to_string(), r)),
+                Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `regexp_extract_all` is invalid: {e}"),
+            }
+        }
+        let Some((_, re)) = cache.as_ref() else {
+            b.append_null();
+            continue;
+        };
+        let g = idx.map(|x| x.value(i)).unwrap_or(1);
+        if g < 0 || g as usize >= re.captures_len() {
+            return exec_err!(
+                "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract_all` is invalid: Expects group index between 0 and {}, but got {g}.",
+                re.captures_len() - 1
+            );
+        }
+        for c in re.captures_iter(s.value(i)) {
+            b.values()
+                .append_value(c.get(g as usize).map(|m| m.as_str()).unwrap_or(""));
+        }
+        b.append(true);
+    }
+    Ok(Arc::new(b.finish()))
 }
 
 fn coerce_locate(args: &[DataType]) -> Result<Vec<DataType>> {

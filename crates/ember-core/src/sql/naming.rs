@@ -331,7 +331,9 @@ pub fn ast_name(e: &ast::Expr) -> String {
 /// Spark function names that DataFusion spells differently in SQL (planner-level
 /// functions that cannot be registered as aliases): `explode` is `unnest`.
 pub fn rename_functions(stmt: &mut ast::Statement) {
+    use datafusion::sql::sqlparser::ast::VisitMut;
     use datafusion::sql::sqlparser::ast::{visit_expressions_mut, visit_relations_mut, Expr as A};
+    let _ = stmt.visit(&mut EmptyMapsInValues);
     // Table-valued functions resolve case-insensitively (`FROM RANGE(5)`).
     let _ = visit_relations_mut(stmt, |name| {
         if let [ast::ObjectNamePart::Identifier(i)] = name.0.as_mut_slice() {
@@ -347,6 +349,11 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
             if n == "explode" {
                 f.name = ast::ObjectName::from(vec![ast::Ident::new("unnest")]);
             }
+            // Spark's `map(k1, v1, ...)` (also with no arguments), not DataFusion's
+            // `map([keys], [values])`.
+            if n == "map" {
+                f.name = ast::ObjectName::from(vec![ast::Ident::new("create_map")]);
+            }
             // Spark's type-named cast functions: `float('NaN')` is `CAST('NaN' AS FLOAT)`.
             if CAST_FUNCTIONS.contains(&n.as_str()) {
                 if let Some(cast) = cast_function(&n, f) {
@@ -356,6 +363,68 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
+}
+
+/// In `VALUES`, an empty `map()` takes the type of a `map(k, v, ...)` in another row
+/// of its column (Spark widens `map<void,void>`; DataFusion's VALUES typing cannot
+/// unify map types): it becomes `ember_empty_map_like(<that map>)`.
+struct EmptyMapsInValues;
+
+fn map_call_args(e: &ast::Expr) -> Option<usize> {
+    let ast::Expr::Function(f) = e else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("map") {
+        return None;
+    }
+    match &f.args {
+        ast::FunctionArguments::List(l) => Some(l.args.len()),
+        ast::FunctionArguments::None => Some(0),
+        ast::FunctionArguments::Subquery(_) => None,
+    }
+}
+
+impl ast::VisitorMut for EmptyMapsInValues {
+    type Break = ();
+    fn pre_visit_query(&mut self, q: &mut ast::Query) -> std::ops::ControlFlow<()> {
+        if let ast::SetExpr::Values(v) = q.body.as_mut() {
+            let width = v.rows.first().map(|r| r.content.len()).unwrap_or(0);
+            for c in 0..width {
+                let template = v
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.content.get(c))
+                    .find(|e| map_call_args(e).is_some_and(|n| n > 0))
+                    .cloned();
+                let Some(t) = template else { continue };
+                for r in v.rows.iter_mut() {
+                    if let Some(e) = r.content.get_mut(c) {
+                        if map_call_args(e) == Some(0) {
+                            *e = ast::Expr::Function(ast::Function {
+                                name: ast::ObjectName::from(vec![ast::Ident::new(
+                                    "ember_empty_map_like",
+                                )]),
+                                uses_odbc_syntax: false,
+                                parameters: ast::FunctionArguments::None,
+                                args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                                    duplicate_treatment: None,
+                                    args: vec![ast::FunctionArg::Unnamed(
+                                        ast::FunctionArgExpr::Expr(t.clone()),
+                                    )],
+                                    clauses: vec![],
+                                }),
+                                filter: None,
+                                null_treatment: None,
+                                over: None,
+                                within_group: vec![],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 /// Spark's functions named after a type, each a cast of its one argument.

@@ -194,7 +194,7 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
                             .collect::<Result<Vec<_>>>()
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let rows = widen_decimal_with_double(rows);
+                let rows = widen_decimal_with_double(untyped_nulls(rows));
                 return Ok(Transformed::yes(
                     datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?,
                 ));
@@ -206,6 +206,32 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             })
         })?
         .data)
+}
+
+/// The SQL planner typed the NULL rows of VALUES with the column's type before
+/// literals were narrowed; in a column with other values they become untyped NULLs
+/// again, so the column takes the narrowed type of the others (`VALUES (1), (NULL)`
+/// is an `int` column, and a map of `int`s stays one).
+fn untyped_nulls(mut rows: Vec<Vec<Expr>>) -> Vec<Vec<Expr>> {
+    let is_null = |e: &Expr| match e {
+        Expr::Literal(v, _) => v.is_null(),
+        Expr::Cast(c) => matches!(c.expr.as_ref(), Expr::Literal(v, _) if v.is_null()),
+        _ => false,
+    };
+    let width = rows.first().map(|r| r.len()).unwrap_or(0);
+    for c in 0..width {
+        if !rows.iter().any(|r| r.get(c).is_some_and(|e| !is_null(e))) {
+            continue;
+        }
+        for r in rows.iter_mut() {
+            if let Some(e) = r.get_mut(c) {
+                if is_null(e) {
+                    *e = Expr::Literal(ScalarValue::Null, None);
+                }
+            }
+        }
+    }
+    rows
 }
 
 /// VALUES columns mixing `decimal` and `double` rows are `double` (Spark's type
@@ -221,7 +247,10 @@ fn widen_decimal_with_double(mut rows: Vec<Vec<Expr>>) -> Vec<Vec<Expr>> {
     let uncast = |e: &Expr| -> Expr {
         match e {
             Expr::Cast(c)
-                if matches!(c.field.data_type(), DataType::Decimal128(_, _) | DataType::Decimal256(_, _)) =>
+                if matches!(
+                    c.field.data_type(),
+                    DataType::Decimal128(_, _) | DataType::Decimal256(_, _)
+                ) =>
             {
                 (*c.expr).clone()
             }
@@ -235,7 +264,8 @@ fn widen_decimal_with_double(mut rows: Vec<Vec<Expr>>) -> Vec<Vec<Expr>> {
             .collect();
         let has = |f: fn(&DataType) -> bool| types.iter().flatten().any(f);
         let is_float = |t: &DataType| matches!(t, DataType::Float64 | DataType::Float32);
-        let is_decimal = |t: &DataType| matches!(t, DataType::Decimal128(_, _) | DataType::Decimal256(_, _));
+        let is_decimal =
+            |t: &DataType| matches!(t, DataType::Decimal128(_, _) | DataType::Decimal256(_, _));
         if !(has(is_float) && has(is_decimal)) {
             continue;
         }

@@ -51,9 +51,11 @@ impl LanceSink {
         let index = match index.map(str::to_ascii_lowercase).as_deref() {
             None | Some("none") => None,
             Some(i @ ("ivf_pq" | "ivf_hnsw_sq" | "ivf_flat")) => Some(i.to_string()),
-            Some(other) => return Err(IngestError::Config(format!(
+            Some(other) => {
+                return Err(IngestError::Config(format!(
                 "sink.index '{other}' is not a Lance index (none, ivf_pq, ivf_hnsw_sq, ivf_flat)"
-            ))),
+            )))
+            }
         };
         let db = lancedb::connect(uri).execute().await.map_err(sink_err)?;
         Ok(LanceSink {
