@@ -241,6 +241,19 @@ fn date_int_sig(ts: &DataType) -> Signature {
     Signature::one_of(v, Volatility::Immutable)
 }
 
+/// `to_timestamp`-like inputs: a string, a string and a format, or a timestamp.
+fn to_timestamp_sig(ts: &DataType) -> Signature {
+    use datafusion::logical_expr::TypeSignature::Exact;
+    Signature::one_of(
+        vec![
+            Exact(vec![DataType::Utf8]),
+            Exact(vec![DataType::Utf8, DataType::Utf8]),
+            Exact(vec![ts.clone()]),
+        ],
+        Volatility::Immutable,
+    )
+}
+
 fn ts_type(tz: &str) -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(tz)))
 }
@@ -425,17 +438,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
         ),
         udf(
             "to_timestamp",
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
-                    datafusion::logical_expr::TypeSignature::Exact(vec![
-                        DataType::Utf8,
-                        DataType::Utf8,
-                    ]),
-                    datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
-                ],
-                imm,
-            ),
+            to_timestamp_sig(&ts),
             ret_session_ts,
             to_timestamp_impl,
             tz,
@@ -517,17 +520,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(collection::functions(tz));
     v.push(udf(
         "to_timestamp_ntz",
-        Signature::one_of(
-            vec![
-                datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![
-                    DataType::Utf8,
-                    DataType::Utf8,
-                ]),
-                datafusion::logical_expr::TypeSignature::Exact(vec![ts.clone()]),
-            ],
-            imm,
-        ),
+        to_timestamp_sig(&ts),
         |_| Ok(DataType::Timestamp(TimeUnit::Microsecond, None)),
         to_timestamp_ntz_impl,
         tz,
@@ -915,6 +908,33 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
+/// The compiled `pat` (kept in `cache` while rows repeat it), checked to have group
+/// `g`. Errors name `func`: `INVALID_PARAMETER_VALUE.PATTERN` for a bad pattern,
+/// `INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX` for a group it lacks (as Spark).
+pub(super) fn regex_for_group<'c>(
+    cache: &'c mut Option<(String, regex::Regex)>,
+    pat: &str,
+    g: i32,
+    func: &str,
+) -> Result<&'c regex::Regex> {
+    if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
+        match regex::Regex::new(pat) {
+            Ok(r) => *cache = Some((pat.to_string(), r)),
+            Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `{func}` is invalid: {e}"),
+        }
+    }
+    let Some((_, re)) = cache.as_ref() else {
+        return exec_err!("regex cache is empty");
+    };
+    if g < 0 || g as usize >= re.captures_len() {
+        return exec_err!(
+            "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{func}` is invalid: Expects group index between 0 and {}, but got {g}.",
+            re.captures_len() - 1
+        );
+    }
+    Ok(re)
+}
+
 fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     let s = a[0].as_string::<i32>();
     let p = a[1].as_string::<i32>();
@@ -930,24 +950,8 @@ fn regexp_extract_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
             b.append_null();
             continue;
         }
-        let pat = p.value(i);
-        if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
-            match regex::Regex::new(pat) {
-                Ok(r) => cache = Some((pat.to_string(), r)),
-                Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `regexp_extract` is invalid: {e}"),
-            }
-        }
-        let Some((_, re)) = cache.as_ref() else {
-            b.append_null();
-            continue;
-        };
         let g = idx.map(|x| x.value(i)).unwrap_or(1);
-        if g < 0 || g as usize >= re.captures_len() {
-            return exec_err!(
-                "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract` is invalid: Expects group index between 0 and {}, but got {g}.",
-                re.captures_len() - 1
-            );
-        }
+        let re = regex_for_group(&mut cache, p.value(i), g, "regexp_extract")?;
         match re.captures(s.value(i)) {
             Some(c) => b.append_value(c.get(g as usize).map(|m| m.as_str()).unwrap_or("")),
             None => b.append_value(""),

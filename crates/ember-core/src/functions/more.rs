@@ -121,24 +121,8 @@ fn regexp_extract_all_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
             b.append_null();
             continue;
         }
-        let pat = p.value(i);
-        if cache.as_ref().map(|c| c.0 != pat).unwrap_or(true) {
-            match regex::Regex::new(pat) {
-                Ok(r) => cache = Some((pat.to_string(), r)),
-                Err(e) => return exec_err!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `regexp_extract_all` is invalid: {e}"),
-            }
-        }
-        let Some((_, re)) = cache.as_ref() else {
-            b.append_null();
-            continue;
-        };
         let g = idx.map(|x| x.value(i)).unwrap_or(1);
-        if g < 0 || g as usize >= re.captures_len() {
-            return exec_err!(
-                "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract_all` is invalid: Expects group index between 0 and {}, but got {g}.",
-                re.captures_len() - 1
-            );
-        }
+        let re = super::regex_for_group(&mut cache, p.value(i), g, "regexp_extract_all")?;
         for c in re.captures_iter(s.value(i)) {
             b.values()
                 .append_value(c.get(g as usize).map(|m| m.as_str()).unwrap_or(""));
