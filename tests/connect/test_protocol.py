@@ -53,6 +53,29 @@ def test_unknown_column_has_spark_suggestions(spark):
     assert "`carrier`" in str(info.value)
 
 
+def test_planned_sql_follows_later_session_changes(server):
+    # spark.sql plans a query at once and keeps the plan for the collect that
+    # follows; a view replaced or a conf changed in between must still be seen, as
+    # Spark Connect analyzes the relation again when it runs.
+    s = new_session(server.url)
+    s.sql("SELECT 1 AS v").createOrReplaceTempView("planned_v")
+    df = s.sql("SELECT v FROM planned_v")
+    s.sql("SELECT 2 AS v").createOrReplaceTempView("planned_v")
+    assert [r.v for r in df.collect()] == [2]
+    df = s.sql("SELECT v FROM planned_v")
+    s.catalog.dropTempView("planned_v")
+    with pytest.raises(AnalysisException) as info:
+        df.collect()
+    assert info.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+    df = s.sql("SELECT map_concat(map(1, 'a'), map(1, 'b')) AS m")
+    s.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+    assert df.first().m == {1: "b"}
+    # The same statement twice, and a DataFrame collected twice, give the same rows.
+    a, b = s.sql("SELECT 3 AS x"), s.sql("SELECT 3 AS x")
+    assert a.collect() == b.collect() == a.collect()
+    s.stop()
+
+
 def test_sessions_are_isolated(server):
     a, b = new_session(server.url), new_session(server.url)
     a.range(1).createOrReplaceTempView("only_in_a")

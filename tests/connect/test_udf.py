@@ -46,6 +46,11 @@ def test_pandas_udf(spark):
 def test_registered_udf_in_sql(spark):
     spark.udf.register("sq", lambda x: x * x, IntegerType())
     assert spark.sql("SELECT sq(7) AS s").first().s == 49
+    # Function names resolve case-insensitively; the column keeps the given name.
+    spark.udf.register("intX2", lambda i: i * 2, IntegerType())
+    assert spark.sql("SELECT INTX2(4) AS r").first().r == 8
+    df = spark.range(2).select(F.call_function("intX2", "id"))
+    assert df.columns == ["intX2(id)"] and [r[0] for r in df.collect()] == [0, 2]
 
 
 def test_udf_over_many_batches(spark):

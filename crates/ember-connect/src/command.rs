@@ -82,13 +82,29 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                 Some(RelType::Sql(q)) => is_query(&q.query),
                 _ => true,
             };
+            let generation = cs.generation();
             let mut p = Planner::new(cs);
-            // Planning checks the statement now (errors surface at spark.sql()).
-            let df = p.relation(&rel).await?;
-            let relation = if query {
-                rel
-            } else {
+            if query {
+                // Planning checks the statement now (errors surface at spark.sql()).
+                let df = p.relation(&rel).await?;
+                // The client sends this relation back to run it: plan it once.
+                if let Some(RelType::Sql(q)) = &rel.rel_type {
+                    let text = crate::read::bind_parameters(&p, q)?;
+                    cs.keep_planned(generation, &text, &df);
+                }
+                return Ok(sql_command_result(rel));
+            }
+            // A statement that is not a query runs now and may change the session.
+            cs.state_changed();
+            let ran = async {
+                let df = p.relation(&rel).await?;
                 let batches = df.collect().await?;
+                Ok::<_, ConnectError>((df, batches))
+            }
+            .await;
+            cs.state_changed();
+            let (df, batches) = ran?;
+            let relation = {
                 let schema = df.schema();
                 let mut buf = Vec::new();
                 {
@@ -119,12 +135,30 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                     })),
                 }
             };
-            Ok(done(vec![response(ResponseType::SqlCommandResult(
-                SqlCommandResult {
-                    relation: Some(relation),
-                },
-            ))]))
+            Ok(sql_command_result(relation))
         }
+        _ => {
+            // Views, writes and functions change what later statements mean.
+            cs.state_changed();
+            let out = run_other(cs, t).await;
+            cs.state_changed();
+            out
+        }
+    }
+}
+
+/// The response of a `SqlCommand`: the relation the client runs for the result.
+fn sql_command_result(relation: Relation) -> ResponseSource {
+    done(vec![response(ResponseType::SqlCommandResult(
+        SqlCommandResult {
+            relation: Some(relation),
+        },
+    ))])
+}
+
+/// The commands other than `SqlCommand`.
+async fn run_other(cs: &Arc<ConnectSession>, t: &CommandType) -> Result<ResponseSource> {
+    match t {
         CommandType::CreateDataframeView(v) => {
             let input = v
                 .input

@@ -83,6 +83,9 @@ pub async fn table(cs: &ConnectSession, ident: &str) -> Result<DataFrame> {
 /// `spark.sql` does.
 pub async fn sql(p: &mut Planner<'_>, s: &spark_connect_proto::Sql) -> Result<DataFrame> {
     let text = bind_parameters(p, s)?;
+    if let Some(df) = p.cs.take_planned(&text) {
+        return Ok(df);
+    }
     Ok(p.cs.spark.sql(&text).await?)
 }
 
@@ -140,7 +143,7 @@ fn scalar_sql(v: &ScalarValue) -> String {
 }
 
 /// Replaces `:name` and `?` markers outside quotes, identifiers and comments.
-fn bind_parameters(p: &Planner<'_>, s: &spark_connect_proto::Sql) -> Result<String> {
+pub(crate) fn bind_parameters(p: &Planner<'_>, s: &spark_connect_proto::Sql) -> Result<String> {
     let tz = p.cs.spark.time_zone().name().to_string();
     let mut named: HashMap<String, String> = HashMap::new();
     for (k, v) in &s.named_arguments {

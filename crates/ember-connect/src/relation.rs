@@ -468,7 +468,11 @@ impl<'a> Planner<'a> {
                 let input = self.input(&c.input).await?;
                 self.stat2(&input, &c.col1, &c.col2, "covar_samp")
             }
-            RelType::Catalog(c) => crate::catalog::catalog(self.cs, c).await,
+            RelType::Catalog(c) => {
+                // dropTempView, setCurrentDatabase...: later statements may differ.
+                self.cs.state_changed();
+                crate::catalog::catalog(self.cs, c).await
+            }
             RelType::WithRelations(w) => {
                 // Sub-relations referenced by id (SQL with DataFrame arguments).
                 for r in &w.references {

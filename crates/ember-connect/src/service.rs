@@ -169,9 +169,19 @@ fn kv(key: &str, value: Option<String>) -> pb::KeyValue {
 }
 
 fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<String>)> {
+    let out = config_op(cs, op);
+    if matches!(op, OpType::Set(_) | OpType::Unset(_)) {
+        // Planned queries may depend on the old values (see ConnectSession::state_changed).
+        cs.state_changed();
+    }
+    out
+}
+
+fn config_op(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<String>)> {
     let warnings: Vec<String> = Vec::new();
     let pairs = match op {
         OpType::Set(s) => {
+            cs.state_changed();
             for p in &s.pairs {
                 if is_static(&p.key) {
                     return Err(ember_core::EmberError::analysis(
@@ -228,6 +238,7 @@ fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<St
             .map(|(k, v)| kv(&k, Some(v)))
             .collect(),
         OpType::Unset(u) => {
+            cs.state_changed();
             for k in &u.keys {
                 cs.spark.conf_unset(k);
             }

@@ -3,12 +3,12 @@
 //! Spark Connect. A session holds its running operations and the artifacts
 //! (cached local relations, Python files) its client uploaded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use ember_core::SparkSession;
+use ember_core::{DataFrame, SparkSession};
 
 use crate::error::{ConnectError, Result};
 use crate::execute::Operation;
@@ -40,6 +40,25 @@ pub struct ConnectSession {
     pub artifact_dir: PathBuf,
     /// Errors of failed operations kept for `FetchErrorDetails`, by error id.
     pub errors: Mutex<HashMap<String, String>>,
+    /// Queries `spark.sql` planned, waiting for the plan that uses them.
+    planned: Mutex<PlannedSql>,
+}
+
+/// How many `spark.sql` queries a session keeps planned for their first use.
+const PLANNED_SQL_CAPACITY: usize = 16;
+
+/// Queries planned by a `SqlCommand` (`spark.sql(q)` plans a query at once, to report
+/// its errors there), kept for the first plan that contains the same `Sql` relation
+/// (`spark.sql(q).collect()` sends it right after), so that a query is planned once
+/// per `spark.sql` call, as Spark analyzes the DataFrame it returns once.
+/// Anything that may change what a statement means (a command, a configuration
+/// change, a catalog call) empties it and starts a new generation; a query planned
+/// during an older generation is not kept.
+#[derive(Default)]
+struct PlannedSql {
+    generation: u64,
+    /// Bound statement text → its DataFrame, oldest first.
+    entries: VecDeque<(String, DataFrame)>,
 }
 
 impl ConnectSession {
@@ -58,6 +77,44 @@ impl ConnectSession {
     /// The operation `id`, if it still exists.
     pub fn operation(&self, id: &str) -> Option<Arc<Operation>> {
         self.operations.lock().ok()?.get(id).cloned()
+    }
+
+    /// The current generation of session state (see [`ConnectSession::state_changed`]).
+    pub fn generation(&self) -> u64 {
+        self.planned
+            .lock()
+            .map(|p| p.generation)
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Records that session state (views, configuration, functions, catalog) may have
+    /// changed: queries planned before are dropped.
+    pub fn state_changed(&self) {
+        if let Ok(mut p) = self.planned.lock() {
+            p.generation = p.generation.wrapping_add(1);
+            p.entries.clear();
+        }
+    }
+
+    /// Keeps `df`, planned from the bound statement `text` during `generation`, for
+    /// [`ConnectSession::take_planned`]; dropped when state changed since.
+    pub fn keep_planned(&self, generation: u64, text: &str, df: &DataFrame) {
+        if let Ok(mut p) = self.planned.lock() {
+            if p.generation != generation {
+                return;
+            }
+            if p.entries.len() >= PLANNED_SQL_CAPACITY {
+                p.entries.pop_front();
+            }
+            p.entries.push_back((text.to_string(), df.clone()));
+        }
+    }
+
+    /// The DataFrame kept for the bound statement `text`, removed from the cache.
+    pub fn take_planned(&self, text: &str) -> Option<DataFrame> {
+        let mut p = self.planned.lock().ok()?;
+        let i = p.entries.iter().position(|(t, _)| t == text)?;
+        p.entries.remove(i).map(|(_, df)| df)
     }
 
     /// Forgets operation `id` (its buffered responses are freed).
@@ -148,6 +205,7 @@ impl SessionManager {
             artifacts: Mutex::new(HashMap::new()),
             artifact_dir,
             errors: Mutex::new(HashMap::new()),
+            planned: Mutex::new(PlannedSql::default()),
         });
         sessions.insert(session_id.to_string(), s.clone());
         Ok(s)

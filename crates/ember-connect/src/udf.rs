@@ -206,6 +206,9 @@ fn frame(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
 #[derive(Debug)]
 pub struct PythonUdf {
     name: String,
+    /// The lower-case name when it differs (Spark resolves function names
+    /// case-insensitively: `spark.udf.register("intX2", f)` is callable as `intx2`).
+    aliases: Vec<String>,
     signature: Signature,
     return_type: DataType,
     eval_type: i32,
@@ -311,6 +314,9 @@ impl ScalarUDFImpl for PythonUdf {
     fn name(&self) -> &str {
         &self.name
     }
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
     fn signature(&self) -> &Signature {
         &self.signature
     }
@@ -413,8 +419,14 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
     } else {
         Volatility::Volatile
     };
+    let lower = u.function_name.to_lowercase();
     Ok(ScalarUDF::new_from_impl(PythonUdf {
         name: u.function_name.clone(),
+        aliases: if lower == u.function_name {
+            Vec::new()
+        } else {
+            vec![lower]
+        },
         signature: Signature::one_of(
             vec![
                 datafusion::logical_expr::TypeSignature::VariadicAny,

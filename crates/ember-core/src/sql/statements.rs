@@ -2,7 +2,7 @@
 //! DataFusion's planner.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{BooleanArray, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -13,6 +13,20 @@ use regex::Regex;
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, Result};
 use crate::session::SparkSession;
+
+// The Spark statements ember runs itself, compiled once.
+static VIEW_USING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?TEMP(?:ORARY)?\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[\w.]+)\s*(?:\((.*)\))?\s*USING\s+(\w+)\s*(?:OPTIONS\s*\((.*)\))?\s*$").expect("valid regex")
+});
+static VIEW_AS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?TEMP(?:ORARY)?\s+VIEW\s+(`[^`]+`|[\w.]+)\s+AS\s+(.*)$").expect("valid regex")
+});
+static CTAS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^CREATE\s+(OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[\w.]+)\s+USING\s+(\w+)\s*(?:OPTIONS\s*\((.*?)\))?\s*(?:PARTITIONED\s+BY\s*\(([^)]*)\))?\s*LOCATION\s+'([^']+)'\s*(?:AS\s+)?(.*)$").expect("valid regex")
+});
+static INSERT_DIRECTORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'([^']+)'\s+USING\s+(\w+)\s*(?:OPTIONS\s*\((.*?)\))?\s*(SELECT.*|WITH.*|FROM.*)$").expect("valid regex")
+});
 
 fn strip(text: &str) -> &str {
     text.trim().trim_end_matches(';').trim()
@@ -137,11 +151,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     if matches!(words.first(), Some(&"DESCRIBE") | Some(&"DESC")) {
         return describe(session, sql).await;
     }
-    let view_re = Regex::new(
-        r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?TEMP(?:ORARY)?\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[\w.]+)\s*(?:\((.*)\))?\s*USING\s+(\w+)\s*(?:OPTIONS\s*\((.*)\))?\s*$",
-    )
-    .map_err(|e| EmberError::internal(e.to_string()))?;
-    if let Some(c) = view_re.captures(sql) {
+    if let Some(c) = VIEW_USING.captures(sql) {
         let name = c[1].trim_matches('`').to_string();
         let mut options = c
             .get(4)
@@ -167,19 +177,13 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         session.register_view(&name, provider, report)?;
         return empty_df(session);
     }
-    let temp_as = Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?TEMP(?:ORARY)?\s+VIEW\s+(`[^`]+`|[\w.]+)\s+AS\s+(.*)$")
-        .map_err(|e| EmberError::internal(e.to_string()))?;
-    if let Some(c) = temp_as.captures(sql) {
+    if let Some(c) = VIEW_AS.captures(sql) {
         let name = c[1].trim_matches('`').to_string();
         let df = Box::pin(execute(session, &c[2])).await?;
         session.create_or_replace_temp_view(&name, &df)?;
         return empty_df(session);
     }
-    let ctas = Regex::new(
-        r"(?is)^CREATE\s+(OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[\w.]+)\s+USING\s+(\w+)\s*(?:OPTIONS\s*\((.*?)\))?\s*(?:PARTITIONED\s+BY\s*\(([^)]*)\))?\s*LOCATION\s+'([^']+)'\s*(?:AS\s+)?(.*)$",
-    )
-    .map_err(|e| EmberError::internal(e.to_string()))?;
-    if let Some(c) = ctas.captures(sql) {
+    if let Some(c) = CTAS.captures(sql) {
         let replace = c.get(1).is_some();
         let name = c[2].trim_matches('`').to_string();
         let format = c[3].to_string();
@@ -215,11 +219,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         session.register_view(&name, provider, report)?;
         return empty_df(session);
     }
-    let insert_dir = Regex::new(
-        r"(?is)^INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'([^']+)'\s+USING\s+(\w+)\s*(?:OPTIONS\s*\((.*?)\))?\s*(SELECT.*|WITH.*|FROM.*)$",
-    )
-    .map_err(|e| EmberError::internal(e.to_string()))?;
-    if let Some(c) = insert_dir.captures(sql) {
+    if let Some(c) = INSERT_DIRECTORY.captures(sql) {
         let options = c
             .get(3)
             .map(|m| parse_options(m.as_str()))
