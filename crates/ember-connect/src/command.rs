@@ -95,7 +95,6 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                 return Ok(sql_command_result(rel));
             }
             // A statement that is not a query runs now and may change the session.
-            cs.state_changed();
             let ran = async {
                 let df = p.relation(&rel).await?;
                 let batches = df.collect().await?;
@@ -139,7 +138,6 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
         }
         _ => {
             // Views, writes and functions change what later statements mean.
-            cs.state_changed();
             let out = run_other(cs, t).await;
             cs.state_changed();
             out

@@ -470,8 +470,9 @@ impl<'a> Planner<'a> {
             }
             RelType::Catalog(c) => {
                 // dropTempView, setCurrentDatabase...: later statements may differ.
+                let out = crate::catalog::catalog(self.cs, c).await;
                 self.cs.state_changed();
-                crate::catalog::catalog(self.cs, c).await
+                out
             }
             RelType::WithRelations(w) => {
                 // Sub-relations referenced by id (SQL with DataFrame arguments).

@@ -171,7 +171,8 @@ fn kv(key: &str, value: Option<String>) -> pb::KeyValue {
 fn config(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec<String>)> {
     let out = config_op(cs, op);
     if matches!(op, OpType::Set(_) | OpType::Unset(_)) {
-        // Planned queries may depend on the old values (see ConnectSession::state_changed).
+        // Planned queries may depend on the old values (see ConnectSession::state_changed);
+        // after the change, so a query planned meanwhile is not kept either.
         cs.state_changed();
     }
     out
@@ -181,7 +182,6 @@ fn config_op(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec
     let warnings: Vec<String> = Vec::new();
     let pairs = match op {
         OpType::Set(s) => {
-            cs.state_changed();
             for p in &s.pairs {
                 if is_static(&p.key) {
                     return Err(ember_core::EmberError::analysis(
@@ -238,7 +238,6 @@ fn config_op(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec
             .map(|(k, v)| kv(&k, Some(v)))
             .collect(),
         OpType::Unset(u) => {
-            cs.state_changed();
             for k in &u.keys {
                 cs.spark.conf_unset(k);
             }

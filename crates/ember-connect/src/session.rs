@@ -87,8 +87,9 @@ impl ConnectSession {
             .unwrap_or(u64::MAX)
     }
 
-    /// Records that session state (views, configuration, functions, catalog) may have
-    /// changed: queries planned before are dropped.
+    /// Records, after the fact, that session state (views, configuration, functions,
+    /// catalog) may have changed: queries planned before are dropped, and a planning
+    /// still under way when it is called will not be kept.
     pub fn state_changed(&self) {
         if let Ok(mut p) = self.planned.lock() {
             p.generation = p.generation.wrapping_add(1);
