@@ -10,6 +10,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use ember_core::{DataFrame, EmberError, SparkSession};
 
+/// mimalloc instead of the system allocator: DataFusion's hash tables, sorts and
+/// string builders allocate and free many short-lived buffers from every worker
+/// thread, which glibc's malloc serves with per-arena locks and fragments after
+/// large queries (the same choice as Sail and DataFusion's own CLI).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLES: &str = "\
 Examples:
   ember sql -e \"SELECT 1 AS one\"
