@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # TPC-H SF1 through the PySpark client (pyspark-client 4.2.0) over Spark Connect:
 # `ember connect` (release, local[2]) vs Sail (PyPI pysail 0.7.2, `sail spark server`,
-# its own venv), same queries, same Parquet files, median of 3 runs after a warm-up.
-# Prints per-query seconds, totals, the ratio, and the `SELECT 1` round trip.
+# its own venv), both serving at once; same queries, same Parquet files; each timed
+# round runs a query on both servers in turn; median of RUNS (default 5) rounds after
+# a warm-up. Prints per-query seconds, totals, the ratio, and the `SELECT 1` round trip.
 # Not a test: run it by hand (`bench/connect_tpch.sh`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ember/target}"
 DATA="${EMBER_TPCH_DIR:-$HOME/.cache/ember/tpch-sf1}"
 QUERIES="${TPCH_QUERIES:-$(cd .. && pwd)/shared/tpch/queries}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 OUT=bench/out
 mkdir -p "$OUT"
 CLIENT="$HOME/.cache/ember/venv-connect"
@@ -27,28 +28,11 @@ P1=$(port)
 "$EMBER" connect --port "$P1" --master "local[2]" --conf spark.sql.shuffle.partitions=2 > "$OUT/ember-connect.log" 2>&1 &
 EPID=$!
 trap 'kill $EPID 2>/dev/null || true; kill ${SPID:-} 2>/dev/null || true' EXIT
-wait_port "$P1"
-echo "== ember connect (local[2])"
-"$CLIENT/bin/python" bench/connect_tpch.py "sc://127.0.0.1:$P1" "$DATA" "$QUERIES" "$RUNS" | tee "$OUT/connect-ember.txt"
-kill $EPID; wait $EPID 2>/dev/null || true
-
 P2=$(port)
 "$SAIL/bin/sail" spark server --port "$P2" > "$OUT/sail.log" 2>&1 &
 SPID=$!
+wait_port "$P1"
 wait_port "$P2"
-echo "== sail 0.7.2 (defaults: all 2 cores)"
-"$SAIL/bin/python" bench/connect_tpch.py "sc://127.0.0.1:$P2" "$DATA" "$QUERIES" "$RUNS" | tee "$OUT/connect-sail.txt"
-kill $SPID; wait $SPID 2>/dev/null || true
-
-python3 - "$OUT" <<'PY'
-import sys
-out = sys.argv[1]
-def load(p):
-    return {k: float(v) for k, v in (l.split() for l in open(p) if l.strip())}
-e, s = load(f"{out}/connect-ember.txt"), load(f"{out}/connect-sail.txt")
-print(f"\n{'query':<6}{'ember s':>10}{'sail s':>10}{'ratio':>8}")
-for q in sorted(k for k in e if k.startswith("q")):
-    print(f"{q:<6}{e[q]:>10.3f}{s[q]:>10.3f}{e[q] / s[q]:>8.2f}")
-print(f"{'total':<6}{e['total']:>10.3f}{s['total']:>10.3f}{e['total'] / s['total']:>8.2f}")
-print(f"SELECT 1 round trip: ember {e['select1_ms']:.2f} ms, sail {s['select1_ms']:.2f} ms")
-PY
+echo "== ember connect (local[2]) and sail 0.7.2 (defaults: all 2 cores), alternating"
+"$CLIENT/bin/python" bench/connect_tpch.py "$DATA" "$QUERIES" "$RUNS" \
+  "ember=sc://127.0.0.1:$P1" "sail=sc://127.0.0.1:$P2" | tee "$OUT/connect-tpch.txt"

@@ -269,45 +269,39 @@ impl Drop for Attachment {
 }
 
 /// One Arrow IPC stream (schema + one batch) per result batch, as PySpark reads
-/// `ArrowBatch.data`; an empty result still sends one empty batch.
+/// `ArrowBatch.data`; an empty result still sends one empty batch. `schema` (the
+/// Spark schema of the result) rides on the first of these responses: PySpark reads
+/// `ExecutePlanResponse.schema` from any response, and every response but the last
+/// costs the client a `ReleaseExecute` call.
 pub fn arrow_responses(
     schema: arrow::datatypes::SchemaRef,
+    spark_schema: Option<spark_connect_proto::DataType>,
     batches: BoxStream<'static, Result<RecordBatch>>,
 ) -> ResponseSource {
     let wire = Arc::new(crate::types::wire_schema(&schema));
-    let state = (batches, 0i64, false, wire);
+    let state = (batches, 0i64, spark_schema, false, wire);
     futures::stream::unfold(Some(state), |st| async move {
-        let (mut batches, offset, sent_any, wire) = st?;
+        let (mut batches, offset, mut spark_schema, sent_any, wire) = st?;
         loop {
-            match batches.next().await {
+            let (b, last) = match batches.next().await {
                 Some(Ok(b)) if b.num_rows() == 0 => continue,
-                Some(Ok(b)) => {
-                    let rows = b.num_rows() as i64;
-                    let r = encode(&wire, &b).map(|data| {
-                        response(ResponseType::ArrowBatch(ArrowBatch {
-                            row_count: rows,
-                            data,
-                            start_offset: Some(offset),
-                            ..Default::default()
-                        }))
-                    });
-                    return Some((r, Some((batches, offset + rows, true, wire))));
-                }
+                Some(Ok(b)) => (b, false),
                 Some(Err(e)) => return Some((Err(e), None)),
-                None if !sent_any => {
-                    let empty = RecordBatch::new_empty(wire.clone());
-                    let r = encode(&wire, &empty).map(|data| {
-                        response(ResponseType::ArrowBatch(ArrowBatch {
-                            row_count: 0,
-                            data,
-                            start_offset: Some(0),
-                            ..Default::default()
-                        }))
-                    });
-                    return Some((r, None));
-                }
+                None if !sent_any => (RecordBatch::new_empty(wire.clone()), true),
                 None => return None,
-            }
+            };
+            let rows = b.num_rows() as i64;
+            let r = encode(&wire, &b).map(|data| ExecutePlanResponse {
+                schema: spark_schema.take(),
+                ..response(ResponseType::ArrowBatch(ArrowBatch {
+                    row_count: rows,
+                    data,
+                    start_offset: Some(offset),
+                    ..Default::default()
+                }))
+            });
+            let next = (!last).then_some((batches, offset + rows, None, true, wire));
+            return Some((r, next));
         }
     })
     .boxed()
@@ -366,8 +360,18 @@ mod tests {
         )
         .unwrap();
         let src = futures::stream::iter(vec![Ok(b.clone()), Ok(b)]).boxed();
-        let out: Vec<_> = arrow_responses(schema, src).collect().await;
+        let spark_schema = crate::types::schema_to_proto(&schema);
+        let out: Vec<_> = arrow_responses(schema, Some(spark_schema.clone()), src)
+            .collect()
+            .await;
         assert_eq!(out.len(), 2);
+        let first = out[0].as_ref().unwrap();
+        assert_eq!(first.schema.as_ref(), Some(&spark_schema));
+        assert!(matches!(
+            first.response_type,
+            Some(ResponseType::ArrowBatch(_))
+        ));
+        assert_eq!(out[1].as_ref().unwrap().schema, None);
         let Some(ResponseType::ArrowBatch(a)) =
             out[1].as_ref().ok().and_then(|r| r.response_type.as_ref())
         else {
@@ -385,10 +389,19 @@ mod tests {
     #[tokio::test]
     async fn empty_results_send_one_empty_batch() {
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-        let out: Vec<_> = arrow_responses(schema, futures::stream::empty().boxed())
-            .collect()
-            .await;
+        let spark_schema = crate::types::schema_to_proto(&schema);
+        let out: Vec<_> = arrow_responses(
+            schema,
+            Some(spark_schema.clone()),
+            futures::stream::empty().boxed(),
+        )
+        .collect()
+        .await;
         assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].as_ref().unwrap().schema.as_ref(),
+            Some(&spark_schema)
+        );
         let Some(ResponseType::ArrowBatch(a)) =
             out[0].as_ref().ok().and_then(|r| r.response_type.as_ref())
         else {

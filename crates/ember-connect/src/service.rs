@@ -71,7 +71,8 @@ fn plan_of(p: &Option<pb::Plan>) -> Result<&pb::Plan> {
         .ok_or_else(|| ConnectError::invalid("request without a plan"))
 }
 
-/// The responses of a query: its schema, then its rows as Arrow batches.
+/// The responses of a query: its rows as Arrow batches, the first also carrying its
+/// schema.
 pub async fn query_responses(
     cs: &Arc<ConnectSession>,
     rel: &pb::Relation,
@@ -87,13 +88,8 @@ pub async fn query_responses(
     let batches = stream
         .map(|r| r.map_err(|e| ConnectError::from(ember_core::EmberError::from(e))))
         .boxed();
-    let first = pb::ExecutePlanResponse {
-        schema: Some(crate::types::schema_to_proto(&schema)),
-        ..Default::default()
-    };
-    Ok(futures::stream::once(async move { Ok(first) })
-        .chain(arrow_responses(schema, batches))
-        .boxed())
+    let spark_schema = crate::types::schema_to_proto(&schema);
+    Ok(arrow_responses(schema, Some(spark_schema), batches))
 }
 
 impl EmberConnect {
