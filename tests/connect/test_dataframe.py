@@ -307,3 +307,53 @@ def test_show_text(people, capsys):
     assert "only showing top 2 rows" in out
     people.show(1, vertical=True)
     assert capsys.readouterr().out.startswith("-RECORD 0----")
+
+
+def test_results_come_in_partition_order(spark):
+    # As Spark's collect(): all rows of the first input of a union, then the next;
+    # take/show read the first rows in that order too.
+    a = spark.createDataFrame([(i,) for i in range(0, 50)], ["x"]).repartition(3)
+    b = spark.createDataFrame([(i,) for i in range(50, 60)], ["x"])
+    for _ in range(5):
+        rows = [r.x for r in b.union(a).collect()]
+        assert rows[:10] == list(range(50, 60))
+        assert sorted(rows[10:]) == list(range(0, 50))
+        assert [r.x for r in b.union(a).take(12)][:10] == list(range(50, 60))
+    one = spark.createDataFrame([(1, "a"), (2, "b")], ["id", "v"])
+    two = spark.createDataFrame([(3, "c"), (4, "d")], ["id", "v"])
+    assert [r.id for r in one.union(two).union(one).collect()] == [1, 2, 3, 4, 1, 2]
+    assert [r.id for r in one.union(two).limit(3).collect()] == [1, 2, 3]
+    assert [r.id for r in one.union(two).offset(1).limit(2).collect()] == [2, 3]
+
+
+def test_crosstab(spark):
+    df = spark.createDataFrame(
+        [(1, "x"), (1, "x"), (3, "y"), (4, None), (4, "z"), (None, "x")], ["a", "b"]
+    )
+    t = df.crosstab("a", "b")
+    # Columns: the pair name, then col2's values as strings, sorted; null as "null".
+    assert t.columns == ["a_b", "null", "x", "y", "z"]
+    assert [f.dataType for f in t.schema.fields] == [StringType()] + [LongType()] * 4
+    got = {r["a_b"]: tuple(r[1:]) for r in t.collect()}
+    assert got == {
+        "1": (0, 2, 0, 0),
+        "3": (0, 0, 1, 0),
+        "4": (1, 0, 0, 1),
+        "null": (0, 1, 0, 0),
+    }
+    with pytest.raises(AnalysisException):
+        df.crosstab("a", "nope").collect()
+
+
+def test_freq_items(spark):
+    df = spark.createDataFrame([(1, "p"), (1, "q"), (3, "p"), (4, "p"), (4, None)], ["n", "s"])
+    r = df.freqItems(["n", "s"]).collect()[0]
+    assert df.freqItems(["n", "s"]).columns == ["n_freqItems", "s_freqItems"]
+    # Few distinct values: every one of them is a candidate.
+    assert sorted(r.n_freqItems) == [1, 3, 4]
+    assert sorted(r.s_freqItems, key=lambda v: (v is None, v)) == ["p", "q", None]
+    # support 0.4 keeps 2 candidates; "p" is in 3 of 5 rows and must be one.
+    r = df.stat.freqItems(["s"], 0.4).collect()[0]
+    assert "p" in r.s_freqItems and len(r.s_freqItems) <= 2
+    with pytest.raises(AnalysisException):
+        df.freqItems(["n"], 0.00001).collect()

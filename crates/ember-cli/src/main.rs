@@ -396,6 +396,10 @@ fn main() -> ExitCode {
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Plans are translated and optimized recursively, one level per relation:
+        // 16 MiB (reserved, touched only as used) lets deeply nested DataFrame
+        // programs plan where the 2 MiB default would overflow.
+        .thread_stack_size(16 << 20)
         .build()
     {
         Ok(rt) => rt,

@@ -34,6 +34,7 @@ pub mod service;
 pub mod session;
 pub mod show;
 pub mod spark_fns;
+pub mod stat;
 pub mod types;
 pub mod udf;
 

@@ -92,7 +92,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn spark(&self) -> &SparkSession {
+    pub(crate) fn spark(&self) -> &SparkSession {
         &self.cs.spark
     }
 
@@ -468,6 +468,10 @@ impl<'a> Planner<'a> {
                 let input = self.input(&c.input).await?;
                 self.stat2(&input, &c.col1, &c.col2, "covar_samp")
             }
+            RelType::Crosstab(_) | RelType::FreqItems(_) => {
+                // Boxed, in its own function: keeps this recursive future small.
+                Box::pin(self.stat(rel)).await
+            }
             RelType::Catalog(c) => {
                 // dropTempView, setCurrentDatabase...: later statements may differ.
                 let out = crate::catalog::catalog(self.cs, c).await;
@@ -489,6 +493,24 @@ impl<'a> Planner<'a> {
     }
 
     /// `df.stat.corr(a, b)` / `cov(a, b)`: one row with the statistic as a double.
+    /// `crosstab` and `freqItems` (see [`crate::stat`]).
+    async fn stat(&mut self, rt: &RelType) -> Result<DataFrame> {
+        match rt {
+            RelType::Crosstab(c) => {
+                let input = self.input(&c.input).await?;
+                crate::stat::crosstab(self, &input, &c.col1, &c.col2).await
+            }
+            RelType::FreqItems(f) => {
+                let input = self.input(&f.input).await?;
+                crate::stat::freq_items(self, &input, &f.cols, f.support).await
+            }
+            other => Err(ConnectError::unsupported(format!(
+                "the relation type '{}'",
+                rel_name(other)
+            ))),
+        }
+    }
+
     fn stat2(&self, input: &DataFrame, a: &str, b: &str, f: &str) -> Result<DataFrame> {
         let sc = self.scope(input);
         let cast = |e: Expr| {

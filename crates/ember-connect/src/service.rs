@@ -79,12 +79,7 @@ pub async fn query_responses(
 ) -> Result<ResponseSource> {
     let df = Planner::new(cs).relation(rel).await?;
     let schema = df.schema();
-    let stream = df
-        .inner()
-        .clone()
-        .execute_stream()
-        .await
-        .map_err(ember_core::EmberError::from)?;
+    let stream = df.execute_stream_ordered().await?;
     let batches = stream
         .map(|r| r.map_err(|e| ConnectError::from(ember_core::EmberError::from(e))))
         .boxed();

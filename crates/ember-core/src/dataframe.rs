@@ -438,9 +438,20 @@ impl DataFrame {
         Ok(datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
     }
 
-    /// Executes and returns Arrow batches (`collect`).
+    /// Executes and returns Arrow batches (`collect`), in partition order as Spark's
+    /// `collect()` (see [`crate::ordered`]).
     pub async fn collect(&self) -> Result<Vec<RecordBatch>> {
-        Ok(self.df.clone().collect().await?)
+        collect_ordered(self.df.clone()).await
+    }
+
+    /// Executes and streams the rows in partition order, as Spark's `collect()` and
+    /// `toLocalIterator()` return them (see [`crate::ordered`]).
+    ///
+    /// Errors: planning errors here; execution errors in the stream.
+    pub async fn execute_stream_ordered(
+        &self,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
+        stream_ordered(self.df.clone()).await
     }
 
     /// `count()`.
@@ -450,7 +461,7 @@ impl DataFrame {
 
     /// `take(n)` as batches.
     pub async fn take(&self, n: usize) -> Result<Vec<RecordBatch>> {
-        Ok(self.df.clone().limit(0, Some(n))?.collect().await?)
+        collect_ordered(self.df.clone().limit(0, Some(n))?).await
     }
 
     /// `showString(n, truncate)`: the exact text of Spark's `show()`.
@@ -480,4 +491,17 @@ impl DataFrame {
     pub fn write(&self) -> crate::writer::DataFrameWriter {
         crate::writer::DataFrameWriter::new(self.clone())
     }
+}
+
+async fn stream_ordered(
+    df: DfFrame,
+) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
+    let task = std::sync::Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    Ok(crate::ordered::execute_stream_ordered(plan, task)?)
+}
+
+async fn collect_ordered(df: DfFrame) -> Result<Vec<RecordBatch>> {
+    use futures::TryStreamExt;
+    Ok(stream_ordered(df).await?.try_collect().await?)
 }

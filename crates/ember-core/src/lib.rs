@@ -62,6 +62,7 @@ pub mod error;
 pub mod format;
 pub mod functions;
 pub mod grouped;
+pub mod ordered;
 pub mod reader;
 pub mod row;
 pub mod session;
