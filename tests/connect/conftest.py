@@ -3,9 +3,11 @@ free loopback port (started once per test session, stopped at the end) and PySpa
 sessions connected to it through the stock `pyspark-client`."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,7 +50,16 @@ class Server:
     def __init__(self, *conf: str):
         self.port = free_port()
         args = [ember_binary(), "connect", "--port", str(self.port), "--master", "local[2]"]
-        for c in ("spark.sql.session.timeZone=UTC", "spark.sql.shuffle.partitions=4") + conf:
+        # A fresh warehouse per server, as a new Spark installation has: tables that
+        # tests and doctests save (`saveAsTable`) neither leak into the repository nor
+        # exist already on the next run.
+        self.warehouse = tempfile.mkdtemp(prefix="ember-warehouse-")
+        defaults = (
+            "spark.sql.session.timeZone=UTC",
+            "spark.sql.shuffle.partitions=4",
+            f"spark.sql.warehouse.dir={self.warehouse}/spark-warehouse",
+        )
+        for c in defaults + conf:
             args += ["--conf", c]
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"ember-connect-{self.port}.log", "w+")
         env = dict(os.environ)
@@ -78,6 +89,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+        shutil.rmtree(self.warehouse, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

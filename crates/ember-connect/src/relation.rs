@@ -492,7 +492,6 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// `df.stat.corr(a, b)` / `cov(a, b)`: one row with the statistic as a double.
     /// `crosstab` and `freqItems` (see [`crate::stat`]).
     async fn stat(&mut self, rt: &RelType) -> Result<DataFrame> {
         match rt {
@@ -511,6 +510,7 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// `df.stat.corr(a, b)` / `cov(a, b)`: one row with the statistic as a double.
     fn stat2(&self, input: &DataFrame, a: &str, b: &str, f: &str) -> Result<DataFrame> {
         let sc = self.scope(input);
         let cast = |e: Expr| {
