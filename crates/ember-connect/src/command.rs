@@ -90,7 +90,7 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                 // The client sends this relation back to run it: plan it once.
                 if let Some(RelType::Sql(q)) = &rel.rel_type {
                     let text = crate::read::bind_parameters(&p, q)?;
-                    cs.keep_planned(generation, &text, &df);
+                    cs.keep_planned(generation, &text, df);
                 }
                 return Ok(sql_command_result(rel));
             }

@@ -79,7 +79,7 @@ pub async fn query_responses(
 ) -> Result<ResponseSource> {
     let df = Planner::new(cs).relation(rel).await?;
     let schema = df.schema();
-    let stream = df.execute_stream_ordered().await?;
+    let stream = df.into_stream_ordered().await?;
     let batches = stream
         .map(|r| r.map_err(|e| ConnectError::from(ember_core::EmberError::from(e))))
         .boxed();

@@ -99,7 +99,7 @@ impl ConnectSession {
 
     /// Keeps `df`, planned from the bound statement `text` during `generation`, for
     /// [`ConnectSession::take_planned`]; dropped when state changed since.
-    pub fn keep_planned(&self, generation: u64, text: &str, df: &DataFrame) {
+    pub fn keep_planned(&self, generation: u64, text: &str, df: DataFrame) {
         if let Ok(mut p) = self.planned.lock() {
             if p.generation != generation {
                 return;
@@ -107,7 +107,7 @@ impl ConnectSession {
             if p.entries.len() >= PLANNED_SQL_CAPACITY {
                 p.entries.pop_front();
             }
-            p.entries.push_back((text.to_string(), df.clone()));
+            p.entries.push_back((text.to_string(), df));
         }
     }
 

@@ -78,14 +78,11 @@ impl DataFrame {
         DataFrame::new(session.clone(), df)
     }
 
-    /// Wraps a planned SQL query, analyzing it with Spark's semantics.
+    /// Wraps a query just planned from SQL, analyzing it with Spark's semantics in the
+    /// session state it was planned with (no copy of the state is made).
     pub(crate) fn try_new(session: SparkSession, df: DfFrame) -> Result<DataFrame> {
-        let state = session.context().state();
-        let plan = crate::sql::rules::analyze(
-            &state,
-            df.logical_plan().clone(),
-            &session.rule_functions(),
-        )?;
+        let (state, plan) = df.into_parts();
+        let plan = crate::sql::rules::analyze(&state, plan, &session.rule_functions())?;
         Ok(DataFrame {
             df: DfFrame::new(state, plan),
             session,
@@ -452,6 +449,14 @@ impl DataFrame {
         &self,
     ) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
         stream_ordered(self.df.clone()).await
+    }
+
+    /// As [`DataFrame::execute_stream_ordered`], consuming the DataFrame (no copy of
+    /// its session state is made).
+    pub async fn into_stream_ordered(
+        self,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
+        stream_ordered(self.df).await
     }
 
     /// `count()`.
