@@ -712,10 +712,9 @@ impl<'a> Scope<'a> {
                     }
                     "array_size" => {
                         arity(1)?;
-                        Expr::Cast(Cast::new(
-                            Box::new(datafusion::functions_nested::expr_fn::cardinality(next())),
-                            arrow::datatypes::DataType::Int32,
-                        ))
+                        // Spark's length of the outer array (DataFusion's
+                        // `cardinality` counts nested elements too).
+                        self.call_registry("size", vec![next()], false)?
                     }
                     "approx_count_distinct" => Expr::Cast(Cast::new(
                         Box::new(self.call_registry("approx_distinct", vec![next()], false)?),

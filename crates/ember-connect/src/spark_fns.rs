@@ -407,6 +407,16 @@ pub fn rewrite(
             None,
         )
         .alias(shown),
+        // Spark's argument order is (array, element), DataFusion's (element, array);
+        // a NULL array gives NULL.
+        ("array_prepend", 2) => case(
+            vec![(
+                a[0].clone().is_not_null(),
+                sc.call_registry("array_prepend", vec![a[1].clone(), a[0].clone()], false)?,
+            )],
+            None,
+        )
+        .alias(shown),
         ("array_position", 2) => {
             let p = sc.call_registry("array_position", a.to_vec(), false)?;
             case(

@@ -6,6 +6,7 @@
 //! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
 
 pub mod arithmetic;
+mod arrays;
 pub mod collection;
 pub mod generator;
 pub mod lambda;
@@ -518,6 +519,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(more::functions(tz));
     v.extend(numfmt::functions(tz));
     v.extend(collection::functions(tz));
+    v.extend(arrays::functions(tz));
     v.push(udf(
         "to_timestamp_ntz",
         to_timestamp_sig(&ts),

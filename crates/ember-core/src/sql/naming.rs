@@ -351,6 +351,15 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
             }
             // Spark's `map(k1, v1, ...)` (also with no arguments), not DataFusion's
             // `map([keys], [values])`.
+            // Spark's `array_prepend(array, element)` is DataFusion's
+            // `array_prepend(element, array)`.
+            if n == "array_prepend" {
+                if let ast::FunctionArguments::List(l) = &mut f.args {
+                    if l.args.len() == 2 {
+                        l.args.swap(0, 1);
+                    }
+                }
+            }
             if n == "map" {
                 f.name = ast::ObjectName::from(vec![ast::Ident::new("create_map")]);
             }

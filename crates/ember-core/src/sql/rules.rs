@@ -91,6 +91,67 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
                 ScalarFunction::new_udf(r.nullable.clone(), vec![Expr::Cast(c)]),
             )))
         }
+        // Spark's `concat` of strings with other scalar types: those become strings
+        // (Spark's implicit cast; all-binary stays binary, arrays are concatenated).
+        Expr::ScalarFunction(mut sf) if sf.func.name() == "concat" => {
+            let types = sf
+                .args
+                .iter()
+                .map(|a| a.get_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            let stringy = |t: &DataType| {
+                matches!(
+                    t,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+                )
+            };
+            let binary = |t: &DataType| {
+                matches!(
+                    t,
+                    DataType::Binary
+                        | DataType::LargeBinary
+                        | DataType::BinaryView
+                        | DataType::Null
+                )
+            };
+            let nested = |t: &DataType| {
+                matches!(
+                    t,
+                    DataType::List(_)
+                        | DataType::LargeList(_)
+                        | DataType::FixedSizeList(..)
+                        | DataType::Struct(_)
+                        | DataType::Map(..)
+                )
+            };
+            if types.iter().any(nested) || types.iter().all(stringy) || types.iter().all(binary) {
+                return Ok(Transformed::no(Expr::ScalarFunction(sf)));
+            }
+            sf.args = sf
+                .args
+                .into_iter()
+                .zip(types)
+                .map(|(a, t)| match t {
+                    t if stringy(&t) => a,
+                    // Spark's text for these (`1.0E10`, session-zone timestamps).
+                    DataType::Float32 | DataType::Float64 | DataType::Timestamp(_, _) => {
+                        Expr::Case(datafusion::logical_expr::Case::new(
+                            None,
+                            vec![(
+                                Box::new(a.clone().is_not_null()),
+                                Box::new(Expr::ScalarFunction(ScalarFunction::new_udf(
+                                    rr.to_string.clone(),
+                                    vec![a],
+                                ))),
+                            )],
+                            None,
+                        ))
+                    }
+                    _ => Expr::Cast(Cast::new(Box::new(a), DataType::Utf8)),
+                })
+                .collect();
+            Ok(Transformed::yes(Expr::ScalarFunction(sf)))
+        }
         // Spark: concat_ws is null only when its separator is.
         Expr::ScalarFunction(sf)
             if sf.func.name() == "concat_ws"
