@@ -144,14 +144,6 @@ fn scalar_sql(v: &ScalarValue) -> String {
 
 /// Replaces `:name` and `?` markers outside quotes, identifiers and comments.
 pub(crate) fn bind_parameters(p: &Planner<'_>, s: &spark_connect_proto::Sql) -> Result<String> {
-    #[allow(deprecated)]
-    if s.named_arguments.is_empty()
-        && s.args.is_empty()
-        && s.pos_arguments.is_empty()
-        && s.pos_args.is_empty()
-    {
-        return Ok(s.query.clone());
-    }
     let tz = p.cs.spark.time_zone().name().to_string();
     let mut named: HashMap<String, String> = HashMap::new();
     for (k, v) in &s.named_arguments {
