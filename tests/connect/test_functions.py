@@ -259,3 +259,54 @@ def test_mode_timestamp_parsers_and_count_star(spark):
     assert got.schema["to_timestamp_ntz(ts)"].dataType.simpleString() == "timestamp_ntz"
     ts = datetime.datetime(2015, 4, 8, 12, 12, 12)
     assert rows(got) == [(ts, ts, None, None, datetime.date(2016, 12, 31))]
+
+
+def test_partition_ids_and_seeded_random_functions_follow_spark(spark):
+    # Values printed by Apache Spark 4.3 (local[2]) for the same DataFrame.
+    df = spark.range(0, 7, 1, 3).select(
+        "id", F.spark_partition_id(), F.monotonically_increasing_id(), F.rand(7), F.randn(-3),
+        F.uniform(1.5, 2, 9), F.randstr(5, 2),
+    )
+    assert df.columns == [
+        "id", "SPARK_PARTITION_ID()", "monotonically_increasing_id()", "rand(7)", "randn(-3)",
+        "uniform(1.5, 2, 9)", "randstr(5, 2)",
+    ]
+    assert rows(df) == [
+        (0, 0, 0, 0.28188121484885875, 1.5348754337490433, 1.8572835079121368, "sWMRm"),
+        (1, 0, 1, 0.45998819035056326, -0.3559077005386685, 1.7331088747535643, "7diP8"),
+        (2, 1, 8589934592, 0.4836508543933039, 0.3491727383734497, 1.5854748568977783, "nurJI"),
+        (3, 1, 8589934593, 0.734216416644485, -2.4095937675604877, 1.902557197900273, "pH4cm"),
+        (4, 2, 17179869184, 0.7145670158242735, -1.1760378827493814, 1.5171131965690363, "5H0As"),
+        (5, 2, 17179869185, 0.46621774950712846, -1.0679011132022822, 1.5584112522822466, "IR86W"),
+        (6, 2, 17179869186, 0.029547784789351605, -0.20628006257477927, 1.6626113904725972, "xFWLI"),
+    ]
+    # A filter draws once per input row; the same seed gives the same DataFrame twice.
+    kept = spark.range(10).filter(F.rand(5) > 0.5)
+    assert rows(kept) == [(2,), (3,), (6,), (8,), (9,)]
+    assert rows(kept) == [(2,), (3,), (6,), (8,), (9,)]
+    assert [r.id for r in spark.range(0, 10, 1, 2).orderBy(F.rand(1)).collect()] == [3, 2, 6, 8, 7, 5, 1, 0, 4, 9]
+
+
+def test_seeded_sample_keeps_the_rows_spark_keeps(spark):
+    # spark.range(20) has spark.default.parallelism (local[2]: 2) partitions.
+    assert [r.id for r in spark.range(20).sample(0.3, 11).collect()] == [0, 1, 4, 7, 8, 13, 14, 16]
+    got = spark.range(0, 20, 1, 3).sample(fraction=0.5, seed=5).collect()
+    assert [r.id for r in got] == [0, 1, 4, 5, 6, 8, 12, 13, 14, 19]
+    assert spark.range(0, 10, 1, 1).sample(fraction=0.5, seed=3).count() == 4
+
+
+def test_seeded_uuid_and_shuffle_follow_spark(spark):
+    # PySpark 4.2's documented outputs (produced by Apache Spark), one partition.
+    got = spark.range(0, 3, 1, 1).select(F.uuid(seed=123))
+    assert got.columns == ["uuid()"]
+    assert [r[0] for r in got.collect()] == [
+        "4c99192d-23d6-4d88-b814-a634398120f0",
+        "af506873-3c53-41e3-8354-a24856b8de8a",
+        "7b4b370e-e867-47e2-93c0-f6990463a12d",
+    ]
+    df = spark.sql("SELECT ARRAY(1, 20, NULL, 5) AS data")
+    got = df.select(F.shuffle(F.col("data"), 234))
+    assert got.columns == ["shuffle(data)"]
+    assert rows(got) == [([None, 5, 20, 1],)]
+    nulls = spark.createDataFrame([([1, 2],), (None,)], "a array<int>")
+    assert len(rows(nulls.select(F.shuffle("a", 1)))) == 2

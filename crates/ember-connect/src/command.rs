@@ -92,7 +92,10 @@ pub async fn run(cs: &Arc<ConnectSession>, cmd: &Command) -> Result<ResponseSour
                     let text = crate::read::bind_parameters(&p, q)?;
                     cs.keep_planned(generation, &text, df);
                 }
-                return Ok(sql_command_result(rel));
+                // No `sql_command_result` for a query: PySpark then runs its own SQL
+                // relation (the same one), and one response fewer saves the client a
+                // message and a `ReleaseExecute` call per `spark.sql`.
+                return Ok(done(vec![]));
             }
             // A statement that is not a query runs now and may change the session.
             let ran = async {

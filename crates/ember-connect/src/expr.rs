@@ -999,6 +999,7 @@ fn keep_params(
 /// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
 /// math expressions print their names so).
 const UPPER_NAMES: &[&str] = &[
+    "spark_partition_id",
     "acos",
     "asin",
     "atan",
@@ -1064,6 +1065,13 @@ fn display_call(called: &str, lname: &str, args: &[Expr], distinct: bool) -> Str
     args.extend(default.map(String::from));
     if lname == "current_database" {
         return "current_schema()".to_string();
+    }
+    // Spark hides the seed of `uuid` and `shuffle` in their names.
+    if lname == "uuid" {
+        return "uuid()".to_string();
+    }
+    if lname == "shuffle" {
+        args.truncate(1);
     }
     let distinct = if distinct || lname == "countdistinct" || lname == "count_distinct" {
         "DISTINCT "

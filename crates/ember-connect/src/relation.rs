@@ -192,21 +192,10 @@ impl<'a> Planner<'a> {
                 crate::local::cached_local_relation(self.cs, &c.hash)
             }
             RelType::Range(r) => {
-                let start = r.start.unwrap_or(0);
-                if r.step == 0 {
-                    return Err(EmberError::analysis(
-                        "FAILED_FUNCTION_CALL",
-                        "The step of range must not be 0.",
-                    )
-                    .into());
-                }
-                let sql = format!("SELECT id FROM range({start}, {}, {})", r.end, r.step);
-                let df = self.spark().context().sql(&sql).await?;
-                let df = self.wrap(df);
-                Ok(match r.num_partitions {
-                    Some(n) if n > 0 => df.repartition(n as usize)?,
-                    _ => df,
-                })
+                let parts = r.num_partitions.filter(|n| *n > 0).map(|n| n as usize);
+                Ok(self
+                    .spark()
+                    .range(r.start.unwrap_or(0), r.end, r.step, parts)?)
             }
             RelType::SubqueryAlias(s) => {
                 let input = self.input(&s.input).await?;
@@ -401,10 +390,7 @@ impl<'a> Planner<'a> {
                 if s.with_replacement.unwrap_or(false) {
                     return Err(ConnectError::unsupported("sample(withReplacement=True)"));
                 }
-                let r = datafusion::functions::math::expr_fn::random();
-                let lo = datafusion::prelude::lit(s.lower_bound);
-                let hi = datafusion::prelude::lit(s.upper_bound);
-                Ok(input.filter(r.clone().gt_eq(lo).and(r.lt(hi)))?)
+                Ok(input.sample_range(s.lower_bound, s.upper_bound, s.seed)?)
             }
             RelType::Unpivot(u) => {
                 let input = self.input(&u.input).await?;

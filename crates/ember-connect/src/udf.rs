@@ -70,16 +70,6 @@ struct Pool {
     max: usize,
 }
 
-fn script_path() -> std::io::Result<std::path::PathBuf> {
-    static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
-    if let Some(p) = PATH.get() {
-        return Ok(p.clone());
-    }
-    let p = std::env::temp_dir().join(format!("ember-udf-worker-{}.py", std::process::id()));
-    std::fs::write(&p, WORKER_PY)?;
-    Ok(PATH.get_or_init(|| p).clone())
-}
-
 fn pools() -> &'static Mutex<HashMap<String, Arc<Pool>>> {
     static POOLS: OnceLock<Mutex<HashMap<String, Arc<Pool>>>> = OnceLock::new();
     POOLS.get_or_init(|| Mutex::new(HashMap::new()))
@@ -110,11 +100,11 @@ fn py_err(msg: impl Into<String>) -> DataFusionError {
 
 impl Pool {
     fn spawn(&self) -> std::result::Result<Worker, DataFusionError> {
-        let script = script_path()
-            .map_err(|e| py_err(format!("cannot write the UDF worker script: {e}")))?;
+        // The worker's source goes on the command line: no script file to leave behind.
         let mut child = Command::new(&self.python)
             .arg("-u")
-            .arg(&script)
+            .arg("-c")
+            .arg(WORKER_PY)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

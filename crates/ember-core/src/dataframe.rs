@@ -414,6 +414,27 @@ impl DataFrame {
             .with_partitions(n))
     }
 
+    /// `sample(fraction, seed)` without replacement: keeps each row with probability
+    /// `fraction`, as Spark's `Dataset.sample` (see [`DataFrame::sample_range`]).
+    pub fn sample(&self, fraction: f64, seed: Option<i64>) -> Result<DataFrame> {
+        self.sample_range(0.0, fraction, seed)
+    }
+
+    /// Keeps the rows whose draw of `XORShiftRandom(seed + partitionIndex)` (one per
+    /// row, in partition order) falls in `[lower, upper)`: Spark's
+    /// `BernoulliCellSampler`, so a seeded sample keeps the rows Spark keeps for the
+    /// same partitioning. Without a seed, a random one is chosen.
+    pub fn sample_range(&self, lower: f64, upper: f64, seed: Option<i64>) -> Result<DataFrame> {
+        use datafusion::execution::FunctionRegistry;
+        let rand = self.session.context().udf("rand")?;
+        let r = rand.call(seed.map(datafusion::prelude::lit).into_iter().collect());
+        let keep = r
+            .clone()
+            .gt_eq(datafusion::prelude::lit(lower))
+            .and(r.lt(datafusion::prelude::lit(upper)));
+        Ok(self.wrap(self.df.clone().filter(keep)?))
+    }
+
     /// `coalesce(n)`: fewer partitions without a full shuffle.
     pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
         self.repartition(n)

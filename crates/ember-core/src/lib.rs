@@ -11,6 +11,8 @@
 //! - [`reader`], [`writer`]: `spark.read` and `df.write` with Spark's options and layout.
 //! - [`sql`]: statement handling, Spark-semantics analyzer rules, error translation.
 //! - [`functions`]: Spark functions missing from DataFusion and datafusion-spark.
+//! - [`partition_local`]: `spark_partition_id()`, `monotonically_increasing_id()` and
+//!   seeded random functions, computed per partition as Spark does.
 //! - [`types`]: Spark type names, DDL schemas, `printSchema()`.
 //! - [`format`]: `show()` text and Spark's string forms of values.
 //! - [`error`]: errors with Spark's error classes.
@@ -63,6 +65,7 @@ pub mod format;
 pub mod functions;
 pub mod grouped;
 pub mod ordered;
+pub mod partition_local;
 pub mod reader;
 pub mod row;
 pub mod session;

@@ -62,6 +62,9 @@ pub(crate) struct Inner {
     pub to_string_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub divide_fn: Arc<datafusion::logical_expr::ScalarUDF>,
     pub storage: Arc<StorageRegistry>,
+    /// `spark.default.parallelism` (else the `local[n]` thread count): partitions of
+    /// a `range` that names none.
+    pub default_parallelism: usize,
 }
 
 /// What ember knows of a temporary view beyond DataFusion's catalog.
@@ -185,6 +188,7 @@ impl SparkSession {
             .with_config(cfg)
             .with_runtime_env(runtime)
             .with_spark_features()
+            .with_query_planner(Arc::new(crate::partition_local::EmberQueryPlanner))
             .build();
         let ctx = SessionContext::new_with_state(state);
         for f in crate::functions::spark_functions(&tz_name) {
@@ -198,9 +202,13 @@ impl SparkSession {
         for f in crate::functions::maps::functions(&dedup) {
             ctx.register_udf(f);
         }
-        if let Ok(range) = ctx.table_function("range") {
-            let f = crate::functions::table::SparkRange::new(range.function().clone());
-            ctx.register_udtf("range", Arc::new(f));
+        ctx.register_udtf(
+            "range",
+            Arc::new(crate::functions::table::SparkRange::new(parallelism)),
+        );
+        // After DataFusion's `random`/`rand`: Spark's per-partition streams replace them.
+        for f in crate::partition_local::PartitionLocalFn::udfs() {
+            ctx.register_udf(f);
         }
         ctx.register_udf(crate::functions::lambda::LambdaBody::udf());
         for f in crate::functions::generator::SparkGenerator::udfs() {
@@ -250,6 +258,7 @@ impl SparkSession {
                 to_string_fn,
                 divide_fn,
                 storage,
+                default_parallelism: parallelism.max(1),
             }),
         })
     }
@@ -375,6 +384,30 @@ impl SparkSession {
             .read()
             .map(|c| c.clone())
             .unwrap_or_default()
+    }
+
+    /// `spark.range(start, end, step, numPartitions)`: one non-null `bigint` column `id`
+    /// split into `num_partitions` (default `spark.default.parallelism`) partitions of
+    /// consecutive elements, as Spark's (see [`crate::functions::table`]).
+    ///
+    /// Errors: `FAILED_FUNCTION_CALL` for a zero `step`.
+    pub fn range(
+        &self,
+        start: i64,
+        end: i64,
+        step: i64,
+        num_partitions: Option<usize>,
+    ) -> Result<DataFrame> {
+        if step == 0 {
+            return Err(EmberError::analysis(
+                "FAILED_FUNCTION_CALL",
+                "The step of range must not be 0.",
+            ));
+        }
+        let n = num_partitions.unwrap_or(self.inner.default_parallelism);
+        let table = crate::functions::table::RangeTable::try_new(start, end, step, n)?;
+        let df = self.inner.ctx.read_table(Arc::new(table))?;
+        Ok(DataFrame::new(self.clone(), df))
     }
 
     /// `spark.read`.

@@ -15,6 +15,7 @@ pub mod mode;
 pub mod moments;
 pub mod more;
 pub mod numfmt;
+pub mod random;
 pub mod round;
 pub mod table;
 pub mod window;

@@ -365,7 +365,8 @@ pub fn analyze(
         to_string: fns.to_string.clone(),
         divide: fns.divide.clone(),
     };
-    rule.analyze(plan, state.config_options())
+    let plan = rule.analyze(plan, state.config_options())?;
+    crate::partition_local::rewrite(plan)
 }
 
 /// The functions the Spark rules insert.
