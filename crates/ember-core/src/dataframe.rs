@@ -435,9 +435,17 @@ impl DataFrame {
         Ok(self.wrap(self.df.clone().filter(keep)?))
     }
 
-    /// `coalesce(n)`: fewer partitions without a full shuffle.
+    /// `coalesce(n)`: at most `n` partitions without a shuffle, each the concatenation
+    /// of consecutive input partitions in order (see [`crate::coalesce`]).
     pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
-        self.repartition(n)
+        let node = crate::coalesce::SparkCoalesce::new(self.df.logical_plan().clone(), n);
+        let plan = datafusion::logical_expr::LogicalPlan::Extension(
+            datafusion::logical_expr::Extension {
+                node: std::sync::Arc::new(node),
+            },
+        );
+        let df = DfFrame::new(self.session.context().state(), plan);
+        Ok(self.wrap(df))
     }
 
     /// `persist()`: as [`DataFrame::cache`] (memory only).

@@ -57,6 +57,7 @@
 //! }
 //! ```
 
+pub mod coalesce;
 pub mod column;
 pub mod config;
 pub mod dataframe;

@@ -73,6 +73,11 @@ impl Generated {
             Generated::Shuffle(_, _, t) => t.clone(),
         }
     }
+
+    /// Only `shuffle` gives NULL (for a NULL array).
+    fn nullable(&self) -> bool {
+        matches!(self, Generated::Shuffle(..))
+    }
 }
 
 /// The partition-local functions, as callable markers that [`rewrite`] plans.
@@ -407,7 +412,7 @@ impl PartitionLocal {
             .map(|(q, f)| (q.cloned(), f.clone()))
             .collect();
         for (n, g) in &columns {
-            fields.push((None, Arc::new(Field::new(n, g.data_type(), false))));
+            fields.push((None, Arc::new(Field::new(n, g.data_type(), g.nullable()))));
         }
         let schema = DFSchema::new_with_metadata(fields, input.schema().metadata().clone())?;
         Ok(PartitionLocal {
@@ -479,7 +484,8 @@ impl ExtensionPlanner for PartitionLocalPlanner {
     }
 }
 
-/// ember's query planner: DataFusion's, with ember's extension nodes.
+/// ember's query planner: DataFusion's, with ember's extension nodes ([`PartitionLocal`],
+/// [`crate::coalesce::SparkCoalesce`]).
 #[derive(Debug)]
 pub struct EmberQueryPlanner;
 
@@ -490,9 +496,12 @@ impl datafusion::execution::context::QueryPlanner for EmberQueryPlanner {
         plan: &LogicalPlan,
         state: &SessionState,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(PartitionLocalPlanner)])
-            .create_physical_plan(plan, state)
-            .await
+        DefaultPhysicalPlanner::with_extension_planners(vec![
+            Arc::new(PartitionLocalPlanner),
+            Arc::new(crate::coalesce::CoalescePlanner),
+        ])
+        .create_physical_plan(plan, state)
+        .await
     }
 }
 
@@ -510,7 +519,7 @@ impl PartitionLocalExec {
     fn new(input: Arc<dyn ExecutionPlan>, columns: Vec<(String, Generated)>) -> Self {
         let mut fields: Vec<Arc<Field>> = input.schema().fields().iter().cloned().collect();
         for (n, g) in &columns {
-            fields.push(Arc::new(Field::new(n, g.data_type(), false)));
+            fields.push(Arc::new(Field::new(n, g.data_type(), g.nullable())));
         }
         let schema = Arc::new(Schema::new_with_metadata(
             fields,

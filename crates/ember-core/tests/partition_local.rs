@@ -159,3 +159,31 @@ async fn nondeterministic_calls_outside_supported_operators_fail_clearly() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn coalesce_concatenates_consecutive_partitions_in_order() {
+    let spark = spark();
+    // Groups [0, 1] and [2, 3] of the four range partitions (Spark's CoalescedRDD).
+    let df = spark.range(0, 10, 1, Some(4)).unwrap().coalesce(2).unwrap();
+    df.create_or_replace_temp_view("c").unwrap();
+    assert_eq!(
+        rows(&spark, "SELECT id, spark_partition_id(), monotonically_increasing_id() FROM c").await,
+        vec![
+            "0|0|0", "1|0|1", "2|0|2", "3|0|3", "4|0|4", "5|1|8589934592", "6|1|8589934593",
+            "7|1|8589934594", "8|1|8589934595", "9|1|8589934596",
+        ]
+    );
+    // More partitions than the input has: the input's three.
+    let df = spark.range(0, 10, 1, Some(3)).unwrap().coalesce(5).unwrap();
+    assert_eq!(df.execute_partitioned().await.unwrap().len(), 3);
+    // A filter above coalesce(1) stays in the one partition; rand draws per kept row.
+    let df = spark.range(0, 10, 1, Some(3)).unwrap().coalesce(1).unwrap();
+    df.create_or_replace_temp_view("one").unwrap();
+    assert_eq!(
+        rows(&spark, "SELECT id, spark_partition_id(), rand(3) FROM one WHERE id % 2 = 0").await,
+        vec![
+            "0|0|0.25738143505962285", "2|0|0.6698885713796182", "4|0|0.9416651198480125",
+            "6|0|0.7298503424273113", "8|0|0.11490071667933077",
+        ]
+    );
+}
