@@ -15,6 +15,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::GlobalLimitExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream,
@@ -99,8 +100,9 @@ pub fn execute_stream_ordered(
     )))
 }
 
-/// `plan` without a root `[GlobalLimitExec] CoalescePartitionsExec`, with the rows
-/// that root would skip and keep.
+/// `plan` without a root `[GlobalLimitExec] [ProjectionExec...] CoalescePartitionsExec`
+/// (projections between the limit and the merge are kept, run per partition), with
+/// the rows that root would skip and keep.
 fn below_unordered_merge(
     plan: Arc<dyn ExecutionPlan>,
 ) -> (Arc<dyn ExecutionPlan>, usize, Option<usize>) {
@@ -108,7 +110,16 @@ fn below_unordered_merge(
         Some(l) => (l.input().clone(), l.skip(), l.fetch()),
         None => (plan.clone(), 0, None),
     };
-    match under_limit.downcast_ref::<CoalescePartitionsExec>() {
+    // Row-wise projections the optimizer placed above the merge (a `select` after a
+    // `limit`) keep the row count and can run on each partition.
+    let mut projections = Vec::new();
+    let mut node = under_limit;
+    while let Some(p) = node.downcast_ref::<ProjectionExec>() {
+        let input = p.input().clone();
+        projections.push(node);
+        node = input;
+    }
+    match node.downcast_ref::<CoalescePartitionsExec>() {
         Some(c) => {
             // A fetch on the merge itself counts rows before the limit's skip.
             let fetch = match (fetch, c.fetch()) {
@@ -116,7 +127,14 @@ fn below_unordered_merge(
                 (None, Some(cf)) => Some(cf.saturating_sub(skip)),
                 (f, None) => f,
             };
-            (c.input().clone(), skip, fetch)
+            let mut input = c.input().clone();
+            for p in projections.into_iter().rev() {
+                input = match p.with_new_children(vec![input]) {
+                    Ok(x) => x,
+                    Err(_) => return (plan, 0, None),
+                };
+            }
+            (input, skip, fetch)
         }
         None => (plan, 0, None),
     }
@@ -184,6 +202,27 @@ mod tests {
         for _ in 0..20 {
             assert_eq!(ids(q, 4).await, vec![1, 2, 3, 4, 5, 6]);
         }
+    }
+
+    #[tokio::test]
+    async fn projection_above_the_merge_runs_per_partition() {
+        let cfg = datafusion::prelude::SessionConfig::new().with_target_partitions(4);
+        let ctx = SessionContext::new_with_config(cfg);
+        let df = ctx
+            .sql("SELECT * FROM (VALUES (1), (2), (3)) UNION ALL SELECT * FROM (VALUES (4), (5))")
+            .await
+            .unwrap()
+            .limit(0, Some(3))
+            .unwrap()
+            .select(vec![datafusion::prelude::col("column1") * datafusion::prelude::lit(10)])
+            .unwrap();
+        let plan = df.create_physical_plan().await.unwrap();
+        // DataFusion moves the limit and the merge below the projection.
+        assert!(plan.downcast_ref::<ProjectionExec>().is_some(), "{plan:?}");
+        let (below, skip, fetch) = below_unordered_merge(plan);
+        assert!(below.downcast_ref::<ProjectionExec>().is_some());
+        assert_eq!(below.output_partitioning().partition_count(), 2);
+        assert_eq!((skip, fetch), (0, Some(3)));
     }
 
     #[tokio::test]
