@@ -16,6 +16,8 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::GlobalLimitExec;
 use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::Partitioning;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream,
@@ -100,8 +102,8 @@ pub fn execute_stream_ordered(
     )))
 }
 
-/// `plan` without a root `[GlobalLimitExec] [ProjectionExec...] CoalescePartitionsExec`
-/// (projections between the limit and the merge are kept, run per partition), with
+/// `plan` without a root `[GlobalLimitExec] [ProjectionExec | round-robin RepartitionExec...]
+/// CoalescePartitionsExec` (the projections are kept and run per partition), with
 /// the rows that root would skip and keep.
 fn below_unordered_merge(
     plan: Arc<dyn ExecutionPlan>,
@@ -111,13 +113,24 @@ fn below_unordered_merge(
         None => (plan.clone(), 0, None),
     };
     // Row-wise projections the optimizer placed above the merge (a `select` after a
-    // `limit`) keep the row count and can run on each partition.
+    // `limit`) keep the row count and can run on each partition; a round-robin
+    // repartition it added for them only spreads batches, in no set order, and is
+    // dropped.
     let mut projections = Vec::new();
     let mut node = under_limit;
-    while let Some(p) = node.downcast_ref::<ProjectionExec>() {
-        let input = p.input().clone();
-        projections.push(node);
-        node = input;
+    loop {
+        if let Some(p) = node.downcast_ref::<ProjectionExec>() {
+            let input = p.input().clone();
+            projections.push(node);
+            node = input;
+        } else if let Some(r) = node.downcast_ref::<RepartitionExec>() {
+            if !matches!(r.partitioning(), Partitioning::RoundRobinBatch(_)) {
+                break;
+            }
+            node = r.input().clone();
+        } else {
+            break;
+        }
     }
     match node.downcast_ref::<CoalescePartitionsExec>() {
         Some(c) => {
@@ -223,6 +236,34 @@ mod tests {
         assert!(below.downcast_ref::<ProjectionExec>().is_some());
         assert_eq!(below.output_partitioning().partition_count(), 2);
         assert_eq!((skip, fetch), (0, Some(3)));
+    }
+
+    #[tokio::test]
+    async fn round_robin_above_the_merge_is_dropped() {
+        // A range has no row count estimate, so DataFusion spreads the merged rows
+        // over a round-robin repartition for the projection above a limit.
+        let spark = crate::SparkSession::builder()
+            .master("local[2]")
+            .get_or_create()
+            .unwrap();
+        let df = spark
+            .sql("SELECT id, id * 2 AS d FROM range(0, 4, 1, 2)")
+            .await
+            .unwrap();
+        let limited = df.inner().clone().limit(0, Some(21)).unwrap();
+        let plan = limited.create_physical_plan().await.unwrap();
+        let text = datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(text.contains("RoundRobinBatch"), "{text}");
+        let (below, skip, fetch) = below_unordered_merge(plan);
+        let below_text = datafusion::physical_plan::displayable(below.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(!below_text.contains("RoundRobinBatch"), "{below_text}");
+        assert!(!below_text.contains("CoalescePartitionsExec"), "{below_text}");
+        assert_eq!(below.output_partitioning().partition_count(), 2);
+        assert_eq!((skip, fetch), (0, Some(21)));
     }
 
     #[tokio::test]
