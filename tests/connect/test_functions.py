@@ -293,6 +293,9 @@ def test_seeded_sample_keeps_the_rows_spark_keeps(spark):
     got = spark.range(0, 20, 1, 3).sample(fraction=0.5, seed=5).collect()
     assert [r.id for r in got] == [0, 1, 4, 5, 6, 8, 12, 13, 14, 19]
     assert spark.range(0, 10, 1, 1).sample(fraction=0.5, seed=3).count() == 4
+    # With replacement: Spark's Poisson draws (rows repeated in place).
+    assert [r.id for r in spark.range(0, 10, 1, 1).sample(True, 0.5, 3).collect()] == [5, 6]
+    assert [r.id for r in spark.range(0, 20, 1, 2).sample(True, 0.2, 11).collect()] == [4, 13, 14, 18]
 
 
 def test_seeded_uuid_and_shuffle_follow_spark(spark):

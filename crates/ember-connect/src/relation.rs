@@ -388,7 +388,9 @@ impl<'a> Planner<'a> {
             RelType::Sample(s) => {
                 let input = self.input(&s.input).await?;
                 if s.with_replacement.unwrap_or(false) {
-                    return Err(ConnectError::unsupported("sample(withReplacement=True)"));
+                    return Ok(
+                        input.sample_with_replacement(s.upper_bound - s.lower_bound, s.seed)?
+                    );
                 }
                 Ok(input.sample_range(s.lower_bound, s.upper_bound, s.seed)?)
             }

@@ -420,6 +420,35 @@ impl DataFrame {
         self.sample_range(0.0, fraction, seed)
     }
 
+    /// `sample(withReplacement = true, fraction, seed)`: each row repeated a
+    /// Poisson(`fraction`) number of times, drawn as Spark draws them (see
+    /// [`crate::sample`]). Without a seed, a random one is chosen.
+    ///
+    /// Errors: `INVALID_SAMPLE_FRACTION` for a fraction outside [0, 40).
+    pub fn sample_with_replacement(&self, fraction: f64, seed: Option<i64>) -> Result<DataFrame> {
+        let seed = seed.unwrap_or_else(|| {
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(fraction.to_bits()) as i64
+        });
+        if !(0.0..crate::sample::MAX_FRACTION).contains(&fraction) {
+            return Err(EmberError::analysis(
+                "INVALID_SAMPLE_FRACTION",
+                format!(
+                    "sample(withReplacement = true) takes a fraction in [0, {}), not {fraction}.",
+                    crate::sample::MAX_FRACTION
+                ),
+            ));
+        }
+        let node =
+            crate::sample::PoissonSample::try_new(self.df.logical_plan().clone(), fraction, seed)?;
+        let plan = datafusion::logical_expr::LogicalPlan::Extension(
+            datafusion::logical_expr::Extension {
+                node: std::sync::Arc::new(node),
+            },
+        );
+        Ok(self.wrap(DfFrame::new(self.session.context().state(), plan)))
+    }
+
     /// Keeps the rows whose draw of `XORShiftRandom(seed + partitionIndex)` (one per
     /// row, in partition order) falls in `[lower, upper)`: Spark's
     /// `BernoulliCellSampler`, so a seeded sample keeps the rows Spark keeps for the

@@ -69,6 +69,7 @@ pub mod ordered;
 pub mod partition_local;
 pub mod reader;
 pub mod row;
+pub mod sample;
 pub mod session;
 pub mod sql;
 pub mod types;

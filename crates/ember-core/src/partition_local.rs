@@ -485,7 +485,7 @@ impl ExtensionPlanner for PartitionLocalPlanner {
 }
 
 /// ember's query planner: DataFusion's, with ember's extension nodes ([`PartitionLocal`],
-/// [`crate::coalesce::SparkCoalesce`]).
+/// [`crate::coalesce::SparkCoalesce`], [`crate::sample::PoissonSample`]).
 #[derive(Debug)]
 pub struct EmberQueryPlanner;
 
@@ -499,6 +499,7 @@ impl datafusion::execution::context::QueryPlanner for EmberQueryPlanner {
         DefaultPhysicalPlanner::with_extension_planners(vec![
             Arc::new(PartitionLocalPlanner),
             Arc::new(crate::coalesce::CoalescePlanner),
+            Arc::new(crate::sample::SamplePlanner),
         ])
         .create_physical_plan(plan, state)
         .await

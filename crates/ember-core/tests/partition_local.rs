@@ -211,3 +211,38 @@ async fn limited_results_come_in_partition_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn sample_with_replacement_repeats_the_rows_spark_repeats() {
+    let spark = spark();
+    let ids = |df: ember_core::DataFrame| async move {
+        let mut v = Vec::new();
+        for b in df.collect().await.unwrap() {
+            let a = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap()
+                .clone();
+            v.extend(a.values().iter().copied());
+        }
+        v
+    };
+    // Apache Spark 4.3's rows for the same partitioning.
+    let df = spark.range(0, 10, 1, Some(1)).unwrap();
+    assert_eq!(ids(df.sample_with_replacement(0.5, Some(3)).unwrap()).await, vec![5, 6]);
+    let df = spark.range(0, 20, 1, Some(2)).unwrap();
+    assert_eq!(
+        ids(df.sample_with_replacement(1.5, Some(-7)).unwrap()).await,
+        vec![
+            2, 2, 2, 3, 4, 4, 4, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 9, 10, 10, 10, 11, 11, 11,
+            12, 12, 12, 12, 14, 15, 16, 16, 17, 17, 18
+        ]
+    );
+    assert_eq!(
+        ids(df.sample_with_replacement(0.2, Some(11)).unwrap()).await,
+        vec![4, 13, 14, 18]
+    );
+    let err = df.sample_with_replacement(-1.0, Some(1)).unwrap_err();
+    assert_eq!(err.error_class, "INVALID_SAMPLE_FRACTION");
+}

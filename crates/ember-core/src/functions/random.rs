@@ -164,6 +164,111 @@ fn next_int_below(mt: &mut rand_mt::Mt, bound: u32) -> u32 {
     }
 }
 
+/// `java.util.Random`'s 48-bit linear congruential generator (only `nextLong`, which
+/// Spark uses to derive per-partition seeds of `sample(withReplacement = true)`).
+#[derive(Debug, Clone)]
+pub struct JavaRandom(u64);
+
+impl JavaRandom {
+    const MULT: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+
+    /// `new java.util.Random(seed)`.
+    pub fn new(seed: i64) -> Self {
+        JavaRandom((seed as u64 ^ Self::MULT) & Self::MASK)
+    }
+
+    fn next(&mut self, bits: u32) -> i32 {
+        self.0 = (self.0.wrapping_mul(Self::MULT).wrapping_add(0xB)) & Self::MASK;
+        (self.0 >> (48 - bits)) as i32
+    }
+
+    /// `nextLong()`.
+    pub fn next_long(&mut self) -> i64 {
+        ((self.next(32) as i64) << 32).wrapping_add(self.next(32) as i64)
+    }
+}
+
+/// commons-math3's `Well19937c` generator (the default generator of its
+/// `PoissonDistribution`, which Spark's `PoissonSampler` draws from).
+#[derive(Clone)]
+pub struct Well19937c {
+    v: Box<[u32; 624]>,
+    index: usize,
+}
+
+impl std::fmt::Debug for Well19937c {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Well19937c(index={})", self.index)
+    }
+}
+
+impl Well19937c {
+    const R: usize = 624;
+
+    /// `new Well19937c()` then `setSeed(seed)`: the state from the seed's high and
+    /// low 32-bit halves, extended as `AbstractWell.setSeed(int[])` does.
+    pub fn new(seed: i64) -> Self {
+        let mut v = Box::new([0u32; 624]);
+        v[0] = ((seed as u64) >> 32) as u32;
+        v[1] = seed as u32;
+        for i in 2..Self::R {
+            let l = v[i - 2] as i32 as i64;
+            v[i] = (1_812_433_253i64.wrapping_mul(l ^ (l >> 30)).wrapping_add(i as i64)) as u32;
+        }
+        Well19937c { v, index: 0 }
+    }
+
+    fn next(&mut self, bits: u32) -> u32 {
+        let r = Self::R;
+        let i = self.index;
+        let rm1 = (i + r - 1) % r;
+        let rm2 = (i + r - 2) % r;
+        let v = &mut self.v;
+        let v0 = v[i];
+        let vm1 = v[(i + 70) % r];
+        let vm2 = v[(i + 179) % r];
+        let vm3 = v[(i + 449) % r];
+        let z0 = (0x8000_0000 & v[rm1]) ^ (0x7FFF_FFFF & v[rm2]);
+        let z1 = (v0 ^ (v0 << 25)) ^ (vm1 ^ (vm1 >> 27));
+        let z2 = (vm2 >> 9) ^ (vm3 ^ (vm3 >> 1));
+        let z3 = z1 ^ z2;
+        let mut z4 = z0 ^ (z1 ^ (z1 << 9)) ^ (z2 ^ (z2 << 21)) ^ (z3 ^ (z3 >> 21));
+        v[i] = z3;
+        v[rm1] = z4;
+        v[rm2] &= 0x8000_0000;
+        self.index = rm1;
+        // Matsumoto-Kurita tempering.
+        z4 ^= (z4 << 7) & 0xe46e_1700;
+        z4 ^= (z4 << 15) & 0x9b86_8000;
+        z4 >> (32 - bits)
+    }
+
+    /// `nextDouble()`: 52 random bits.
+    pub fn next_double(&mut self) -> f64 {
+        let high = (self.next(26) as u64) << 26;
+        let low = self.next(26) as u64;
+        (high | low) as f64 * (1.0 / (1u64 << 52) as f64)
+    }
+
+    /// `PoissonDistribution(mean).sample()` for `mean < 40` (commons-math3's
+    /// multiplication method; Spark's `sample(withReplacement = true)` fractions).
+    pub fn poisson(&mut self, mean: f64) -> u32 {
+        let p = (-mean).exp();
+        let mut n = 0u32;
+        let mut r = 1.0f64;
+        while (n as f64) < 1000.0 * mean {
+            r *= self.next_double();
+            if r >= p {
+                n += 1;
+            } else {
+                return n;
+            }
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +310,18 @@ mod tests {
         assert_eq!(apply(123, &[1, 20, 3, 5]), vec![5, 1, 20, 3]);
         assert_eq!(apply(234, &[1, 20, 0, 5]), vec![0, 5, 20, 1]);
         assert_eq!(apply(345, &[1, 2, 2, 3, 3, 3]), vec![2, 3, 3, 1, 2, 3]);
+    }
+
+    #[test]
+    fn poisson_follows_commons_math() {
+        // commons-math3 3.6.1 `PoissonDistribution(0.5)` reseeded with 3 and
+        // `PoissonDistribution(2.5)` reseeded with -7 (run on the JVM here).
+        let mut w = Well19937c::new(3);
+        let got: Vec<u32> = (0..10).map(|_| w.poisson(0.5)).collect();
+        assert_eq!(got, vec![2, 0, 0, 0, 3, 1, 1, 0, 0, 1]);
+        let mut w = Well19937c::new(-7);
+        let got: Vec<u32> = (0..10).map(|_| w.poisson(2.5)).collect();
+        assert_eq!(got, vec![3, 2, 1, 3, 3, 5, 3, 3, 0, 3]);
     }
 
     #[test]
