@@ -9,19 +9,15 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::common::{plan_err, DFSchemaRef, Result};
-use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
-use datafusion::logical_expr::{
-    Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
-};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties,
 };
-use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::StreamExt;
 
 /// Logical `coalesce(n)` (see the module docs). Schema: the input's.
@@ -79,30 +75,10 @@ impl UserDefinedLogicalNodeCore for SparkCoalesce {
     }
 }
 
-/// Physical planning of [`SparkCoalesce`].
-#[derive(Debug)]
-pub struct CoalescePlanner;
-
-#[async_trait]
-impl ExtensionPlanner for CoalescePlanner {
-    async fn plan_extension(
-        &self,
-        _planner: &dyn PhysicalPlanner,
-        node: &dyn UserDefinedLogicalNode,
-        _logical_inputs: &[&LogicalPlan],
-        physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session_state: &SessionState,
-    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let Some(c) = node.as_any().downcast_ref::<SparkCoalesce>() else {
-            return Ok(None);
-        };
-        match physical_inputs.first() {
-            Some(input) => Ok(Some(Arc::new(SparkCoalesceExec::new(
-                input.clone(),
-                c.partitions,
-            )))),
-            None => plan_err!("Coalesce takes one input"),
-        }
+impl SparkCoalesce {
+    /// The physical operator over the planned `input`.
+    pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        Arc::new(SparkCoalesceExec::new(input, self.partitions))
     }
 }
 

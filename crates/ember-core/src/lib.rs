@@ -67,6 +67,7 @@ pub mod functions;
 pub mod grouped;
 pub mod ordered;
 pub mod partition_local;
+pub mod planner;
 pub mod reader;
 pub mod row;
 pub mod sample;

@@ -19,24 +19,21 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{plan_err, Column, DFSchema, DFSchemaRef, Result, ScalarValue};
-use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{
     cast, ColumnarValue, Expr, Extension, LogicalPlan, LogicalPlanBuilder, ScalarFunctionArgs,
-    ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
-    Volatility,
+    ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, UserDefinedLogicalNodeCore, Volatility,
 };
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use futures::StreamExt;
 
 use crate::functions::random::XorShiftRandom;
@@ -457,52 +454,10 @@ impl UserDefinedLogicalNodeCore for PartitionLocal {
     }
 }
 
-/// Physical planning of [`PartitionLocal`] nodes.
-#[derive(Debug)]
-pub struct PartitionLocalPlanner;
-
-#[async_trait]
-impl ExtensionPlanner for PartitionLocalPlanner {
-    async fn plan_extension(
-        &self,
-        _planner: &dyn PhysicalPlanner,
-        node: &dyn UserDefinedLogicalNode,
-        _logical_inputs: &[&LogicalPlan],
-        physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session_state: &SessionState,
-    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let Some(local) = node.as_any().downcast_ref::<PartitionLocal>() else {
-            return Ok(None);
-        };
-        let Some(input) = physical_inputs.first() else {
-            return plan_err!("PartitionLocal takes one input");
-        };
-        Ok(Some(Arc::new(PartitionLocalExec::new(
-            input.clone(),
-            local.columns.iter().map(|(n, g)| (n.clone(), g.clone())).collect(),
-        ))))
-    }
-}
-
-/// ember's query planner: DataFusion's, with ember's extension nodes ([`PartitionLocal`],
-/// [`crate::coalesce::SparkCoalesce`], [`crate::sample::PoissonSample`]).
-#[derive(Debug)]
-pub struct EmberQueryPlanner;
-
-#[async_trait]
-impl datafusion::execution::context::QueryPlanner for EmberQueryPlanner {
-    async fn create_physical_plan(
-        &self,
-        plan: &LogicalPlan,
-        state: &SessionState,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![
-            Arc::new(PartitionLocalPlanner),
-            Arc::new(crate::coalesce::CoalescePlanner),
-            Arc::new(crate::sample::SamplePlanner),
-        ])
-        .create_physical_plan(plan, state)
-        .await
+impl PartitionLocal {
+    /// The physical operator over the planned `input`.
+    pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        Arc::new(PartitionLocalExec::new(input, self.columns.clone()))
     }
 }
 

@@ -9,16 +9,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::common::{plan_err, DFSchemaRef, Result};
-use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
-use datafusion::logical_expr::{
-    Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
-};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::StreamExt;
 
 use crate::functions::random::{JavaRandom, Well19937c};
@@ -100,31 +96,10 @@ impl UserDefinedLogicalNodeCore for PoissonSample {
     }
 }
 
-/// Physical planning of [`PoissonSample`].
-#[derive(Debug)]
-pub struct SamplePlanner;
-
-#[async_trait]
-impl ExtensionPlanner for SamplePlanner {
-    async fn plan_extension(
-        &self,
-        _planner: &dyn PhysicalPlanner,
-        node: &dyn UserDefinedLogicalNode,
-        _logical_inputs: &[&LogicalPlan],
-        physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session_state: &SessionState,
-    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let Some(s) = node.as_any().downcast_ref::<PoissonSample>() else {
-            return Ok(None);
-        };
-        match physical_inputs.first() {
-            Some(input) => Ok(Some(Arc::new(PoissonSampleExec::new(
-                input.clone(),
-                s.fraction,
-                s.seed,
-            )))),
-            None => plan_err!("Sample takes one input"),
-        }
+impl PoissonSample {
+    /// The physical operator over the planned `input`.
+    pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        Arc::new(PoissonSampleExec::new(input, self.fraction, self.seed))
     }
 }
 

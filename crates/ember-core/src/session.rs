@@ -188,7 +188,7 @@ impl SparkSession {
             .with_config(cfg)
             .with_runtime_env(runtime)
             .with_spark_features()
-            .with_query_planner(Arc::new(crate::partition_local::EmberQueryPlanner))
+            .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner))
             .build();
         let ctx = SessionContext::new_with_state(state);
         for f in crate::functions::spark_functions(&tz_name) {

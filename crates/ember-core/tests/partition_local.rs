@@ -35,6 +35,21 @@ async fn rows(spark: &SparkSession, sql: &str) -> Vec<String> {
     out
 }
 
+/// The `bigint` first column of a DataFrame's rows, in order.
+async fn ids(df: ember_core::DataFrame) -> Vec<i64> {
+    let mut v = Vec::new();
+    for b in df.collect().await.unwrap() {
+        let a = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .unwrap()
+            .clone();
+        v.extend(a.values().iter().copied());
+    }
+    v
+}
+
 #[tokio::test]
 async fn partition_ids_and_seeded_streams_follow_spark() {
     let spark = spark();
@@ -123,19 +138,6 @@ async fn filters_sorts_and_aggregations_draw_per_input_row() {
 #[tokio::test]
 async fn seeded_sample_keeps_the_rows_spark_keeps() {
     let spark = spark();
-    let ids = |df: ember_core::DataFrame| async move {
-        let mut v = Vec::new();
-        for b in df.collect().await.unwrap() {
-            let a = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .unwrap()
-                .clone();
-            v.extend(a.values().iter().copied());
-        }
-        v
-    };
     let df = spark.range(0, 20, 1, None).unwrap().sample(0.3, Some(11)).unwrap();
     assert_eq!(ids(df).await, vec![0, 1, 4, 7, 8, 13, 14, 16]);
     let df = spark.range(0, 20, 1, Some(3)).unwrap().sample(0.5, Some(5)).unwrap();
@@ -215,19 +217,6 @@ async fn limited_results_come_in_partition_order() {
 #[tokio::test]
 async fn sample_with_replacement_repeats_the_rows_spark_repeats() {
     let spark = spark();
-    let ids = |df: ember_core::DataFrame| async move {
-        let mut v = Vec::new();
-        for b in df.collect().await.unwrap() {
-            let a = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .unwrap()
-                .clone();
-            v.extend(a.values().iter().copied());
-        }
-        v
-    };
     // Apache Spark 4.3's rows for the same partitioning.
     let df = spark.range(0, 10, 1, Some(1)).unwrap();
     assert_eq!(ids(df.sample_with_replacement(0.5, Some(3)).unwrap()).await, vec![5, 6]);

@@ -1,0 +1,69 @@
+//! ember's query planner: DataFusion's physical planner with ember's own plan nodes,
+//! each with one input: [`PartitionLocal`] (partition-local expressions),
+//! [`SparkCoalesce`] (`coalesce(n)`) and [`PoissonSample`] (`sample` with
+//! replacement). Installed on every session's state by [`crate::SparkSession`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::{plan_err, Result};
+use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{
+    DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner,
+};
+
+use crate::coalesce::SparkCoalesce;
+use crate::partition_local::PartitionLocal;
+use crate::sample::PoissonSample;
+
+/// Plans ember's extension nodes (see the module docs).
+#[derive(Debug)]
+pub struct EmberExtensionPlanner;
+
+#[async_trait]
+impl ExtensionPlanner for EmberExtensionPlanner {
+    async fn plan_extension(
+        &self,
+        _planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        _session_state: &SessionState,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let any = node.as_any();
+        let known = any.is::<PartitionLocal>() || any.is::<SparkCoalesce>() || any.is::<PoissonSample>();
+        if !known {
+            return Ok(None);
+        }
+        let Some(input) = physical_inputs.first().cloned() else {
+            return plan_err!("{} takes one input", node.name());
+        };
+        Ok(if let Some(n) = any.downcast_ref::<PartitionLocal>() {
+            Some(n.plan(input))
+        } else if let Some(n) = any.downcast_ref::<SparkCoalesce>() {
+            Some(n.plan(input))
+        } else {
+            any.downcast_ref::<PoissonSample>().map(|n| n.plan(input))
+        })
+    }
+}
+
+/// DataFusion's physical planner with [`EmberExtensionPlanner`].
+#[derive(Debug)]
+pub struct EmberQueryPlanner;
+
+#[async_trait]
+impl QueryPlanner for EmberQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        plan: &LogicalPlan,
+        state: &SessionState,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(EmberExtensionPlanner)])
+            .create_physical_plan(plan, state)
+            .await
+    }
+}
