@@ -1,6 +1,7 @@
 //! Spark's partition-local expressions: `spark_partition_id()`,
-//! `monotonically_increasing_id()` and the seeded random functions `rand`, `randn`,
-//! `uniform` and `randstr` (and `DataFrame.sample`, which filters on `rand(seed)`).
+//! `monotonically_increasing_id()`, the seeded random functions `rand`, `randn`,
+//! `uniform` and `randstr` (XORShift), `uuid` and `shuffle` (Mersenne Twister), and
+//! `DataFrame.sample` without replacement, which filters on `rand(seed)`.
 //!
 //! Their values depend on the partition a row is in and on its position there: Spark
 //! evaluates them with one state per partition (`Nondeterministic.initialize(
