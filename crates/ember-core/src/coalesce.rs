@@ -9,7 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::common::{plan_err, DFSchemaRef, Result};
+use datafusion::common::{DFSchemaRef, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use datafusion::physical_expr::EquivalenceProperties;
@@ -64,10 +64,8 @@ impl UserDefinedLogicalNodeCore for SparkCoalesce {
         write!(f, "Coalesce: partitions={}", self.partitions)
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        match inputs.into_iter().next() {
-            Some(input) => Ok(SparkCoalesce::new(input, self.partitions)),
-            None => plan_err!("Coalesce takes one input"),
-        }
+        let input = crate::planner::only_input(inputs, "Coalesce")?;
+        Ok(SparkCoalesce::new(input, self.partitions))
     }
     fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
         // Output columns are the input's, one for one.
@@ -136,10 +134,8 @@ impl ExecutionPlan for SparkCoalesceExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.into_iter().next() {
-            Some(input) => Ok(Arc::new(SparkCoalesceExec::new(input, self.partitions))),
-            None => plan_err!("SparkCoalesceExec takes one input"),
-        }
+        let input = crate::planner::only_input(children, "SparkCoalesceExec")?;
+        Ok(Arc::new(SparkCoalesceExec::new(input, self.partitions)))
     }
     fn execute(
         &self,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{plan_err, Column, DFSchema, DFSchemaRef, Result, ScalarValue};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -220,8 +220,19 @@ fn marker(e: &Expr) -> Option<(Kind, &[Expr])> {
     }
 }
 
-fn has_marker(e: &Expr) -> bool {
-    e.exists(|x| Ok(marker(x).is_some())).unwrap_or(false)
+/// True when an expression of `node` (not of its inputs) calls a marker; looks
+/// without copying the expressions, as every analysis of every plan asks.
+fn has_marker(node: &LogicalPlan) -> bool {
+    let mut found = false;
+    let _ = node.apply_expressions(|e| {
+        found = e.exists(|x| Ok(marker(x).is_some()))?;
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
 }
 
 /// A constant integer argument (a literal, possibly cast or negated).
@@ -282,7 +293,7 @@ pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
                 | LogicalPlan::Sort(_)
                 | LogicalPlan::Aggregate(_)
         );
-        if !supported || !node.expressions().iter().any(has_marker) {
+        if !supported || !has_marker(&node) {
             return Ok(Transformed::no(node));
         }
         rewrite_node(node).map(Transformed::yes)
@@ -448,10 +459,10 @@ impl UserDefinedLogicalNodeCore for PartitionLocal {
         Ok(())
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        let Some(input) = inputs.into_iter().next() else {
-            return plan_err!("PartitionLocal takes one input");
-        };
-        PartitionLocal::try_new(input, self.columns.clone())
+        PartitionLocal::try_new(
+            crate::planner::only_input(inputs, "PartitionLocal")?,
+            self.columns.clone(),
+        )
     }
 }
 
@@ -641,13 +652,8 @@ impl ExecutionPlan for PartitionLocalExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.into_iter().next() {
-            Some(input) => Ok(Arc::new(PartitionLocalExec::new(
-                input,
-                self.columns.clone(),
-            ))),
-            None => plan_err!("PartitionLocalExec takes one input"),
-        }
+        let input = crate::planner::only_input(children, "PartitionLocalExec")?;
+        Ok(Arc::new(PartitionLocalExec::new(input, self.columns.clone())))
     }
     fn execute(
         &self,

@@ -38,9 +38,7 @@ impl ExtensionPlanner for EmberExtensionPlanner {
         if !known {
             return Ok(None);
         }
-        let Some(input) = physical_inputs.first().cloned() else {
-            return plan_err!("{} takes one input", node.name());
-        };
+        let input = only_input(physical_inputs.to_vec(), node.name())?;
         Ok(if let Some(n) = any.downcast_ref::<PartitionLocal>() {
             Some(n.plan(input))
         } else if let Some(n) = any.downcast_ref::<SparkCoalesce>() {
@@ -65,5 +63,16 @@ impl QueryPlanner for EmberQueryPlanner {
         DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(EmberExtensionPlanner)])
             .create_physical_plan(plan, state)
             .await
+    }
+}
+
+/// The single input of one of ember's plan nodes (logical or physical), from the
+/// inputs DataFusion hands back when it rebuilds the node.
+///
+/// Errors: a plan error naming `node` when there is none.
+pub(crate) fn only_input<T>(inputs: Vec<T>, node: &str) -> Result<T> {
+    match inputs.into_iter().next() {
+        Some(input) => Ok(input),
+        None => plan_err!("{node} takes one input"),
     }
 }

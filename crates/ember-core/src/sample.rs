@@ -86,10 +86,8 @@ impl UserDefinedLogicalNodeCore for PoissonSample {
         )
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        match inputs.into_iter().next() {
-            Some(input) => PoissonSample::try_new(input, self.fraction, self.seed),
-            None => plan_err!("Sample takes one input"),
-        }
+        let input = crate::planner::only_input(inputs, "Sample")?;
+        PoissonSample::try_new(input, self.fraction, self.seed)
     }
     fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
         Some(vec![output_columns.to_vec()])
@@ -155,14 +153,8 @@ impl ExecutionPlan for PoissonSampleExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.into_iter().next() {
-            Some(input) => Ok(Arc::new(PoissonSampleExec::new(
-                input,
-                self.fraction,
-                self.seed,
-            ))),
-            None => plan_err!("PoissonSampleExec takes one input"),
-        }
+        let input = crate::planner::only_input(children, "PoissonSampleExec")?;
+        Ok(Arc::new(PoissonSampleExec::new(input, self.fraction, self.seed)))
     }
     fn execute(
         &self,
