@@ -394,13 +394,17 @@ impl DataFrame {
         self.clone()
     }
 
-    /// `repartition(n)`: round-robin into `n` partitions.
+    /// `repartition(n)`: rows dealt one by one to `n` partitions, as Spark's
+    /// round-robin shuffle (see [`crate::round_robin`]).
     pub fn repartition(&self, n: usize) -> Result<DataFrame> {
-        Ok(self
-            .wrap(self.df.clone().repartition(
-                datafusion::logical_expr::Partitioning::RoundRobinBatch(n.max(1)),
-            )?)
-            .with_partitions(n))
+        let node = crate::round_robin::SparkRoundRobin::new(self.df.logical_plan().clone(), n);
+        let plan = datafusion::logical_expr::LogicalPlan::Extension(
+            datafusion::logical_expr::Extension {
+                node: std::sync::Arc::new(node),
+            },
+        );
+        let df = DfFrame::new(self.session.context().state(), plan);
+        Ok(self.wrap(df).with_partitions(n))
     }
 
     /// `repartition(n, cols)`: hash partitioning on `cols`.

@@ -69,6 +69,7 @@ pub mod ordered;
 pub mod partition_local;
 pub mod planner;
 pub mod reader;
+pub mod round_robin;
 pub mod row;
 pub mod sample;
 pub mod session;

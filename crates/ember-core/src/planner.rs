@@ -1,7 +1,7 @@
 //! ember's query planner: DataFusion's physical planner with ember's own plan nodes,
 //! each with one input: [`PartitionLocal`] (partition-local expressions),
-//! [`SparkCoalesce`] (`coalesce(n)`) and [`PoissonSample`] (`sample` with
-//! replacement). Installed on every session's state by [`crate::SparkSession`].
+//! [`SparkCoalesce`] (`coalesce(n)`), [`SparkRoundRobin`] (`repartition(n)`) and
+//! [`PoissonSample`] (`sample` with replacement). Installed on every session's state by [`crate::SparkSession`].
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use datafusion::physical_planner::{
 
 use crate::coalesce::SparkCoalesce;
 use crate::partition_local::PartitionLocal;
+use crate::round_robin::SparkRoundRobin;
 use crate::sample::PoissonSample;
 
 /// Plans ember's extension nodes (see the module docs).
@@ -34,7 +35,10 @@ impl ExtensionPlanner for EmberExtensionPlanner {
         _session_state: &SessionState,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         let any = node.as_any();
-        let known = any.is::<PartitionLocal>() || any.is::<SparkCoalesce>() || any.is::<PoissonSample>();
+        let known = any.is::<PartitionLocal>()
+            || any.is::<SparkCoalesce>()
+            || any.is::<PoissonSample>()
+            || any.is::<SparkRoundRobin>();
         if !known {
             return Ok(None);
         }
@@ -43,15 +47,29 @@ impl ExtensionPlanner for EmberExtensionPlanner {
             Some(n.plan(input))
         } else if let Some(n) = any.downcast_ref::<SparkCoalesce>() {
             Some(n.plan(input))
+        } else if let Some(n) = any.downcast_ref::<SparkRoundRobin>() {
+            Some(n.plan(input))
         } else {
             any.downcast_ref::<PoissonSample>().map(|n| n.plan(input))
         })
     }
 }
 
-/// DataFusion's physical planner with [`EmberExtensionPlanner`].
-#[derive(Debug)]
-pub struct EmberQueryPlanner;
+/// DataFusion's physical planner with [`EmberExtensionPlanner`] and the planners of
+/// front ends' own nodes (the Spark Connect server's Python map nodes), given to
+/// [`crate::SparkSessionBuilder::extension_planner`].
+#[derive(Default)]
+pub struct EmberQueryPlanner {
+    pub(crate) extra: Vec<Arc<dyn ExtensionPlanner + Send + Sync>>,
+}
+
+impl std::fmt::Debug for EmberQueryPlanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmberQueryPlanner")
+            .field("extra", &self.extra.len())
+            .finish()
+    }
+}
 
 #[async_trait]
 impl QueryPlanner for EmberQueryPlanner {
@@ -60,7 +78,10 @@ impl QueryPlanner for EmberQueryPlanner {
         plan: &LogicalPlan,
         state: &SessionState,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(EmberExtensionPlanner)])
+        let mut planners: Vec<Arc<dyn ExtensionPlanner + Send + Sync>> =
+            vec![Arc::new(EmberExtensionPlanner)];
+        planners.extend(self.extra.iter().cloned());
+        DefaultPhysicalPlanner::with_extension_planners(planners)
             .create_physical_plan(plan, state)
             .await
     }

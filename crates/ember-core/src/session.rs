@@ -20,9 +20,19 @@ use crate::reader::DataFrameReader;
 use ember_datasource::storage::StorageRegistry;
 
 /// Builder for [`SparkSession`], as `SparkSession.builder` in Spark.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SparkSessionBuilder {
     conf: BTreeMap<String, String>,
+    planners: Vec<Arc<dyn datafusion::physical_planner::ExtensionPlanner + Send + Sync>>,
+}
+
+impl std::fmt::Debug for SparkSessionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparkSessionBuilder")
+            .field("conf", &self.conf)
+            .field("planners", &self.planners.len())
+            .finish()
+    }
 }
 
 impl SparkSessionBuilder {
@@ -41,12 +51,21 @@ impl SparkSessionBuilder {
         self.conf.insert(key.into(), value.into());
         self
     }
+    /// Plans a front end's own logical plan nodes (`LogicalPlan::Extension`) that
+    /// ember-core does not know, e.g. the Spark Connect server's Python map nodes.
+    pub fn extension_planner(
+        mut self,
+        planner: Arc<dyn datafusion::physical_planner::ExtensionPlanner + Send + Sync>,
+    ) -> Self {
+        self.planners.push(planner);
+        self
+    }
     /// Creates the session.
     ///
     /// Errors: `INVALID_CONF_VALUE`-style analysis errors for a bad `spark.master`,
     /// time zone or memory size.
     pub fn get_or_create(self) -> Result<SparkSession> {
-        SparkSession::new(self.conf)
+        SparkSession::new(self.conf, self.planners)
     }
 }
 
@@ -99,7 +118,10 @@ impl SparkSession {
         SparkSessionBuilder::default()
     }
 
-    fn new(mut conf: BTreeMap<String, String>) -> Result<SparkSession> {
+    fn new(
+        mut conf: BTreeMap<String, String>,
+        planners: Vec<Arc<dyn datafusion::physical_planner::ExtensionPlanner + Send + Sync>>,
+    ) -> Result<SparkSession> {
         let master = conf
             .entry("spark.master".into())
             .or_insert_with(|| "local[*]".into())
@@ -188,7 +210,7 @@ impl SparkSession {
             .with_config(cfg)
             .with_runtime_env(runtime)
             .with_spark_features()
-            .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner))
+            .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner { extra: planners }))
             .build();
         let ctx = SessionContext::new_with_state(state);
         for f in crate::functions::spark_functions(&tz_name) {

@@ -84,6 +84,25 @@ impl XorShiftRandom {
         self.next(32)
     }
 
+    /// `nextInt(bound)`: uniform in [0, bound), `java.util.Random`'s rejection
+    /// method (a power of two takes the high bits). `bound` must be positive.
+    pub fn next_int_below(&mut self, bound: i32) -> i32 {
+        let bound = bound.max(1);
+        let m = bound - 1;
+        let mut r = self.next(31);
+        if bound & m == 0 {
+            return ((bound as i64 * r as i64) >> 31) as i32;
+        }
+        let mut u = r;
+        loop {
+            r = u % bound;
+            if u.wrapping_sub(r).wrapping_add(m) >= 0 {
+                return r;
+            }
+            u = self.next(31);
+        }
+    }
+
     /// `nextDouble()`: uniform in [0, 1) with 53 random bits.
     pub fn next_double(&mut self) -> f64 {
         let hi = (self.next(26) as i64) << 27;
