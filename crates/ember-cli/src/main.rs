@@ -2,12 +2,15 @@
 //!
 //! - `ember sql -e "SELECT 1"` / `ember sql -f file.sql` / `ember sql` (interactive shell)
 //! - `ember submit job.sql [--master local[4]] [--conf k=v ...] [--output table|csv|json]`
+//! - `ember submit [--master ..] [--conf k=v] [--name ..] [--py-files ..] job.py [args...]`
 //! - `ember conf` prints every `spark.*` key ember honours.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod submit;
 use ember_core::{DataFrame, EmberError, SparkSession};
 
 /// mimalloc instead of the system allocator: DataFusion's hash tables, sorts and
@@ -24,6 +27,7 @@ Examples:
   ember sql -f queries.sql --output csv
   ember sql                                   # interactive shell (history in ~/.ember_history)
   ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4
+  ember submit --master local[2] job.py --input data/ --output out/   # a PySpark program
   ember conf                                  # every spark.* key with default and meaning
   ember connect --port 15002                  # Spark Connect server for PySpark";
 
@@ -76,15 +80,20 @@ enum Command {
         #[command(flatten)]
         session: SessionArgs,
     },
-    /// Run a multi-statement Spark SQL job script, printing each query's result.
+    /// Run a job: a PySpark program (.py) as spark-submit does, or a Spark SQL script.
     #[command(
-        after_help = "Example:\n  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4"
+        after_help = "Examples:\n  ember submit --master local[2] --conf spark.sql.shuffle.partitions=4 job.py --input data/ --output out/\n  ember submit --name nightly --py-files helpers.py,deps.zip job.py\n  ember submit examples/flights/pipeline.sql --master local[2] --conf spark.sql.shuffle.partitions=4\n\nA .py program runs with SPARK_REMOTE pointing at an in-process Spark Connect server; the\narguments after the script are the program's own (sys.argv), and ember exits with its status.\nPython: PYSPARK_DRIVER_PYTHON, then PYSPARK_PYTHON, then python3 (with pyspark-client, pandas, pyarrow)."
     )]
     Submit {
-        /// The job script (.sql).
-        script: String,
         #[command(flatten)]
         session: SessionArgs,
+        #[command(flatten)]
+        submit: submit::SubmitArgs,
+        /// The job: a PySpark program (.py) or a Spark SQL script.
+        script: String,
+        /// The program's own arguments (for a .sql script: ember's options, as before).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Print every spark.* configuration key ember honours, with default and meaning.
     Conf,
@@ -124,6 +133,15 @@ enum Command {
         #[arg(long = "conf", value_name = "K=V")]
         conf: Vec<String>,
     },
+}
+
+/// The options of `ember submit job.sql` given after the script (a later
+/// `--master` overrides an earlier one).
+#[derive(Parser)]
+#[command(args_override_self = true)]
+struct SqlScriptArgs {
+    #[command(flatten)]
+    session: SessionArgs,
 }
 
 fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
@@ -299,7 +317,34 @@ async fn run(cli: Cli) -> Result<(), EmberError> {
                 run_statements(&spark, &text, &session).await
             }
         }
-        Command::Submit { script, session } => {
+        Command::Submit {
+            script,
+            session,
+            args,
+            ..
+        } => {
+            // Options after a SQL script are ember's (`ember submit job.sql --master ..`).
+            let session = if args.is_empty() {
+                session
+            } else {
+                let mut argv = vec!["ember-submit".to_string()];
+                for kv in &session.conf {
+                    argv.push("--conf".into());
+                    argv.push(kv.clone());
+                }
+                argv.push("--master".into());
+                argv.push(session.master.clone());
+                argv.extend(args.iter().cloned());
+                match SqlScriptArgs::try_parse_from(argv) {
+                    Ok(a) => a.session,
+                    Err(e) => {
+                        return Err(EmberError::analysis(
+                            "INVALID_ARGUMENT",
+                            e.to_string().trim().to_string(),
+                        ))
+                    }
+                }
+            };
             let spark = build_session(&session)?;
             let text = std::fs::read_to_string(&script).map_err(|e| {
                 EmberError::analysis(
@@ -368,7 +413,12 @@ async fn connect(host: &str, port: u16, master: &str, conf: &[String]) -> anyhow
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
         }
     };
-    ember_connect::serve(addr, defaults, shutdown).await?;
+    // As Spark's Connect server: with SPARK_CONNECT_AUTHENTICATE_TOKEN set, clients
+    // must present it as a bearer token.
+    let token = std::env::var("SPARK_CONNECT_AUTHENTICATE_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    ember_connect::serve(addr, defaults, token, shutdown).await?;
     Ok(())
 }
 
@@ -422,6 +472,27 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Command::Submit {
+        script,
+        session,
+        submit: sargs,
+        args,
+    } = &cli.command
+    {
+        if script.ends_with(".py") {
+            let run = async {
+                let conf = submit::submit_conf(&session.master, &session.conf, sargs)?;
+                submit::run_python(script, args, conf).await
+            };
+            return match rt.block_on(run) {
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("ember submit: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
     }
     if let Command::Ingest {
         job,

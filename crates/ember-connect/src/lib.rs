@@ -26,6 +26,7 @@ pub mod functions;
 pub mod generate;
 pub mod literal;
 pub mod local;
+pub mod python_map;
 pub mod na;
 pub mod read;
 pub mod relation;
@@ -37,6 +38,7 @@ pub mod spark_fns;
 pub mod stat;
 pub mod types;
 pub mod udf;
+mod worker;
 
 /// Generated server stubs (`spark_connect_service_server`).
 #[allow(clippy::all, missing_docs)]
@@ -55,10 +57,41 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024 * 1024;
 
 /// Serves Spark Connect on `addr` until `shutdown` resolves.
 ///
-/// Errors: the bind error when the address is taken or not local to this machine.
+/// With `token`, as [`serve_listener`].
+///
+/// Errors: the bind error when the address is taken or not local to this machine;
+/// a transport error of the gRPC server.
 pub async fn serve(
     addr: SocketAddr,
     defaults: SessionDefaults,
+    token: Option<String>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::result::Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    Ok(serve_listener(listener, defaults, token, shutdown).await?)
+}
+
+/// Why [`serve`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen: {0}")]
+    Bind(#[from] std::io::Error),
+    /// The gRPC server failed.
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves Spark Connect on an already bound listener until `shutdown` resolves
+/// (`ember submit` binds port 0 on loopback and hands the port to the program).
+///
+/// With `token`, every call must carry `authorization: Bearer <token>`, as Spark's
+/// local Connect server checks `SPARK_CONNECT_AUTHENTICATE_TOKEN` (the PySpark client
+/// sends that variable's value); others get `UNAUTHENTICATED`.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    defaults: SessionDefaults,
+    token: Option<String>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::result::Result<(), tonic::transport::Error> {
     let svc = service::EmberConnect {
@@ -67,8 +100,25 @@ pub async fn serve(
     let server = service_stub::spark_connect_service_server::SparkConnectServiceServer::new(svc)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let expected = token.map(|t| format!("Bearer {t}"));
+    let check = move |req: tonic::Request<()>| -> std::result::Result<tonic::Request<()>, tonic::Status> {
+        match &expected {
+            None => Ok(req),
+            Some(want) => {
+                let got = req
+                    .metadata()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok());
+                if got == Some(want.as_str()) {
+                    Ok(req)
+                } else {
+                    Err(tonic::Status::unauthenticated("Invalid authentication token"))
+                }
+            }
+        }
+    };
     tonic::transport::Server::builder()
-        .add_service(server)
-        .serve_with_shutdown(addr, shutdown)
+        .add_service(tonic::service::interceptor::InterceptedService::new(server, check))
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
         .await
 }

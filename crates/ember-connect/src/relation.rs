@@ -122,7 +122,7 @@ impl<'a> Planner<'a> {
         })
     }
 
-    async fn input(&mut self, r: &Option<Box<Relation>>) -> Result<DataFrame> {
+    pub(crate) async fn input(&mut self, r: &Option<Box<Relation>>) -> Result<DataFrame> {
         match r {
             Some(r) => self.relation(r).await,
             None => Err(missing("input relation")),
@@ -226,6 +226,9 @@ impl<'a> Planner<'a> {
                 let subset: Vec<&str> = subset.iter().map(|s| s.as_str()).collect();
                 Ok(input.drop_duplicates(&subset)?)
             }
+            RelType::MapPartitions(m) => crate::python_map::map_partitions(self, m).await,
+            RelType::GroupMap(g) => crate::python_map::group_map(self, g).await,
+            RelType::CoGroupMap(c) => crate::python_map::cogroup_map(self, c).await,
             RelType::Repartition(r) => {
                 let input = self.input(&r.input).await?;
                 let n = r.num_partitions.max(1) as usize;
@@ -802,11 +805,8 @@ fn using_join(
 
 fn rel_name(r: &RelType) -> &'static str {
     match r {
-        RelType::MapPartitions(_) => "MapPartitions (mapInPandas/mapInArrow)",
         RelType::CollectMetrics(_) => "CollectMetrics (observe)",
         RelType::Parse(_) => "Parse (from_csv/from_json on a Dataset)",
-        RelType::GroupMap(_) => "GroupMap (applyInPandas)",
-        RelType::CoGroupMap(_) => "CoGroupMap",
         RelType::WithWatermark(_) => "WithWatermark",
         RelType::ApplyInPandasWithState(_) => "ApplyInPandasWithState",
         RelType::CachedRemoteRelation(_) => "CachedRemoteRelation",

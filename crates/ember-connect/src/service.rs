@@ -144,6 +144,14 @@ fn conf_value(cs: &ConnectSession, key: &str) -> Option<String> {
         .or_else(|| client_default(key).map(String::from))
 }
 
+/// Static keys a silent Set records without applying: the application's own
+/// settings (`spark.app.name`, `spark.executor.memory`, ...), which change nothing
+/// in a running ember but which the program may read back. `spark.master` and static
+/// `spark.sql.*` keys (the warehouse) keep the server's value, as in Spark.
+fn records_ignored(key: &str) -> bool {
+    key != "spark.master" && !key.starts_with("spark.sql.")
+}
+
 /// Keys fixed when a session starts (Spark's static configuration).
 fn is_static(key: &str) -> bool {
     matches!(
@@ -173,19 +181,41 @@ fn config_op(cs: &ConnectSession, op: &OpType) -> Result<(Vec<pb::KeyValue>, Vec
     let warnings: Vec<String> = Vec::new();
     let pairs = match op {
         OpType::Set(s) => {
+            // The builder's options (`appName`, `.config(k, v)`) arrive in a Set marked
+            // `silent`: as Spark's SparkConnectConfigHandler, a key that cannot be set
+            // there is skipped, not an error, so that `getOrCreate()` succeeds.
+            let silent = s.silent.unwrap_or(false);
             for p in &s.pairs {
+                let value = p.value.as_deref().unwrap_or("");
                 if is_static(&p.key) {
-                    return Err(ember_core::EmberError::analysis(
-                        "CANNOT_MODIFY_STATIC_CONFIG",
-                        format!(
-                            "Cannot modify the value of the static Spark config: \"{}\".",
-                            p.key
-                        ),
-                    )
-                    .into());
+                    if !silent {
+                        return Err(ember_core::EmberError::analysis(
+                            "CANNOT_MODIFY_STATIC_CONFIG",
+                            format!(
+                                "Cannot modify the value of the static Spark config: \"{}\".",
+                                p.key
+                            ),
+                        )
+                        .into());
+                    }
+                    if records_ignored(&p.key) {
+                        // Recorded so that `spark.conf.get` returns what the program
+                        // asked for (`spark.app.name` names the application in logs).
+                        if p.key == "spark.app.name" {
+                            tracing::info!(session = %cs.session_id, "application {value}");
+                        }
+                        cs.spark.conf_set(&p.key, value)?;
+                    } else {
+                        tracing::debug!(key = %p.key, "static config in a silent Set ignored");
+                    }
+                    continue;
                 }
-                cs.spark
-                    .conf_set(&p.key, p.value.as_deref().unwrap_or(""))?;
+                match cs.spark.conf_set(&p.key, value) {
+                    Err(e) if silent => {
+                        tracing::warn!(key = %p.key, "config not applied: {e}");
+                    }
+                    other => other?,
+                }
             }
             vec![]
         }

@@ -192,7 +192,8 @@ impl SessionManager {
         }
         let mut b = SparkSession::builder()
             .master(self.defaults.master.as_deref().unwrap_or("local[*]"))
-            .app_name("ember connect");
+            .app_name("ember connect")
+            .extension_planner(Arc::new(crate::python_map::PythonMapPlanner));
         for (k, v) in &self.defaults.conf {
             b = b.config(k, v);
         }

@@ -8,11 +8,9 @@
 //! The Python: `spark.pyspark.python`, else `$PYSPARK_PYTHON`, else `python3` on
 //! `PATH` (Spark's order); it needs `pyspark-client` (for its serializers) and pyarrow.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::io::{BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::io::Write;
+use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -27,170 +25,12 @@ use spark_connect_proto::CommonInlineUserDefinedFunction;
 use crate::error::{ConnectError, Result};
 use crate::expr::Scope;
 use crate::session::ConnectSession;
+use crate::worker::{frame, pool, py_err, read_response, Worker};
 
-const WORKER_PY: &str = include_str!("python/worker.py");
-
-/// Spark's `PythonEvalType` values ember evaluates.
+/// Spark's `PythonEvalType` values ember evaluates as scalar functions.
 const SQL_BATCHED_UDF: i32 = 100;
 const SQL_ARROW_BATCHED_UDF: i32 = 101;
 const SQL_SCALAR_PANDAS_UDF: i32 = 200;
-
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    seen: HashSet<u64>,
-    /// The last lines the worker wrote to stderr (shown when it dies).
-    stderr_tail: Arc<Mutex<std::collections::VecDeque<String>>>,
-}
-
-impl Worker {
-    fn stderr_tail(&self) -> String {
-        // Give the reader thread a moment to drain what a dying worker wrote.
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        self.stderr_tail
-            .lock()
-            .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Idle workers of one Python executable, and how many exist.
-struct Pool {
-    python: String,
-    idle: Mutex<(Vec<Worker>, usize)>,
-    freed: Condvar,
-    max: usize,
-}
-
-fn pools() -> &'static Mutex<HashMap<String, Arc<Pool>>> {
-    static POOLS: OnceLock<Mutex<HashMap<String, Arc<Pool>>>> = OnceLock::new();
-    POOLS.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn pool(python: &str) -> Arc<Pool> {
-    let mut all = match pools().lock() {
-        Ok(p) => p,
-        Err(p) => p.into_inner(),
-    };
-    all.entry(python.to_string())
-        .or_insert_with(|| {
-            Arc::new(Pool {
-                python: python.to_string(),
-                idle: Mutex::new((Vec::new(), 0)),
-                freed: Condvar::new(),
-                max: std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2),
-            })
-        })
-        .clone()
-}
-
-fn py_err(msg: impl Into<String>) -> DataFusionError {
-    DataFusionError::Execution(format!("[PYTHON_UDF_FAILED] {}", msg.into()))
-}
-
-impl Pool {
-    fn spawn(&self) -> std::result::Result<Worker, DataFusionError> {
-        // The worker's source goes on the command line: no script file to leave behind.
-        let mut child = Command::new(&self.python)
-            .arg("-u")
-            .arg("-c")
-            .arg(WORKER_PY)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                py_err(format!(
-                    "cannot start the Python UDF worker '{}': {e}. Set spark.pyspark.python or PYSPARK_PYTHON to a Python with pyspark-client and pyarrow.",
-                    self.python
-                ))
-            })?;
-        let stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| py_err("worker without stdin"))?;
-        let stdout = BufReader::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| py_err("worker without stdout"))?,
-        );
-        let stderr_tail = Arc::new(Mutex::new(std::collections::VecDeque::new()));
-        if let Some(err) = child.stderr.take() {
-            let tail = stderr_tail.clone();
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in BufReader::new(err).lines().map_while(|l| l.ok()) {
-                    eprintln!("python udf worker: {line}");
-                    if let Ok(mut t) = tail.lock() {
-                        if t.len() == 40 {
-                            t.pop_front();
-                        }
-                        t.push_back(line);
-                    }
-                }
-            });
-        }
-        Ok(Worker {
-            child,
-            stdin,
-            stdout,
-            seen: HashSet::new(),
-            stderr_tail,
-        })
-    }
-
-    fn checkout(&self) -> std::result::Result<Worker, DataFusionError> {
-        let mut g = self
-            .idle
-            .lock()
-            .map_err(|_| py_err("worker pool poisoned"))?;
-        loop {
-            if let Some(w) = g.0.pop() {
-                return Ok(w);
-            }
-            if g.1 < self.max {
-                g.1 += 1;
-                drop(g);
-                return self.spawn().inspect_err(|_| self.forget());
-            }
-            g = self
-                .freed
-                .wait(g)
-                .map_err(|_| py_err("worker pool poisoned"))?;
-        }
-    }
-
-    fn checkin(&self, w: Worker) {
-        if let Ok(mut g) = self.idle.lock() {
-            g.0.push(w);
-        }
-        self.freed.notify_one();
-    }
-
-    /// A worker died or failed to start: it no longer counts.
-    fn forget(&self) {
-        if let Ok(mut g) = self.idle.lock() {
-            g.1 = g.1.saturating_sub(1);
-        }
-        self.freed.notify_one();
-    }
-}
-
-fn frame(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
-    w.write_all(&(data.len() as u32).to_be_bytes())?;
-    w.write_all(data)
-}
 
 /// One Python UDF as a DataFusion scalar function.
 #[derive(Debug)]
@@ -205,7 +45,7 @@ pub struct PythonUdf {
     command: Arc<Vec<u8>>,
     fn_id: u64,
     python: String,
-    path: String,
+    paths: Vec<String>,
 }
 
 impl PartialEq for PythonUdf {
@@ -262,7 +102,7 @@ impl PythonUdf {
             )
         };
         let first = w.seen.insert(self.fn_id);
-        let header = serde_json::json!({"fn": self.fn_id.to_string(), "eval_type": self.eval_type, "command": first, "path": self.path});
+        let header = serde_json::json!({"fn": self.fn_id.to_string(), "eval_type": self.eval_type, "command": first, "path": self.paths});
         let mut ipc = Vec::new();
         {
             let mut sw = arrow::ipc::writer::StreamWriter::try_new(&mut ipc, &batch.schema())
@@ -276,13 +116,8 @@ impl PythonUdf {
         }
         frame(&mut w.stdin, &ipc).map_err(io)?;
         w.stdin.flush().map_err(io)?;
-        let mut kind = [0u8; 1];
-        w.stdout.read_exact(&mut kind).map_err(io)?;
-        let mut len = [0u8; 4];
-        w.stdout.read_exact(&mut len).map_err(io)?;
-        let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
-        w.stdout.read_exact(&mut payload).map_err(io)?;
-        if kind[0] == b'E' {
+        let (kind, payload) = read_response(&mut w.stdout).map_err(io)?;
+        if kind == b'E' {
             return Err((py_err(String::from_utf8_lossy(&payload).into_owned()), true));
         }
         let mut r = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(payload), None)
@@ -356,11 +191,34 @@ impl ScalarUDFImpl for PythonUdf {
     }
 }
 
-fn python_of(cs: &ConnectSession) -> String {
+/// The workers' Python: `spark.pyspark.python`, else `$PYSPARK_PYTHON`, else
+/// `python3` (Spark's order for executors).
+pub(crate) fn python_of(cs: &ConnectSession) -> String {
     cs.spark
         .conf_get("spark.pyspark.python")
-        .or_else(|| std::env::var("PYSPARK_PYTHON").ok())
+        .or_else(|| std::env::var("PYSPARK_PYTHON").ok().filter(|p| !p.trim().is_empty()))
         .unwrap_or_else(|| "python3".into())
+}
+
+/// Module search path of the workers: the session's `addArtifacts(pyfile=True)`
+/// directory and the entries of `spark.submit.pyFiles` (a `.py` file's directory,
+/// a zip or egg itself).
+pub(crate) fn python_paths(cs: &ConnectSession) -> Vec<String> {
+    let mut out = vec![cs.artifact_dir.join("pyfiles").display().to_string()];
+    if let Some(files) = cs.spark.conf_get("spark.submit.pyFiles") {
+        for f in files.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let p = std::path::Path::new(f);
+            let entry = if p.extension().is_some_and(|e| e == "py") {
+                p.parent().unwrap_or(p).display().to_string()
+            } else {
+                f.to_string()
+            };
+            if !out.contains(&entry) {
+                out.push(entry);
+            }
+        }
+    }
+    out
 }
 
 /// The DataFusion function of a Python UDF message.
@@ -429,7 +287,7 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
         command: Arc::new(py.command.to_vec()),
         fn_id: h.finish(),
         python: python_of(cs),
-        path: cs.artifact_dir.join("pyfiles").display().to_string(),
+        paths: python_paths(cs),
     }))
 }
 
