@@ -45,14 +45,17 @@ async fn cells(df: &DataFrame, n: usize, truncate: usize) -> Result<(Vec<Vec<Str
     Ok((rows, more))
 }
 
+/// "only showing top N rows": Spark 4 ends the text table with it, no newline after
+/// (`show()` then prints no blank line), while the HTML form ends it with a newline.
 fn footer(n: usize) -> String {
     format!(
-        "only showing top {n} {}\n",
+        "only showing top {n} {}",
         if n == 1 { "row" } else { "rows" }
     )
 }
 
-/// `Dataset.showString(numRows, truncate, vertical)`, ending with a newline.
+/// `Dataset.showString(numRows, truncate, vertical)`: the table ends with a newline,
+/// a trailing "only showing top N rows" does not (as Spark 4).
 pub async fn show_string(
     df: &DataFrame,
     num_rows: i32,
@@ -62,11 +65,7 @@ pub async fn show_string(
     let n = num_rows.max(0) as usize;
     let t = truncate.max(0) as usize;
     if !vertical {
-        let mut s = df.show_string(n, t).await?;
-        if !s.ends_with('\n') {
-            s.push('\n');
-        }
-        return Ok(s);
+        return Ok(df.show_string(n, t).await?);
     }
     let names = df.columns();
     let (rows, more) = cells(df, n, t).await?;
@@ -128,6 +127,7 @@ pub async fn html_string(df: &DataFrame, num_rows: i32, truncate: i32) -> Result
     out.push_str("</table>\n");
     if more {
         out.push_str(&footer(n));
+        out.push('\n');
     }
     Ok(out)
 }

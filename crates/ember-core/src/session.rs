@@ -184,6 +184,11 @@ impl SparkSession {
         opts.execution.sort_spill_reservation_bytes =
             ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
+        // Spark runs one task per input partition and never deals a partition's rows
+        // out to other tasks on its own: a one-file CSV aggregates in file order, so
+        // `avg`/`stddev` of doubles round exactly as Spark's. DataFusion's round-robin
+        // insertion would split it and merge partial sums in arrival order.
+        opts.optimizer.enable_round_robin_repartition = false;
 
         // Expert escape hatch: `datafusion.*` keys set DataFusion options directly.
         for (k, v) in conf.iter().filter(|(k, _)| k.starts_with("datafusion.")) {

@@ -16,11 +16,11 @@ pub use crate::column::{col, lit};
 
 /// `sum(col)`: bigint for integral input, as Spark.
 pub fn sum(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::sum(c.into().0))
+    Column(super::sums::sum_udaf().call(vec![c.into().0]))
 }
 /// `avg(col)` / `mean`.
 pub fn avg(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::avg(c.into().0))
+    Column(super::sums::avg_udaf().call(vec![c.into().0]))
 }
 /// `count(col)`; `count(lit(1))` counts rows.
 pub fn count(c: impl Into<Column>) -> Column {
@@ -42,13 +42,11 @@ pub fn max(c: impl Into<Column>) -> Column {
 }
 /// `stddev(col)` (sample standard deviation).
 pub fn stddev(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::stddev(c.into().0))
+    Column(super::moments::stddev_udaf().call(vec![c.into().0]))
 }
 /// `variance(col)` (sample variance).
 pub fn variance(c: impl Into<Column>) -> Column {
-    Column(datafusion::functions_aggregate::expr_fn::var_sample(
-        c.into().0,
-    ))
+    Column(super::moments::variance_udaf().call(vec![c.into().0]))
 }
 /// `collect_list(col)`: the values of the group (nulls skipped, as Spark).
 pub fn collect_list(c: impl Into<Column>) -> Column {

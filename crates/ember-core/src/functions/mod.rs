@@ -17,6 +17,7 @@ pub mod more;
 pub mod numfmt;
 pub mod random;
 pub mod round;
+pub mod sums;
 pub mod table;
 pub mod window;
 
@@ -212,8 +213,6 @@ pub fn register_aggregate_aliases(
 ) -> crate::error::Result<()> {
     use datafusion::execution::FunctionRegistry;
     for (base, alias) in [
-        ("var_samp", "variance"),
-        ("stddev_samp", "std"),
         ("first_value", "first"),
         ("last_value", "last"),
     ] {
@@ -223,6 +222,8 @@ pub fn register_aggregate_aliases(
     for f in moments::udafs() {
         ctx.register_udaf(f);
     }
+    ctx.register_udaf(sums::sum_udaf().as_ref().clone());
+    ctx.register_udaf(sums::avg_udaf().as_ref().clone());
     ctx.register_udaf(mode::udaf());
     Ok(())
 }

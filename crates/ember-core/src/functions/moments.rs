@@ -1,7 +1,11 @@
-//! Spark aggregates DataFusion lacks: `skewness` and `kurtosis` (Spark's
-//! `CentralMomentAgg`: one pass over `double`s with running central moments, merged
-//! pairwise; NULL for no rows or zero variance, as Spark 3+), and `product` (the
-//! `double` product of the non-NULL values, NULL when there are none).
+//! Spark's `CentralMomentAgg` family — `var_samp`/`variance`, `var_pop`,
+//! `stddev`/`stddev_samp`/`std`, `stddev_pop`, `skewness`, `kurtosis` — computed with
+//! Spark's own update and merge formulas (one pass over `double`s with running central
+//! moments, partial buffers merged pairwise), so results agree with Spark to the last
+//! digit: NULL for no rows, and NULL where Spark divides by zero (`n = 1` for the sample
+//! statistics, zero variance for skewness/kurtosis; `spark.sql.legacy
+//! .statisticalAggregate=false`). Also `product` (the `double` product of the non-NULL
+//! values, NULL when there are none).
 //!
 //! Input: any numeric column (cast to `double`). Output: `double`.
 
@@ -21,6 +25,24 @@ use datafusion::logical_expr::{
 enum Moment {
     Skewness,
     Kurtosis,
+    VarSamp,
+    VarPop,
+    StddevSamp,
+    StddevPop,
+}
+
+impl Moment {
+    /// Spark's name and the other names it answers to.
+    fn names(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Moment::Skewness => ("skewness", &[]),
+            Moment::Kurtosis => ("kurtosis", &[]),
+            Moment::VarSamp => ("var_samp", &["variance", "var", "var_sample"]),
+            Moment::VarPop => ("var_pop", &["var_population"]),
+            Moment::StddevSamp => ("stddev", &["stddev_samp", "std"]),
+            Moment::StddevPop => ("stddev_pop", &[]),
+        }
+    }
 }
 
 /// `skewness(x)` / `kurtosis(x)` (excess kurtosis), as Spark computes them.
@@ -28,14 +50,15 @@ enum Moment {
 struct MomentAgg {
     moment: Moment,
     signature: Signature,
+    aliases: Vec<String>,
 }
 
 impl AggregateUDFImpl for MomentAgg {
     fn name(&self) -> &str {
-        match self.moment {
-            Moment::Skewness => "skewness",
-            Moment::Kurtosis => "kurtosis",
-        }
+        self.moment.names().0
+    }
+    fn aliases(&self) -> &[String] {
+        &self.aliases
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -45,8 +68,12 @@ impl AggregateUDFImpl for MomentAgg {
     }
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(MomentAcc {
-            kurtosis: self.moment == Moment::Kurtosis,
-            ..Default::default()
+            moment: self.moment,
+            n: 0.0,
+            avg: 0.0,
+            m2: 0.0,
+            m3: 0.0,
+            m4: 0.0,
         }))
     }
     fn state_fields(&self, _: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -57,10 +84,9 @@ impl AggregateUDFImpl for MomentAgg {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct MomentAcc {
-    /// Kurtosis when true, skewness otherwise.
-    kurtosis: bool,
+    moment: Moment,
     n: f64,
     avg: f64,
     m2: f64,
@@ -69,19 +95,22 @@ struct MomentAcc {
 }
 
 impl MomentAcc {
+    /// Spark's `updateExpressions`, term for term (the rounding is part of the answer).
     fn add(&mut self, x: f64) {
-        let n1 = self.n;
-        self.n += 1.0;
-        let n = self.n;
+        let n = self.n + 1.0;
         let delta = x - self.avg;
         let delta_n = delta / n;
+        let m2 = self.m2 + delta * (delta - delta_n);
+        let delta2 = delta * delta;
         let delta_n2 = delta_n * delta_n;
-        let term1 = delta * delta_n * n1;
+        let m3 = self.m3 - 3.0 * delta_n * m2 + delta * (delta2 - delta_n2);
+        let m4 = self.m4 - 4.0 * delta_n * m3 - 6.0 * delta_n2 * m2
+            + delta * (delta * delta2 - delta_n * delta_n2);
+        self.n = n;
         self.avg += delta_n;
-        self.m4 += term1 * delta_n2 * (n * n - 3.0 * n + 3.0) + 6.0 * delta_n2 * self.m2
-            - 4.0 * delta_n * self.m3;
-        self.m3 += term1 * delta_n * (n - 2.0) - 3.0 * delta_n * self.m2;
-        self.m2 += term1;
+        self.m2 = m2;
+        self.m3 = m3;
+        self.m4 = m4;
     }
 
     fn merge(&mut self, n2: f64, avg2: f64, m2b: f64, m3b: f64, m4b: f64) {
@@ -145,15 +174,19 @@ impl Accumulator for MomentAcc {
             .collect())
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        if self.n == 0.0 || self.m2 == 0.0 {
-            return Ok(ScalarValue::Float64(None));
-        }
-        let v = if self.kurtosis {
-            self.n * self.m4 / (self.m2 * self.m2) - 3.0
-        } else {
-            self.n.sqrt() * self.m3 / (self.m2 * self.m2 * self.m2).sqrt()
+        let (n, m2) = (self.n, self.m2);
+        let v = match self.moment {
+            _ if n == 0.0 => None,
+            Moment::VarPop => Some(m2 / n),
+            Moment::StddevPop => Some((m2 / n).sqrt()),
+            Moment::VarSamp | Moment::StddevSamp if n == 1.0 => None,
+            Moment::VarSamp => Some(m2 / (n - 1.0)),
+            Moment::StddevSamp => Some((m2 / (n - 1.0)).sqrt()),
+            Moment::Skewness | Moment::Kurtosis if m2 == 0.0 => None,
+            Moment::Kurtosis => Some(n * self.m4 / (m2 * m2) - 3.0),
+            Moment::Skewness => Some(n.sqrt() * self.m3 / (m2 * m2 * m2).sqrt()),
         };
-        Ok(ScalarValue::Float64(Some(v)))
+        Ok(ScalarValue::Float64(v))
     }
     fn size(&self) -> usize {
         std::mem::size_of_val(self)
@@ -225,17 +258,36 @@ fn numeric() -> Signature {
     Signature::numeric(1, Volatility::Immutable)
 }
 
-/// `skewness`, `kurtosis` and `product` as DataFusion aggregates.
+fn moment(moment: Moment) -> AggregateUDF {
+    AggregateUDF::new_from_impl(MomentAgg {
+        moment,
+        signature: numeric(),
+        aliases: moment.names().1.iter().map(|a| a.to_string()).collect(),
+    })
+}
+
+/// `stddev(x)` / `stddev_samp(x)`: Spark's sample standard deviation (`double`).
+pub fn stddev_udaf() -> Arc<AggregateUDF> {
+    static F: std::sync::OnceLock<Arc<AggregateUDF>> = std::sync::OnceLock::new();
+    F.get_or_init(|| Arc::new(moment(Moment::StddevSamp))).clone()
+}
+
+/// `variance(x)` / `var_samp(x)`: Spark's sample variance (`double`).
+pub fn variance_udaf() -> Arc<AggregateUDF> {
+    static F: std::sync::OnceLock<Arc<AggregateUDF>> = std::sync::OnceLock::new();
+    F.get_or_init(|| Arc::new(moment(Moment::VarSamp))).clone()
+}
+
+/// The central-moment aggregates and `product` as DataFusion aggregates; registering
+/// them replaces DataFusion's `stddev`/`var*` (whose rounding differs from Spark's).
 pub fn udafs() -> Vec<AggregateUDF> {
     vec![
-        AggregateUDF::new_from_impl(MomentAgg {
-            moment: Moment::Skewness,
-            signature: numeric(),
-        }),
-        AggregateUDF::new_from_impl(MomentAgg {
-            moment: Moment::Kurtosis,
-            signature: numeric(),
-        }),
+        moment(Moment::Skewness),
+        moment(Moment::Kurtosis),
+        stddev_udaf().as_ref().clone(),
+        variance_udaf().as_ref().clone(),
+        moment(Moment::StddevPop),
+        moment(Moment::VarPop),
         AggregateUDF::new_from_impl(ProductAgg {
             signature: numeric(),
         }),
