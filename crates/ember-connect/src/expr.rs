@@ -457,9 +457,33 @@ impl<'a> Scope<'a> {
                 .into())
             }
         };
-        let mut b = e.partition_by(partition).order_by(order);
+        let unordered = order.is_empty();
+        let mut b = e.partition_by(partition);
+        // No ORDER BY: the default frame is the whole partition (DataFusion picks a
+        // RANGE frame as soon as an ORDER BY list is given, even an empty one).
+        if !unordered {
+            b = b.order_by(order);
+        }
         if let Some(frame) = &w.frame_spec {
-            b = b.window_frame(self.frame(frame)?);
+            let mut frame = self.frame(frame)?;
+            if unordered && frame.units == WindowFrameUnits::Range {
+                // Without ORDER BY every row is a peer of every other: a RANGE frame
+                // bounded by UNBOUNDED/CURRENT ROW is the whole partition (Spark);
+                // one with value offsets is an error, as in Spark.
+                let peer = |b: &WindowFrameBound| match b {
+                    WindowFrameBound::CurrentRow => true,
+                    WindowFrameBound::Preceding(v) | WindowFrameBound::Following(v) => v.is_null(),
+                };
+                if !(peer(&frame.start_bound) && peer(&frame.end_bound)) {
+                    return Err(EmberError::analysis(
+                        "DATATYPE_MISMATCH.RANGE_FRAME_WITHOUT_ORDER",
+                        "Cannot resolve the window frame due to data type mismatch: A range window frame cannot be used in an unordered window specification.",
+                    )
+                    .into());
+                }
+                frame = WindowFrame::new(None);
+            }
+            b = b.window_frame(frame);
         }
         Ok(b.build().map_err(EmberError::from)?)
     }

@@ -27,6 +27,7 @@ pub mod generate;
 pub mod literal;
 pub mod local;
 pub mod python_map;
+mod python_agg;
 pub mod na;
 pub mod read;
 pub mod relation;

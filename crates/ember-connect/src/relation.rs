@@ -726,9 +726,16 @@ fn drop_copy_number(df: DfFrame) -> Result<DfFrame> {
     Ok(df.drop_columns(&[COPY])?)
 }
 
+/// Whether a column of `a` and one of `b` would be the same reference in the joined
+/// schema: same name (case-insensitively, as `spark.sql.caseSensitive=false`) and same
+/// qualifier, or either one unqualified (an unqualified name matches any qualifier).
 fn collide(a: &DFSchema, b: &DFSchema) -> bool {
-    a.iter()
-        .any(|(qa, fa)| b.iter().any(|(qb, fb)| qa == qb && fa.name() == fb.name()))
+    a.iter().any(|(qa, fa)| {
+        b.iter().any(|(qb, fb)| {
+            fa.name().eq_ignore_ascii_case(fb.name())
+                && (qa == qb || qa.is_none() || qb.is_none())
+        })
+    })
 }
 
 /// `join(other, on=[names], how)`: Spark's USING join. The keys come first, once

@@ -27,10 +27,13 @@ use crate::expr::Scope;
 use crate::session::ConnectSession;
 use crate::worker::{frame, pool, py_err, read_response, Worker};
 
-/// Spark's `PythonEvalType` values ember evaluates as scalar functions.
-const SQL_BATCHED_UDF: i32 = 100;
-const SQL_ARROW_BATCHED_UDF: i32 = 101;
-const SQL_SCALAR_PANDAS_UDF: i32 = 200;
+/// Spark's `PythonEvalType` values ember evaluates as scalar functions: `@udf`,
+/// `@udf(useArrow=True)`, scalar and iterator-of-Series `pandas_udf`, scalar and
+/// iterator Arrow UDFs.
+const SCALAR_EVAL_TYPES: [i32; 6] = [100, 101, 200, 204, 250, 251];
+/// Grouped-aggregate `pandas_udf` (`Series -> scalar`) and its Arrow form: aggregates
+/// (in `groupBy().agg`, over a window, or registered for SQL).
+pub(crate) const AGG_EVAL_TYPES: [i32; 2] = [202, 252];
 
 /// One Python UDF as a DataFusion scalar function.
 #[derive(Debug)]
@@ -62,7 +65,29 @@ impl Hash for PythonUdf {
 }
 
 impl PythonUdf {
-    fn eval(&self, batch: &RecordBatch) -> std::result::Result<ArrayRef, DataFusionError> {
+    /// The function's name as the user gave it.
+    pub(crate) fn fn_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The declared return type.
+    pub(crate) fn output_type(&self) -> &DataType {
+        &self.return_type
+    }
+
+    /// Whether Spark may re-run the function for the same input (`deterministic`).
+    pub(crate) fn volatility(&self) -> Volatility {
+        self.signature.volatility
+    }
+
+    /// A hash of the pickled function (stable for one function).
+    pub(crate) fn fn_id(&self) -> u64 {
+        self.fn_id
+    }
+
+    /// Runs the function over `batch` (its columns are the arguments) in a pooled
+    /// worker: one value per row for scalar kinds, one value for aggregate kinds.
+    pub(crate) fn eval(&self, batch: &RecordBatch) -> std::result::Result<ArrayRef, DataFusionError> {
         let pool = pool(&self.python);
         let mut w = pool.checkout()?;
         match self.eval_on(&mut w, batch) {
@@ -226,6 +251,25 @@ pub(crate) fn python_paths(cs: &ConnectSession) -> Vec<String> {
 /// Errors: `UNSUPPORTED_FEATURE` for Scala/Java UDFs and Python eval types other than
 /// batched, Arrow-batched and scalar pandas UDFs.
 pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<ScalarUDF> {
+    Ok(ScalarUDF::new_from_impl(python_udf(cs, u, &SCALAR_EVAL_TYPES)?))
+}
+
+/// The eval type of a Python UDF (None for Scala/Java ones).
+pub(crate) fn eval_type(u: &CommonInlineUserDefinedFunction) -> Option<i32> {
+    match &u.function {
+        Some(Function::PythonUdf(p)) => Some(p.eval_type),
+        _ => None,
+    }
+}
+
+/// The Python function of `u` when its eval type is one of `allowed`.
+///
+/// Errors: `UNSUPPORTED_FEATURE` for Scala/Java UDFs and other eval types.
+pub(crate) fn python_udf(
+    cs: &ConnectSession,
+    u: &CommonInlineUserDefinedFunction,
+    allowed: &[i32],
+) -> Result<PythonUdf> {
     let py = match &u.function {
         Some(Function::PythonUdf(p)) => p,
         Some(_) => {
@@ -241,15 +285,9 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
             )))
         }
     };
-    if ![
-        SQL_BATCHED_UDF,
-        SQL_ARROW_BATCHED_UDF,
-        SQL_SCALAR_PANDAS_UDF,
-    ]
-    .contains(&py.eval_type)
-    {
+    if !allowed.contains(&py.eval_type) {
         return Err(ConnectError::unsupported(format!(
-            "Python UDFs of eval type {} (`{}`); ember runs @udf, useArrow UDFs and scalar pandas_udf",
+            "Python UDFs of eval type {} (`{}`) here; ember runs @udf, useArrow UDFs, scalar, iterator and grouped-aggregate pandas_udf and Arrow UDFs",
             py.eval_type, u.function_name
         )));
     }
@@ -268,7 +306,7 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
         Volatility::Volatile
     };
     let lower = u.function_name.to_lowercase();
-    Ok(ScalarUDF::new_from_impl(PythonUdf {
+    Ok(PythonUdf {
         name: u.function_name.clone(),
         aliases: if lower == u.function_name {
             Vec::new()
@@ -288,7 +326,7 @@ pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> R
         fn_id: h.finish(),
         python: python_of(cs),
         paths: python_paths(cs),
-    }))
+    })
 }
 
 /// A Python UDF call in an expression (`my_udf(col("x"))`).
@@ -297,17 +335,24 @@ pub fn python_udf_expr(
     cs: &ConnectSession,
     u: &CommonInlineUserDefinedFunction,
 ) -> Result<Expr> {
-    let f = scalar_udf(cs, u)?;
     let args = u
         .arguments
         .iter()
         .map(|a| scope.expr(a))
         .collect::<Result<Vec<_>>>()?;
-    Ok(f.call(args))
+    if eval_type(u).is_some_and(|t| AGG_EVAL_TYPES.contains(&t)) {
+        return Ok(crate::python_agg::udaf(python_udf(cs, u, &AGG_EVAL_TYPES)?).call(args));
+    }
+    Ok(scalar_udf(cs, u)?.call(args))
 }
 
 /// `spark.udf.register(name, f)`: the UDF becomes callable from SQL in the session.
 pub fn register(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<()> {
+    if eval_type(u).is_some_and(|t| AGG_EVAL_TYPES.contains(&t)) {
+        let f = crate::python_agg::udaf(python_udf(cs, u, &AGG_EVAL_TYPES)?);
+        cs.spark.context().register_udaf(f);
+        return Ok(());
+    }
     let f = scalar_udf(cs, u)?;
     cs.spark.context().register_udf(f);
     Ok(())

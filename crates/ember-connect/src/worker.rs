@@ -24,12 +24,24 @@ pub(crate) struct Worker {
     pub(crate) seen: HashSet<u64>,
     /// The last lines the worker wrote to stderr (shown when it dies).
     stderr_tail: Arc<Mutex<std::collections::VecDeque<String>>>,
+    /// The thread copying stderr to ember's log and `stderr_tail`.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Worker {
-    pub(crate) fn stderr_tail(&self) -> String {
-        // Give the reader thread a moment to drain what a dying worker wrote.
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    /// The last lines of the worker's stderr. When the worker is exiting (up to 2 s),
+    /// waits for it and for every line it wrote, so that a worker dying at start
+    /// (a missing module) reports why.
+    pub(crate) fn stderr_tail(&mut self) -> String {
+        for _ in 0..40 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                if let Some(h) = self.stderr_reader.take() {
+                    let _ = h.join();
+                }
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         self.stderr_tail
             .lock()
             .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
@@ -116,9 +128,10 @@ impl Pool {
                 .ok_or_else(|| py_err("worker without stdout"))?,
         );
         let stderr_tail = Arc::new(Mutex::new(std::collections::VecDeque::new()));
+        let mut stderr_reader = None;
         if let Some(err) = child.stderr.take() {
             let tail = stderr_tail.clone();
-            std::thread::spawn(move || {
+            stderr_reader = Some(std::thread::spawn(move || {
                 use std::io::BufRead;
                 for line in BufReader::new(err).lines().map_while(|l| l.ok()) {
                     eprintln!("python udf worker: {line}");
@@ -129,7 +142,7 @@ impl Pool {
                         t.push_back(line);
                     }
                 }
-            });
+            }));
         }
         Ok(Worker {
             child,
@@ -137,6 +150,7 @@ impl Pool {
             stdout,
             seen: HashSet::new(),
             stderr_tail,
+            stderr_reader,
         })
     }
 

@@ -286,10 +286,25 @@ impl DataFrame {
 
     /// `withColumnRenamed(existing, new)`: a no-op when `existing` is absent, as Spark.
     pub fn with_column_renamed(&self, existing: &str, new: &str) -> Result<DataFrame> {
-        if !self.columns().iter().any(|c| c == existing) {
+        let schema = self.df.schema();
+        let hit = |name: &str| name.eq_ignore_ascii_case(existing);
+        if !schema.fields().iter().any(|f| hit(f.name())) {
             return Ok(self.clone());
         }
-        Ok(self.wrap(self.df.clone().with_column_renamed(existing, new)?))
+        // By position, not by parsing `existing`: a name with dots, dashes or
+        // backticks is one column name here, as Spark's resolver compares it.
+        let exprs: Vec<Expr> = schema
+            .iter()
+            .map(|(q, f)| {
+                let c = Expr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                if hit(f.name()) {
+                    c.alias(new)
+                } else {
+                    c
+                }
+            })
+            .collect();
+        Ok(self.wrap(self.df.clone().select(exprs)?))
     }
 
     /// `withColumnsRenamed({existing: new})`.
@@ -303,10 +318,11 @@ impl DataFrame {
 
     /// `drop(cols)`: absent names are ignored, as Spark.
     pub fn drop(&self, cols: &[&str]) -> Result<DataFrame> {
-        let present: Vec<&str> = cols
+        let names = self.columns();
+        let present: Vec<&str> = names
             .iter()
-            .copied()
-            .filter(|c| self.columns().iter().any(|x| x == c))
+            .filter(|x| cols.iter().any(|c| c.eq_ignore_ascii_case(x)))
+            .map(|x| x.as_str())
             .collect();
         Ok(self.wrap(self.df.clone().drop_columns(&present)?))
     }

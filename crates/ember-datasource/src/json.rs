@@ -5,6 +5,9 @@
 //! is not valid JSON is malformed: in PERMISSIVE mode it yields a row of nulls whose
 //! `_corrupt_record` column holds the line (the column is added only when such lines
 //! exist, as Spark does), DROPMALFORMED drops it, FAILFAST fails naming file and line.
+//! With `multiLine` a whole file is one document: an object is one row, an array of
+//! objects one row per element; a file that does not parse is one malformed record
+//! (its text in `_corrupt_record`), located by the parser's line and column.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +32,9 @@ pub struct JsonOptions {
     pub corrupt_column: String,
     /// `primitivesAsString` (default false).
     pub primitives_as_string: bool,
+    /// `multiLine` (default false): each file is one JSON document, an object (one
+    /// row) or an array of objects (one row each), spanning any number of lines.
+    pub multi_line: bool,
 }
 
 impl Default for JsonOptions {
@@ -37,6 +43,7 @@ impl Default for JsonOptions {
             mode: ParseMode::Permissive,
             corrupt_column: "_corrupt_record".into(),
             primitives_as_string: false,
+            multi_line: false,
         }
     }
 }
@@ -58,6 +65,9 @@ impl JsonOptions {
             corrupt_column: get("columnNameOfCorruptRecord")
                 .unwrap_or_else(|| "_corrupt_record".into()),
             primitives_as_string: get("primitivesAsString")
+                .map(|v| v.eq_ignore_ascii_case("true"))
+                .unwrap_or(false),
+            multi_line: get("multiLine")
                 .map(|v| v.eq_ignore_ascii_case("true"))
                 .unwrap_or(false),
         }
@@ -178,27 +188,52 @@ pub fn read_json(
         let data = crate::compression::read_all(&f.path)?;
         let text = String::from_utf8_lossy(&data);
         let mut fr = FileReport::default();
-        for (ln, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
+        // (line number, raw text, parse result) of each record of the file.
+        let mut records: Vec<(usize, String, std::result::Result<Value, String>)> = Vec::new();
+        if opts.multi_line {
+            if !text.trim().is_empty() {
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Array(items)) => {
+                        for item in items {
+                            let raw = item.to_string();
+                            records.push((1, raw, Ok(item)));
+                        }
+                    }
+                    Ok(v) => records.push((1, text.to_string(), Ok(v))),
+                    Err(e) => records.push((
+                        e.line(),
+                        text.to_string(),
+                        Err(format!("invalid JSON: {e}")),
+                    )),
+                }
             }
+        } else {
+            for (ln, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let parsed = serde_json::from_str::<Value>(line).map_err(|e| format!("invalid JSON: {e}"));
+                records.push((ln + 1, line.to_string(), parsed));
+            }
+        }
+        for (ln, line, parsed) in records {
             fr.rows += 1;
-            match serde_json::from_str::<Value>(line) {
+            match parsed {
                 Ok(v @ Value::Object(_)) => lines.push(Line {
                     value: Some(v),
                     raw: String::new(),
                     file: fi,
                 }),
                 Ok(_) | Err(_) => {
-                    let reason = match serde_json::from_str::<Value>(line) {
-                        Err(e) => format!("invalid JSON: {e}"),
+                    let reason = match parsed {
+                        Err(e) => e,
                         Ok(_) => "not a JSON object".to_string(),
                     };
                     fr.malformed += 1;
                     if fr.samples.len() < MAX_SAMPLES_PER_FILE {
-                        tracing::warn!(file = %f.path.display(), line = ln + 1, reason = %reason, "malformed JSON record");
+                        tracing::warn!(file = %f.path.display(), line = ln, reason = %reason, "malformed JSON record");
                         fr.samples.push(MalformedSample {
-                            line: Some(ln as u64 + 1),
+                            line: Some(ln as u64),
                             offset: 0,
                             reason: reason.clone(),
                             raw: line.chars().take(200).collect(),
@@ -208,15 +243,15 @@ pub fn read_json(
                         ParseMode::FailFast => {
                             return Err(DataSourceError::MalformedRecord {
                                 path: f.path.display(),
-                                location: format!("line {}", ln + 1),
-                                record: line.to_string(),
+                                location: format!("line {ln}"),
+                                record: line,
                                 reason,
                             })
                         }
                         ParseMode::DropMalformed => {}
                         ParseMode::Permissive => lines.push(Line {
                             value: None,
-                            raw: line.to_string(),
+                            raw: line,
                             file: fi,
                         }),
                     }
@@ -303,6 +338,36 @@ pub fn read_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_line_arrays_objects_and_broken_files() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.json");
+        std::fs::write(&a, "[\n  {\"id\": 1,\n   \"r\": {\"c\": \"x\"}},\n  {\"id\": 2}\n]\n").unwrap();
+        let b = d.path().join("b.json");
+        std::fs::write(&b, "{\n \"id\": 3\n}").unwrap();
+        let c = d.path().join("c.json");
+        std::fs::write(&c, "[{\"id\": 4},\n {\"id\": ").unwrap();
+        let opts = JsonOptions {
+            multi_line: true,
+            ..Default::default()
+        };
+        let paths: Vec<String> = [&a, &b, &c].iter().map(|p| p.display().to_string()).collect();
+        let (schema, batches, report) =
+            read_json(&crate::storage::StorageRegistry::default(), &paths, &opts, None).unwrap();
+        let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        assert_eq!(names, vec!["_corrupt_record", "id", "r"]);
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+        assert_eq!(report.total_malformed(), 1);
+        let fail = JsonOptions {
+            mode: ParseMode::FailFast,
+            ..opts
+        };
+        let e = read_json(&crate::storage::StorageRegistry::default(), &paths, &fail, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.json") && e.contains("line 2"), "{e}");
+    }
 
     #[test]
     fn spark_json_inference() {

@@ -55,7 +55,16 @@ class WorkerEOF(Exception):
 
 
 def main():
-    import pyarrow as pa
+    try:
+        import pyarrow as pa
+        import pyspark  # noqa: F401
+    except ImportError as e:
+        sys.stderr.write(
+            f"ember's Python worker ({sys.executable}) cannot import {e.name}: "
+            f"run `{sys.executable} -m pip install pyspark-client pandas pyarrow`, or set "
+            "spark.pyspark.python / PYSPARK_PYTHON to a Python that has them\n")
+        sys.stderr.flush()
+        sys.exit(1)
     from pyspark.serializers import CloudPickleSerializer
     from pyspark.sql.pandas.types import to_arrow_type
     from pyspark.sql.types import Row, StructType, ArrayType, MapType, _create_row
@@ -337,10 +346,43 @@ def main():
         batch = read_table(data)
         arrow_type = to_arrow_type(return_type)
         n = batch.num_rows
-        if h["eval_type"] == 200:  # SQL_SCALAR_PANDAS_UDF
-            args = [c.to_pandas() for c in batch.columns]
+        et = h["eval_type"]
+        if et in (202, 252):  # SQL_GROUPED_AGG_PANDAS_UDF / _ARROW_UDF: one group in
+            if et == 202:
+                args = [c.to_pandas() for c in batch.columns]
+            else:
+                args = [c.combine_chunks() for c in batch.columns]
             out = func(*args)
-            result = pa.Array.from_pandas(out, type=arrow_type)
+            if isinstance(out, pa.Scalar):
+                out = out.as_py()
+            elif hasattr(out, "item") and not isinstance(out, (list, tuple, dict)):
+                out = out.item()  # a numpy scalar
+            return ipc(pa.table({"result": pa.array([plain(out, return_type)], type=arrow_type)}))
+        if et in (200, 204):  # SQL_SCALAR_PANDAS_UDF, SQL_SCALAR_PANDAS_ITER_UDF
+            import pandas as pd
+            args = [c.to_pandas() for c in batch.columns]
+            if et == 204:
+                parts = list(func(iter([tuple(args) if len(args) > 1 else args[0]])))
+                out = pd.concat(parts) if parts else pd.Series([], dtype=object)
+            else:
+                out = func(*args)
+            if isinstance(out, pd.DataFrame):  # a struct return type
+                result = pa.StructArray.from_arrays(
+                    [pa.Array.from_pandas(out[f.name], type=arrow_type.field(f.name).type)
+                     for f in return_type.fields], names=[f.name for f in return_type.fields])
+            else:
+                result = pa.Array.from_pandas(out, type=arrow_type)
+        elif et in (250, 251):  # SQL_SCALAR_ARROW_UDF, SQL_SCALAR_ARROW_ITER_UDF
+            args = [c.combine_chunks() for c in batch.columns]
+            if et == 251:
+                parts = list(func(iter([tuple(args) if len(args) > 1 else args[0]])))
+                out = pa.concat_arrays([p if isinstance(p, pa.Array) else p.combine_chunks()
+                                        for p in parts]) if parts else pa.array([], type=arrow_type)
+            else:
+                out = func(*args)
+            if isinstance(out, pa.ChunkedArray):
+                out = out.combine_chunks()
+            result = out if out.type == arrow_type else out.cast(arrow_type)
         else:  # SQL_BATCHED_UDF, SQL_ARROW_BATCHED_UDF: row at a time, Spark's values
             convs = [converter(f.type) for f in batch.schema]
             cols = [c.to_pylist() for c in batch.columns]
