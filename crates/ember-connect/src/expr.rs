@@ -177,6 +177,22 @@ impl<'a> Scope<'a> {
                     .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
                     .collect())
             }
+            Some(ExprType::UnresolvedAttribute(a)) if a.unparsed_identifier != "*" => {
+                // Spark names a selected attribute as the user spelled it (`Origin`
+                // for a column `origin`) and a struct field path by its last part
+                // (`reason.code` is `code`).
+                let x = self.expr(e)?;
+                let parts = parse_identifier(&a.unparsed_identifier);
+                let last = parts.last().cloned().unwrap_or_default();
+                Ok(vec![match x {
+                    Expr::Column(c) if c.name == last || !c.name.eq_ignore_ascii_case(&last) => {
+                        Expr::Column(c)
+                    }
+                    Expr::Column(c) => Expr::Column(c).alias(last),
+                    other if parts.len() > 1 => other.alias(last),
+                    other => other,
+                }])
+            }
             _ => Ok(vec![self.expr(e)?]),
         }
     }

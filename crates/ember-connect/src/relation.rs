@@ -790,7 +790,13 @@ fn using_join(
                 Expr::Column(l.clone()),
                 Expr::Column(r.clone()),
             ]),
-            _ => Expr::Column(l.clone()),
+            // The left key as it is (qualified): an alias would make it an
+            // unqualified column that DataFusion's projection merging can confuse
+            // with the right side's key.
+            _ => {
+                out.push(Expr::Column(l.clone()));
+                continue;
+            }
         };
         out.push(e.alias(&l.name));
     }

@@ -505,13 +505,30 @@ pub fn alias_select_items(stmt: &mut ast::Statement) {
                     })
                     .collect();
                 for item in s.projection.iter_mut() {
+                    // `count(*) AS N` is column `N`: Spark keeps an alias as written.
+                    if let ast::SelectItem::ExprWithAlias { alias, .. } = item {
+                        if alias.quote_style.is_none() {
+                            alias.quote_style = Some('`');
+                        }
+                        continue;
+                    }
                     let ast::SelectItem::UnnamedExpr(e) = item else {
                         continue;
                     };
-                    if matches!(
-                        e,
-                        ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
-                    ) {
+                    // An unquoted column spelled with capitals keeps the user's
+                    // spelling as its name (`SELECT ORIGIN` is column `ORIGIN`),
+                    // as Spark's case-insensitive resolution does.
+                    if let ast::Expr::Identifier(i) = e {
+                        if i.quote_style.is_none() && i.value.chars().any(|c| c.is_uppercase()) {
+                            let alias = ast::Ident::with_quote('`', i.value.clone());
+                            *item = ast::SelectItem::ExprWithAlias {
+                                expr: e.clone(),
+                                alias,
+                            };
+                        }
+                        continue;
+                    }
+                    if matches!(e, ast::Expr::CompoundIdentifier(_)) {
                         continue;
                     }
                     let name = ast_name(e);

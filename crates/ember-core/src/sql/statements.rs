@@ -260,6 +260,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
             ) {
                 crate::sql::naming::alias_select_items(st);
                 crate::sql::naming::rename_functions(st);
+                resolve_column_case(session, st).await;
                 let stmt = parsed
                     .pop_front()
                     .ok_or_else(|| EmberError::internal("empty statement"))?;
@@ -272,6 +273,59 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     }
     let df = session.context().sql(sql).await?;
     DataFrame::try_new(session.clone(), df)
+}
+
+/// `spark.sql.caseSensitive=false` for columns spelled with capitals: DataFusion
+/// lower-cases unquoted identifiers and then matches exactly, so `Origin` (a column
+/// made by `select("Origin")` or a CSV header) would never match. Every unquoted
+/// identifier part that equals, ignoring case, a column name of a table the query
+/// reads is rewritten to that exact name, quoted. Names with two spellings among the
+/// tables read are left alone.
+async fn resolve_column_case(
+    session: &SparkSession,
+    st: &mut datafusion::sql::sqlparser::ast::Statement,
+) {
+    use datafusion::sql::sqlparser::ast::{visit_expressions_mut, visit_relations, Expr as A};
+    use std::collections::HashMap;
+    let mut tables = Vec::new();
+    let _ = visit_relations(&*st, |name| {
+        tables.push(name.to_string());
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    // lower-case name -> exact spelling (None when spellings conflict)
+    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    for t in tables {
+        let Ok(provider) = session.context().table_provider(t.as_str()).await else {
+            continue;
+        };
+        for f in provider.schema().fields() {
+            let exact = f.name().clone();
+            let e = names.entry(exact.to_lowercase()).or_insert(Some(exact.clone()));
+            if e.as_deref() != Some(exact.as_str()) {
+                *e = None;
+            }
+        }
+    }
+    names.retain(|k, v| v.as_deref().is_some_and(|x| x != k));
+    if names.is_empty() {
+        return;
+    }
+    let fix = |i: &mut datafusion::sql::sqlparser::ast::Ident| {
+        if i.quote_style.is_none() {
+            if let Some(Some(exact)) = names.get(&i.value.to_lowercase()) {
+                i.value = exact.clone();
+                i.quote_style = Some('`');
+            }
+        }
+    };
+    let _ = visit_expressions_mut(st, |e| {
+        match e {
+            A::Identifier(i) => fix(i),
+            A::CompoundIdentifier(parts) => parts.iter_mut().for_each(fix),
+            _ => {}
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 fn set(session: &SparkSession, sql: &str) -> Result<DataFrame> {
