@@ -18,6 +18,21 @@ OWN_PROGRAMS = ROOT / "tests" / "programs"
 # Programs that use sparkContext / df.rdd belong to the RDD issue (#23): the stock
 # Connect client refuses them before ember sees a request.
 NEEDS_RDD = {"p03_rdd_pairs"}
+# Known differences from Spark still open (#21), run and expected to fail until fixed
+# (strict: a fix makes the test fail until the entry is removed).
+KNOWN_GAPS = {
+    "q05_dataframe_gaps": "a dict aggregate names its column after the resolved column "
+                          "(`avg(ARR_DELAY)`), Spark after the user's spelling (`avg(arr_delay)`)",
+    "q06_lake_flights": "columns read back from Parquet keep non-null flags; Spark reports "
+                        "every column of a file source, partition columns included, nullable",
+}
+
+
+def gap(name):
+    """The xfail mark of a program with a known difference, else no mark."""
+    if name in KNOWN_GAPS:
+        return [pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True)]
+    return []
 
 
 def programs(root: Path):
@@ -27,8 +42,8 @@ def programs(root: Path):
     return sorted(p.stem for p in progs.glob("[pq][0-9][0-9]_*.py") if p.stem not in NEEDS_RDD)
 
 
-CASES = [(SHARED_PROGRAMS, p) for p in programs(SHARED_PROGRAMS)] + \
-        [(OWN_PROGRAMS, p) for p in programs(OWN_PROGRAMS)]
+CASES = [pytest.param(SHARED_PROGRAMS, p, id=p, marks=gap(p)) for p in programs(SHARED_PROGRAMS)] + \
+        [pytest.param(OWN_PROGRAMS, p, id=p, marks=gap(p)) for p in programs(OWN_PROGRAMS)]
 
 
 def run_check(root: Path, name: str, *engine: str):
@@ -50,13 +65,13 @@ def program_server():
     s.stop()
 
 
-@pytest.mark.parametrize("root,name", CASES, ids=[n for _, n in CASES])
+@pytest.mark.parametrize("root,name", CASES)
 def test_program_by_ember_submit(root, name):
     rc, out = run_check(root, name, "submit", ember_binary())
     assert rc == 0 and "programs: 1/1 passed" in out, out[-4000:]
 
 
-@pytest.mark.parametrize("root,name", CASES, ids=[n for _, n in CASES])
+@pytest.mark.parametrize("root,name", CASES)
 def test_program_by_stock_client(program_server, root, name):
     rc, out = run_check(root, name, "connect", program_server.url, "--python", sys.executable)
     assert rc == 0 and "programs: 1/1 passed" in out, out[-4000:]

@@ -217,12 +217,14 @@ pub async fn run_python(
     }
     cmd.env("SPARK_REMOTE", format!("sc://localhost:{port}"))
         .env("SPARK_CONNECT_AUTHENTICATE_TOKEN", &token);
+    // A sitecustomize that lets `builder.master(...)` through (see the file).
+    let bootstrap = tempfile::tempdir().context("cannot create a temporary directory")?;
+    std::fs::write(bootstrap.path().join("sitecustomize.py"), BOOTSTRAP)?;
+    paths.insert(0, bootstrap.path().to_path_buf());
     if let Ok(existing) = std::env::var("PYTHONPATH") {
         paths.extend(std::env::split_paths(&existing));
     }
-    if !paths.is_empty() {
-        cmd.env("PYTHONPATH", std::env::join_paths(&paths)?);
-    }
+    cmd.env("PYTHONPATH", std::env::join_paths(&paths)?);
     let status = tokio::task::spawn_blocking(move || cmd.status())
         .await?
         .with_context(|| format!("cannot start {python} {script}"))?;
@@ -234,6 +236,9 @@ pub async fn run_python(
     }
     Ok(exit_code(status))
 }
+
+/// `sitecustomize.py` for the program's interpreter (see the file's docstring).
+const BOOTSTRAP: &str = include_str!("submit_bootstrap.py");
 
 /// A child's exit status as a shell reports it.
 fn exit_code(status: std::process::ExitStatus) -> i32 {

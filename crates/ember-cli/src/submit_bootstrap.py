@@ -1,0 +1,45 @@
+"""sitecustomize for programs run by `ember submit` (put first on PYTHONPATH).
+
+The stock pyspark-client refuses `SparkSession.builder.master(...)` whenever
+SPARK_REMOTE is set (CANNOT_CONFIGURE_SPARK_CONNECT_MASTER), while spark-submit runs
+such programs: `--master` on the command line wins and the builder's master is
+ignored. This keeps the client's other checks and only leaves `spark.master` out of
+that one (the server records it and ignores it, as Spark does for a running
+session). Any other sitecustomize on the path is loaded afterwards.
+"""
+import importlib
+import os
+import sys
+
+
+def _allow_master():
+    try:
+        from pyspark.sql.session import SparkSession
+    except Exception:  # no pyspark client: ember submit reported that already
+        return
+    builder = SparkSession.Builder
+    original = builder._validate_startup_urls
+
+    def validate(self):
+        master = self._options.pop("spark.master", None)
+        try:
+            original(self)
+        finally:
+            if master is not None:
+                self._options["spark.master"] = master
+
+    builder._validate_startup_urls = validate
+
+
+_allow_master()
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_rest = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+del sys.modules["sitecustomize"]
+_saved, sys.path[:] = sys.path[:], _rest
+try:
+    importlib.import_module("sitecustomize")
+except ImportError:
+    pass
+finally:
+    sys.path[:] = _saved
