@@ -29,8 +29,8 @@ def test_unknown_relation_is_named(spark):
 def test_unsupported_relation_and_expression_are_named(spark):
     df = spark.range(3)
     with pytest.raises(AnalysisException) as info:
-        df.mapInPandas(lambda it: it, "id long").collect()
-    assert "MapPartitions" in str(info.value)
+        df.transpose().collect()
+    assert "Transpose" in str(info.value)
     with pytest.raises(AnalysisException) as info:
         spark.sql("SELECT map(1, 2) AS m").select(
             F.map_zip_with("m", "m", lambda k, v1, v2: v1 + v2)

@@ -188,8 +188,17 @@ async fn deal(
             if idx.is_empty() {
                 continue;
             }
-            let part = arrow::compute::take_record_batch(&batch, &UInt32Array::from(idx))
-                .map_err(DataFusionError::from);
+            let part = if batch.num_columns() == 0 {
+                // `count()` over a repartition reads no column: rows without columns.
+                RecordBatch::try_new_with_options(
+                    batch.schema(),
+                    vec![],
+                    &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(idx.len())),
+                )
+            } else {
+                arrow::compute::take_record_batch(&batch, &UInt32Array::from(idx))
+            }
+            .map_err(DataFusionError::from);
             alive |= senders[target].send(part).is_ok();
         }
         if !alive && senders.iter().all(|s| s.is_closed()) {
