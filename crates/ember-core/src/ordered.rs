@@ -242,8 +242,10 @@ mod tests {
     async fn round_robin_above_the_merge_is_dropped() {
         // A range has no row count estimate, so DataFusion spreads the merged rows
         // over a round-robin repartition for the projection above a limit.
+        // (ember turns DataFusion's round-robin insertion off; an expert may turn it on.)
         let spark = crate::SparkSession::builder()
             .master("local[2]")
+            .config("datafusion.optimizer.enable_round_robin_repartition", "true")
             .get_or_create()
             .unwrap();
         let df = spark

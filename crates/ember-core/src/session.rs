@@ -179,10 +179,11 @@ impl SparkSession {
             .unwrap_or(true);
         opts.execution.parquet.schema_force_view_types = false;
         opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
-        // Sorts reserve memory for their spill merge; keep that a small share of
-        // small pools so that they spill instead of failing.
+        // Sorts reserve memory for their spill merge: half the pool, so that a sort
+        // of one large partition (Spark's one task per file) can merge its in-memory
+        // run with every spill file instead of failing.
         opts.execution.sort_spill_reservation_bytes =
-            ((memory / 32) as usize).clamp(256 << 10, 10 << 20);
+            ((memory / 2) as usize).clamp(256 << 10, 64 << 20);
         opts.optimizer.hash_join_single_partition_threshold_rows = usize::MAX / 2;
         // Spark runs one task per input partition and never deals a partition's rows
         // out to other tasks on its own: a one-file CSV aggregates in file order, so

@@ -1,6 +1,7 @@
 //! `spark.driver.memory` bounds the execution pool: a sort of all flights (~40 MB of
-//! Arrow data) completes within 16 MB by spilling to disk, and a pool too small to
-//! hold even one batch fails with Spark's `UNABLE_TO_ACQUIRE_MEMORY`, not a crash.
+//! Arrow data, one partition: a single gzip file) completes within 16 MB, and within
+//! 1 MB, by spilling to disk, and a pool too small to hold even one batch fails with
+//! Spark's `UNABLE_TO_ACQUIRE_MEMORY`, not a crash.
 
 use std::path::Path;
 
@@ -29,6 +30,8 @@ async fn sorted_count(memory: &str) -> ember_core::Result<String> {
 async fn sorts_spill_within_the_driver_memory() {
     let out = sorted_count("16m").await.expect("sort within 16m");
     assert!(out.contains("|336776|336776|"), "{out}");
-    let e = sorted_count("1m").await.unwrap_err();
+    let out = sorted_count("1m").await.expect("sort within 1m");
+    assert!(out.contains("|336776|336776|"), "{out}");
+    let e = sorted_count("64k").await.unwrap_err();
     assert_eq!(e.error_class, "UNABLE_TO_ACQUIRE_MEMORY", "{e}");
 }

@@ -567,7 +567,7 @@ mod tests {
         alias_select_items(&mut st);
         assert_eq!(
             st.to_string(),
-            "SELECT a, COUNT(*) AS `count(1)`, a + 1 AS b, 'x' AS `x` FROM t"
+            "SELECT a, COUNT(*) AS `count(1)`, a + 1 AS `b`, 'x' AS `x` FROM t"
         );
     }
 
