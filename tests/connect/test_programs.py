@@ -83,3 +83,18 @@ def test_rdd_program_fails_with_sparks_error():
     rc, out = run_check(SHARED_PROGRAMS, "p03_rdd_pairs", "submit", ember_binary())
     assert rc != 0
     assert "JVM_ATTRIBUTE_NOT_SUPPORTED" in out or "sparkContext" in out, out[-3000:]
+
+
+@pytest.mark.parametrize("example", ["plane_documents", "weather_pandas_udfs"])
+def test_readme_examples(tmp_path, example):
+    """The README's `ember submit examples/pyspark/X.py` runs from the repository root
+    on the bundled data and prints what Spark 4.3 printed (recorded beside it)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYSPARK_PYTHON", None)
+    script = f"examples/pyspark/{example}.py"
+    p = subprocess.run([ember_binary(), "submit", script, "--out", str(tmp_path)], cwd=ROOT,
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    expected = (ROOT / "examples" / "pyspark" / f"{example}.expected.txt").read_text()
+    assert p.stdout == expected, p.stdout[-3000:]
