@@ -316,20 +316,7 @@ pub fn response(r: ResponseType) -> ExecutePlanResponse {
 }
 
 fn encode(wire: &arrow::datatypes::SchemaRef, b: &RecordBatch) -> Result<Bytes> {
-    let cols = b
-        .columns()
-        .iter()
-        .zip(wire.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                arrow::compute::cast(c, f.data_type())
-            }
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let opts = arrow::array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-    let batch = RecordBatch::try_new_with_options(wire.clone(), cols, &opts)?;
+    let batch = crate::types::cast_batch(b, wire)?;
     let mut buf = Vec::with_capacity(batch.get_array_memory_size() + 512);
     {
         let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut buf, wire)?;

@@ -654,23 +654,7 @@ fn decode(payload: &[u8], schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
                 schema.fields().len()
             )));
         }
-        let cols = b
-            .columns()
-            .iter()
-            .zip(schema.fields())
-            .map(|(c, f)| {
-                if c.data_type() == f.data_type() {
-                    Ok(c.clone())
-                } else {
-                    arrow::compute::cast(c, f.data_type())
-                }
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        out.push(RecordBatch::try_new_with_options(
-            schema.clone(),
-            cols,
-            &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
-        )?);
+        out.push(crate::types::cast_batch(&b, schema)?);
     }
     Ok(out)
 }

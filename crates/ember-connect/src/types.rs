@@ -289,3 +289,31 @@ mod tests {
         );
     }
 }
+
+/// `batch` with its columns cast, by position, to the types of `schema` (columns
+/// already of the right type are kept as they are); row count preserved.
+///
+/// Errors: an arrow cast error when a column cannot be cast, or a column-count
+/// mismatch.
+pub(crate) fn cast_batch(
+    batch: &arrow::record_batch::RecordBatch,
+    schema: &arrow::datatypes::SchemaRef,
+) -> std::result::Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
+    let cols = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    arrow::record_batch::RecordBatch::try_new_with_options(
+        schema.clone(),
+        cols,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+}

@@ -265,9 +265,19 @@ def main():
         pdf = table.select(list(range(table.num_columns - n_keys, table.num_columns))).slice(0, 1).to_pandas()
         return tuple(pdf.iloc[0, i] for i in range(n_keys))
 
-    def run_map(h, func, return_type, frames):
+    def output_schema(return_type):
+        """The Arrow schema of a map/group function's declared StructType."""
         schema = to_arrow_type(return_type)
-        schema = pa.schema(list(schema)) if isinstance(schema, pa.StructType) else schema
+        return pa.schema(list(schema)) if isinstance(schema, pa.StructType) else schema
+
+    def expect_table(res):
+        if not isinstance(res, pa.Table):
+            raise TypeError(
+                f"[INVALID_RETURN_TYPE] Return type of the user-defined function should "
+                f"be pyarrow.Table, but is {type(res).__name__}.")
+
+    def run_map(h, func, return_type, frames):
+        schema = output_schema(return_type)
         tz = h.get("tz") or "UTC"
         out = Output()
 
@@ -290,8 +300,7 @@ def main():
         out.flush()
 
     def run_group(h, func, return_type, frames):
-        schema = to_arrow_type(return_type)
-        schema = pa.schema(list(schema)) if isinstance(schema, pa.StructType) else schema
+        schema = output_schema(return_type)
         tz = h.get("tz") or "UTC"
         n_keys = h.get("keys", 0)
         two = arity(func) == 2
@@ -308,16 +317,12 @@ def main():
                 key = tuple(pa.scalar(table.column(table.num_columns - n_keys + i)[0]) for i in range(n_keys)) \
                     if table.num_rows else tuple()
                 res = func(key, values) if two else func(values)
-                if not isinstance(res, pa.Table):
-                    raise TypeError(
-                        f"[INVALID_RETURN_TYPE] Return type of the user-defined function should "
-                        f"be pyarrow.Table, but is {type(res).__name__}.")
+                expect_table(res)
                 out.add(conform(res, schema, "applyInArrow"))
         out.flush()
 
     def run_cogroup(h, func, return_type, frames):
-        schema = to_arrow_type(return_type)
-        schema = pa.schema(list(schema)) if isinstance(schema, pa.StructType) else schema
+        schema = output_schema(return_type)
         tz = h.get("tz") or "UTC"
         n_left, n_right = h.get("keys", 0), h.get("right_keys", 0)
         three = arity(func) == 3
@@ -335,10 +340,7 @@ def main():
                 out.add(from_pandas(res, schema, tz, "cogroup().applyInPandas"))
             else:  # 210 SQL_COGROUPED_MAP_ARROW_UDF
                 res = func(key, lv, rv) if three else func(lv, rv)
-                if not isinstance(res, pa.Table):
-                    raise TypeError(
-                        f"[INVALID_RETURN_TYPE] Return type of the user-defined function should "
-                        f"be pyarrow.Table, but is {type(res).__name__}.")
+                expect_table(res)
                 out.add(conform(res, schema, "cogroup().applyInArrow"))
         out.flush()
 
