@@ -21,10 +21,6 @@ NEEDS_RDD = {"p03_rdd_pairs"}
 # Known differences from Spark still open (#21), run and expected to fail until fixed
 # (strict: a fix makes the test fail until the entry is removed).
 KNOWN_GAPS = {
-    "q05_dataframe_gaps": "a dict aggregate names its column after the resolved column "
-                          "(`avg(ARR_DELAY)`), Spark after the user's spelling (`avg(arr_delay)`)",
-    "q06_lake_flights": "columns read back from Parquet keep non-null flags; Spark reports "
-                        "every column of a file source, partition columns included, nullable",
 }
 
 

@@ -91,7 +91,12 @@ pub fn check_python(python: &str) -> anyhow::Result<()> {
     }
     let missing: Vec<&str> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|m| REQUIRED.iter().find(|(n, _)| *n == m.trim()).map(|(_, p)| *p))
+        .filter_map(|m| {
+            REQUIRED
+                .iter()
+                .find(|(n, _)| *n == m.trim())
+                .map(|(_, p)| *p)
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -188,7 +193,9 @@ pub async fn run_python(
     defaults.conf.remove("spark.master");
     // The Python workers run the program's functions: the program's interpreter
     // unless one is named for workers (Spark: spark.pyspark.python, PYSPARK_PYTHON).
-    if !defaults.conf.contains_key("spark.pyspark.python") && non_empty_env("PYSPARK_PYTHON").is_none() {
+    if !defaults.conf.contains_key("spark.pyspark.python")
+        && non_empty_env("PYSPARK_PYTHON").is_none()
+    {
         defaults
             .conf
             .insert("spark.pyspark.python".into(), python.clone());
@@ -212,7 +219,11 @@ pub async fn run_python(
     let mut cmd = Command::new(&python);
     cmd.arg(script).args(program_args);
     // Connect to this server only: drop settings that would send the client elsewhere.
-    for k in ["SPARK_CONNECT_MODE_ENABLED", "PYSPARK_SUBMIT_ARGS", "SPARK_API_MODE"] {
+    for k in [
+        "SPARK_CONNECT_MODE_ENABLED",
+        "PYSPARK_SUBMIT_ARGS",
+        "SPARK_API_MODE",
+    ] {
         cmd.env_remove(k);
     }
     cmd.env("SPARK_REMOTE", format!("sc://localhost:{port}"))
@@ -262,7 +273,10 @@ mod tests {
         };
         let conf = submit_conf(
             "local[2]",
-            &["spark.app.name=other".into(), "spark.sql.shuffle.partitions=4".into()],
+            &[
+                "spark.app.name=other".into(),
+                "spark.sql.shuffle.partitions=4".into(),
+            ],
             &args,
         )
         .unwrap();
@@ -294,7 +308,9 @@ mod tests {
 
     #[test]
     fn missing_python_is_named() {
-        let err = check_python("/nonexistent/python3").unwrap_err().to_string();
+        let err = check_python("/nonexistent/python3")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/python3"), "{err}");
     }
 
@@ -302,7 +318,10 @@ mod tests {
     fn exit_codes_as_a_shell() {
         let ok = Command::new("sh").args(["-c", "exit 3"]).status().unwrap();
         assert_eq!(exit_code(ok), 3);
-        let killed = Command::new("sh").args(["-c", "kill -9 $$"]).status().unwrap();
+        let killed = Command::new("sh")
+            .args(["-c", "kill -9 $$"])
+            .status()
+            .unwrap();
         assert_eq!(exit_code(killed), 137);
     }
 }

@@ -96,7 +96,7 @@ pub async fn aggregate(p: &Planner<'_>, input: &DataFrame, a: &Aggregate) -> Res
     let items = a
         .aggregate_expressions
         .iter()
-        .map(|e| sc.expr(e))
+        .map(|e| sc.expr_named(e))
         .collect::<Result<Vec<_>>>()?;
     match GroupType::try_from(a.group_type).unwrap_or(GroupType::Groupby) {
         GroupType::Unspecified | GroupType::Groupby => {

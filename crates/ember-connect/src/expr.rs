@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema, ScalarValue, TableReference};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::{Case, Cast, InList, Like, TryCast, WindowFunction};
@@ -39,6 +40,10 @@ pub struct Scope<'a> {
     pub lambda_vars: Vec<(String, arrow::datatypes::FieldRef)>,
     /// The client session (for Python UDFs: their Python and shipped files).
     pub cs: Option<&'a crate::session::ConnectSession>,
+    /// Columns the user spelled in another case than the input's (`arr_delay` for a
+    /// column `ARR_DELAY`): (resolved name, user's spelling). Spark names computed
+    /// columns after the user's spelling (`avg(arr_delay)`).
+    spellings: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 /// Splits a Spark multi-part identifier (`a.b`, `` `a.b`.c ``) into its parts.
@@ -78,6 +83,54 @@ impl<'a> Scope<'a> {
             plans,
             lambda_vars: Vec::new(),
             cs: None,
+            spellings: Default::default(),
+        }
+    }
+
+    /// Translates one output item and, when it is computed and refers to columns
+    /// spelled in another case, names it as Spark does: after the user's spelling
+    /// (`agg({"arr_delay": "avg"})` on `ARR_DELAY` is `avg(arr_delay)`).
+    pub fn expr_named(&self, e: &Expression) -> Result<Expr> {
+        self.spellings.borrow_mut().clear();
+        let x = self.expr(e)?;
+        Ok(self.spelled(x))
+    }
+
+    fn spelled(&self, x: Expr) -> Expr {
+        if self.spellings.borrow().is_empty() || matches!(x, Expr::Column(_) | Expr::Alias(_)) {
+            return x;
+        }
+        let name = self.sql_of(&x);
+        if name != ember_core::sql::naming::spark_sql(&x) {
+            x.alias(name)
+        } else {
+            x
+        }
+    }
+
+    /// Spark's SQL text of `x` (its column name when unaliased), with columns in the
+    /// user's spelling where it differs in case from the input's.
+    pub fn sql_of(&self, x: &Expr) -> String {
+        let map = self.spellings.borrow();
+        if map.is_empty() {
+            return ember_core::sql::naming::spark_sql(x);
+        }
+        let respelled = x
+            .clone()
+            .transform_up(|node| match node {
+                Expr::Column(c) => match map.iter().rev().find(|(r, _)| *r == c.name) {
+                    Some((_, user)) => Ok(Transformed::yes(Expr::Column(Column::new(
+                        c.relation.clone(),
+                        user.clone(),
+                    )))),
+                    None => Ok(Transformed::no(Expr::Column(c))),
+                },
+                other => Ok(Transformed::no(other)),
+            })
+            .map(|t| t.data);
+        match respelled {
+            Ok(r) => ember_core::sql::naming::spark_sql(&r),
+            Err(_) => ember_core::sql::naming::spark_sql(x),
         }
     }
 
@@ -165,6 +218,7 @@ impl<'a> Scope<'a> {
 
     /// Expands a select-list item: `*`, `t.*` and column regexes become many columns.
     pub fn select_item(&self, e: &Expression) -> Result<Vec<Expr>> {
+        self.spellings.borrow_mut().clear();
         match &e.expr_type {
             Some(ExprType::UnresolvedStar(s)) => self.star(s.unparsed_target.as_deref(), s.plan_id),
             Some(ExprType::UnresolvedRegex(r)) => {
@@ -193,7 +247,7 @@ impl<'a> Scope<'a> {
                     other => other,
                 }])
             }
-            _ => Ok(vec![self.expr(e)?]),
+            _ => Ok(vec![self.expr_named(e)?]),
         }
     }
 
@@ -295,6 +349,11 @@ impl<'a> Scope<'a> {
                     .filter(|(q, n)| *n == of.name() && q == oq)
                     .collect();
                 if let [(q, n)] = hits.as_slice() {
+                    if **n != parts[0] {
+                        self.spellings
+                            .borrow_mut()
+                            .push((n.to_string(), parts[0].clone()));
+                    }
                     return Ok(nested(
                         Expr::Column(Column::new(q.cloned(), *n)),
                         &parts[1..],
@@ -361,7 +420,14 @@ impl<'a> Scope<'a> {
         }
         match hits.as_slice() {
             [] => Ok(None),
-            [(q, n)] => Ok(Some(Expr::Column(Column::new(q.cloned(), *n)))),
+            [(q, n)] => {
+                if *n != name && n.eq_ignore_ascii_case(name) {
+                    self.spellings
+                        .borrow_mut()
+                        .push((n.to_string(), name.to_string()));
+                }
+                Ok(Some(Expr::Column(Column::new(q.cloned(), *n))))
+            }
             many => {
                 let names: Vec<String> = many
                     .iter()
@@ -616,7 +682,8 @@ impl<'a> Scope<'a> {
         };
         if let Some(op) = op {
             arity(2)?;
-            let shown = (lname == "equal_null").then(|| display_call(name, &lname, &a, false));
+            let shown =
+                (lname == "equal_null").then(|| display_call(self, name, &lname, &a, false));
             let mut it = a.into_iter();
             let (l, r) = (
                 it.next().unwrap_or_else(null),
@@ -636,7 +703,7 @@ impl<'a> Scope<'a> {
             .into());
         }
         {
-            let shown = display_call(name, &lname, &a, distinct);
+            let shown = display_call(self, name, &lname, &a, distinct);
             // DISTINCT forms the rewrites know by their own names.
             let rname = match (lname.as_str(), distinct) {
                 ("count", true) if a.len() > 1 => "count_distinct".to_string(),
@@ -656,7 +723,8 @@ impl<'a> Scope<'a> {
             }
             "negative" | "-" => {
                 arity(1)?;
-                let shown = (lname == "negative").then(|| display_call(name, &lname, &a, false));
+                let shown =
+                    (lname == "negative").then(|| display_call(self, name, &lname, &a, false));
                 let e = Expr::Negative(Box::new(next()));
                 match shown {
                     Some(n) => e.alias(n),
@@ -697,7 +765,7 @@ impl<'a> Scope<'a> {
             }
             "rlike" | "regexp" | "regexp_like" => {
                 arity(2)?;
-                let shown = display_call(name, &lname, &a, false);
+                let shown = display_call(self, name, &lname, &a, false);
                 binary(next(), Operator::RegexMatch, next()).alias(shown)
             }
             "when" | "case_when" => {
@@ -728,7 +796,7 @@ impl<'a> Scope<'a> {
                     "pi" => ScalarValue::Float64(Some(std::f64::consts::PI)),
                     _ => ScalarValue::Utf8(Some("default".into())),
                 };
-                let shown = display_call(name, &lname, &[], false);
+                let shown = display_call(self, name, &lname, &[], false);
                 Expr::Literal(v, None).alias(shown)
             }
             "zeroifnull"
@@ -739,7 +807,7 @@ impl<'a> Scope<'a> {
             | "any_value"
             | "hypot"
             | "date_from_unix_date" => {
-                let shown = display_call(name, &lname, &a, distinct);
+                let shown = display_call(self, name, &lname, &a, distinct);
                 let zero = Expr::Literal(ScalarValue::Int32(Some(0)), None);
                 let e = match lname.as_str() {
                     "zeroifnull" => {
@@ -796,7 +864,7 @@ impl<'a> Scope<'a> {
                 arity(1)?;
                 let e = next();
                 let t = e.get_type(self.schema()).map_err(EmberError::from)?;
-                let shown = display_call(name, &lname, std::slice::from_ref(&e), false);
+                let shown = display_call(self, name, &lname, std::slice::from_ref(&e), false);
                 Expr::Literal(
                     ScalarValue::Utf8(Some(ember_core::types::simple_string(&t))),
                     None,
@@ -806,7 +874,7 @@ impl<'a> Scope<'a> {
             // sort_array(a, asc): nulls first ascending, last descending;
             // array_sort(a): ascending, nulls last (Spark).
             "sort_array" | "array_sort" if a.len() <= 2 => {
-                let shown = display_call(name, &lname, &a, false);
+                let shown = display_call(self, name, &lname, &a, false);
                 let arr = next();
                 let asc = match (lname.as_str(), a.get(1)) {
                     ("sort_array", Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _))) => *b,
@@ -835,7 +903,7 @@ impl<'a> Scope<'a> {
             }
             // struct(cols): fields named as the columns are (Spark's CreateStruct).
             "struct" => {
-                let shown = display_call(name, &lname, &a, false);
+                let shown = display_call(self, name, &lname, &a, false);
                 let mut named_args = Vec::new();
                 for (i, e) in a.into_iter().enumerate() {
                     let name = match &e {
@@ -860,7 +928,7 @@ impl<'a> Scope<'a> {
                 ))
             }
             _ => {
-                let shown = display_call(name, &lname, &a, distinct);
+                let shown = display_call(self, name, &lname, &a, distinct);
                 self.call_registry(&lname, a, distinct)?.alias(shown)
             }
         })
@@ -976,6 +1044,7 @@ impl<'a> Scope<'a> {
                         plans: self.plans,
                         lambda_vars: self.lambda_vars.clone(),
                         cs: self.cs,
+                        spellings: Default::default(),
                     };
                     inner.lambda_vars.extend(names.iter().cloned().zip(types));
                     let body = lf
@@ -1081,7 +1150,13 @@ const UPPER_NAMES: &[&str] = &[
 /// Spark's column name of a function call: the name the program called (Spark keeps
 /// the alias used, `lcase(x)`), upper case for math functions, arguments by their
 /// SQL text, `DISTINCT` for distinct aggregates.
-fn display_call(called: &str, lname: &str, args: &[Expr], distinct: bool) -> String {
+fn display_call(
+    scope: &Scope<'_>,
+    called: &str,
+    lname: &str,
+    args: &[Expr],
+    distinct: bool,
+) -> String {
     let shown = if UPPER_NAMES.contains(&lname) {
         called.to_ascii_uppercase()
     } else if lname == "countdistinct" || lname == "count_distinct" {
@@ -1089,10 +1164,7 @@ fn display_call(called: &str, lname: &str, args: &[Expr], distinct: bool) -> Str
     } else {
         called.to_string()
     };
-    let mut args: Vec<String> = args
-        .iter()
-        .map(ember_core::sql::naming::spark_sql)
-        .collect();
+    let mut args: Vec<String> = args.iter().map(|a| scope.sql_of(a)).collect();
     // Spark shows the defaults of omitted arguments.
     let default = match (lname, args.len()) {
         ("round" | "bround", 1) => Some("0"),

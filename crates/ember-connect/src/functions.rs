@@ -70,7 +70,7 @@ pub fn rewrite(
         ("ln", 1) | ("log", 1) => {
             let x = arg(0)?;
             when(bin(x.clone(), Operator::Gt, lit_f(0.0)), ln(x)?)
-                .alias(format!("ln({})", ember_core::sql::naming::spark_sql(&a[0])))
+                .alias(format!("ln({})", sc.sql_of(&a[0])))
         }
         ("log10", 1) | ("log2", 1) => {
             let x = arg(0)?;
@@ -86,13 +86,11 @@ pub fn rewrite(
             );
             when(cond, bin(ln(x)?, Operator::Divide, ln(base)?)).alias(format!(
                 "LOG({}, {})",
-                ember_core::sql::naming::spark_sql(&a[0]),
-                ember_core::sql::naming::spark_sql(&a[1])
+                sc.sql_of(&a[0]),
+                sc.sql_of(&a[1])
             ))
         }
-        ("positive", 1) => {
-            arg(0)?.alias(format!("(+ {})", ember_core::sql::naming::spark_sql(&a[0])))
-        }
+        ("positive", 1) => arg(0)?.alias(format!("(+ {})", sc.sql_of(&a[0]))),
         ("every" | "bool_and", 1) => sc
             .call_registry("bool_and", vec![arg(0)?], false)?
             .alias(shown),
@@ -125,7 +123,7 @@ pub fn rewrite(
             } else {
                 f
             };
-            let shown = format!("{called}({})", ember_core::sql::naming::spark_sql(&a[0]));
+            let shown = format!("{called}({})", sc.sql_of(&a[0]));
             f.alias(shown)
         }
         ("encode" | "decode", 2) => {

@@ -26,9 +26,9 @@ pub mod functions;
 pub mod generate;
 pub mod literal;
 pub mod local;
-pub mod python_map;
-mod python_agg;
 pub mod na;
+mod python_agg;
+pub mod python_map;
 pub mod read;
 pub mod relation;
 pub mod schema_json;
@@ -102,24 +102,32 @@ pub async fn serve_listener(
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let expected = token.map(|t| format!("Bearer {t}"));
-    let check = move |req: tonic::Request<()>| -> std::result::Result<tonic::Request<()>, tonic::Status> {
-        match &expected {
-            None => Ok(req),
-            Some(want) => {
-                let got = req
-                    .metadata()
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok());
-                if got == Some(want.as_str()) {
-                    Ok(req)
-                } else {
-                    Err(tonic::Status::unauthenticated("Invalid authentication token"))
+    let check =
+        move |req: tonic::Request<()>| -> std::result::Result<tonic::Request<()>, tonic::Status> {
+            match &expected {
+                None => Ok(req),
+                Some(want) => {
+                    let got = req
+                        .metadata()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok());
+                    if got == Some(want.as_str()) {
+                        Ok(req)
+                    } else {
+                        Err(tonic::Status::unauthenticated(
+                            "Invalid authentication token",
+                        ))
+                    }
                 }
             }
-        }
-    };
+        };
     tonic::transport::Server::builder()
-        .add_service(tonic::service::interceptor::InterceptedService::new(server, check))
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            server, check,
+        ))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            shutdown,
+        )
         .await
 }

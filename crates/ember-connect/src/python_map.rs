@@ -29,7 +29,9 @@ use arrow::row::{RowConverter, SortField};
 use datafusion::common::{DFSchema, DFSchemaRef, Result};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
-use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
+use datafusion::logical_expr::{
+    Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
+};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::expressions::Column as PhysColumn;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -76,7 +78,14 @@ pub struct PythonFunction {
 
 impl PythonFunction {
     /// A function with its command's hash as id.
-    pub fn new(name: &str, eval_type: i32, command: Vec<u8>, python: String, paths: Vec<String>, tz: String) -> Self {
+    pub fn new(
+        name: &str,
+        eval_type: i32,
+        command: Vec<u8>,
+        python: String,
+        paths: Vec<String>,
+        tz: String,
+    ) -> Self {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         command.hash(&mut h);
         eval_type.hash(&mut h);
@@ -141,8 +150,17 @@ impl PythonMap {
     /// A node over `inputs` (one, or two for a cogroup) producing `output` rows.
     ///
     /// Errors: a plan error when the number of inputs does not fit `kind`.
-    pub fn try_new(kind: MapKind, inputs: Vec<LogicalPlan>, output: Schema, func: PythonFunction) -> Result<Self> {
-        let want = if matches!(kind, MapKind::CoGroup { .. }) { 2 } else { 1 };
+    pub fn try_new(
+        kind: MapKind,
+        inputs: Vec<LogicalPlan>,
+        output: Schema,
+        func: PythonFunction,
+    ) -> Result<Self> {
+        let want = if matches!(kind, MapKind::CoGroup { .. }) {
+            2
+        } else {
+            1
+        };
         if inputs.len() != want {
             return datafusion::common::plan_err!("PythonMap {:?} takes {want} inputs", kind);
         }
@@ -156,7 +174,9 @@ impl PythonMap {
 
     /// As a logical plan.
     pub fn into_plan(self) -> LogicalPlan {
-        LogicalPlan::Extension(datafusion::logical_expr::Extension { node: Arc::new(self) })
+        LogicalPlan::Extension(datafusion::logical_expr::Extension {
+            node: Arc::new(self),
+        })
     }
 }
 
@@ -174,7 +194,13 @@ impl UserDefinedLogicalNodeCore for PythonMap {
         vec![]
     }
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "PythonMap: {} {} eval_type={}", self.kind.mode(), self.func.name, self.func.eval_type)
+        write!(
+            f,
+            "PythonMap: {} {} eval_type={}",
+            self.kind.mode(),
+            self.func.name,
+            self.func.eval_type
+        )
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         Ok(PythonMap {
@@ -224,7 +250,12 @@ pub struct PythonMapExec {
 }
 
 impl PythonMapExec {
-    fn try_new(kind: MapKind, children: Vec<Arc<dyn ExecutionPlan>>, schema: SchemaRef, func: PythonFunction) -> Result<Self> {
+    fn try_new(
+        kind: MapKind,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        schema: SchemaRef,
+        func: PythonFunction,
+    ) -> Result<Self> {
         let first = children
             .first()
             .ok_or_else(|| DataFusionError::Plan("PythonMapExec without an input".into()))?;
@@ -236,7 +267,13 @@ impl PythonMapExec {
             p.emission_type,
             p.boundedness,
         ));
-        Ok(PythonMapExec { kind, children, schema, func, props })
+        Ok(PythonMapExec {
+            kind,
+            children,
+            schema,
+            func,
+            props,
+        })
     }
 
     /// Key columns (the last `keys`) of child `i`, as hash partitioning expressions.
@@ -269,7 +306,10 @@ impl ExecutionPlan for PythonMapExec {
         match self.kind {
             MapKind::Partitions => vec![Distribution::UnspecifiedDistribution],
             MapKind::Group { keys } => vec![Distribution::HashPartitioned(self.key_exprs(0, keys))],
-            MapKind::CoGroup { left_keys, right_keys } => vec![
+            MapKind::CoGroup {
+                left_keys,
+                right_keys,
+            } => vec![
                 Distribution::HashPartitioned(self.key_exprs(0, left_keys)),
                 Distribution::HashPartitioned(self.key_exprs(1, right_keys)),
             ],
@@ -279,10 +319,22 @@ impl ExecutionPlan for PythonMapExec {
         // A map runs once per partition the plan gives it, as Spark's.
         vec![false; self.children.len()]
     }
-    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(PythonMapExec::try_new(self.kind, children, self.schema.clone(), self.func.clone())?))
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(PythonMapExec::try_new(
+            self.kind,
+            children,
+            self.schema.clone(),
+            self.func.clone(),
+        )?))
     }
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         let counts: Vec<usize> = self
             .children
             .iter()
@@ -322,7 +374,10 @@ impl ExecutionPlan for PythonMapExec {
             }
         });
         let stream = tokio_stream::wrappers::ReceiverStream::new(out_rx);
-        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            stream,
+        )))
     }
 }
 
@@ -351,7 +406,11 @@ enum Feed {
 }
 
 impl Task {
-    fn run(self, mut inputs: Vec<tokio::sync::mpsc::Receiver<Result<RecordBatch>>>, out: &tokio::sync::mpsc::Sender<Result<RecordBatch>>) -> Result<()> {
+    fn run(
+        self,
+        mut inputs: Vec<tokio::sync::mpsc::Receiver<Result<RecordBatch>>>,
+        out: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+    ) -> Result<()> {
         let feed = match self.kind {
             MapKind::Partitions => Feed::Stream(inputs.remove(0)),
             MapKind::Group { keys } => {
@@ -363,7 +422,10 @@ impl Task {
                 }
                 Feed::Frames(frames)
             }
-            MapKind::CoGroup { left_keys, right_keys } => {
+            MapKind::CoGroup {
+                left_keys,
+                right_keys,
+            } => {
                 let left = collect(&mut inputs[0])?;
                 let right = collect(&mut inputs[1])?;
                 let pairs = cogroup_indices(&left, left_keys, &right, right_keys)?;
@@ -400,12 +462,20 @@ impl Task {
 
     /// Sends the request and its input while reading the output; the error says
     /// whether the worker is still in step (reusable).
-    fn exchange(&self, w: &mut Worker, feed: Feed, out: &tokio::sync::mpsc::Sender<Result<RecordBatch>>) -> std::result::Result<(), (DataFusionError, bool)> {
+    fn exchange(
+        &self,
+        w: &mut Worker,
+        feed: Feed,
+        out: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+    ) -> std::result::Result<(), (DataFusionError, bool)> {
         let first = w.seen.insert(self.func.fn_id);
         let (keys, right_keys) = match self.kind {
             MapKind::Partitions => (0, 0),
             MapKind::Group { keys } => (keys, 0),
-            MapKind::CoGroup { left_keys, right_keys } => (left_keys, right_keys),
+            MapKind::CoGroup {
+                left_keys,
+                right_keys,
+            } => (left_keys, right_keys),
         };
         let header = serde_json::json!({
             "fn": self.func.fn_id.to_string(),
@@ -430,36 +500,38 @@ impl Task {
         let stop = AtomicBool::new(false);
         let Worker { stdin, stdout, .. } = w;
         std::thread::scope(|s| {
-            let writer = s.spawn(|| -> std::result::Result<Option<DataFusionError>, std::io::Error> {
-                let mut input_error = None;
-                match feed {
-                    Feed::Frames(frames) => {
-                        for f in frames {
-                            if stop.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            frame(stdin, &f)?;
-                        }
-                    }
-                    Feed::Stream(mut rx) => {
-                        while let Some(b) = rx.blocking_recv() {
-                            if stop.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            match b.and_then(|b| ipc(&b)) {
-                                Ok(f) => frame(stdin, &f)?,
-                                Err(e) => {
-                                    input_error = Some(e);
+            let writer = s.spawn(
+                || -> std::result::Result<Option<DataFusionError>, std::io::Error> {
+                    let mut input_error = None;
+                    match feed {
+                        Feed::Frames(frames) => {
+                            for f in frames {
+                                if stop.load(Ordering::Relaxed) {
                                     break;
+                                }
+                                frame(stdin, &f)?;
+                            }
+                        }
+                        Feed::Stream(mut rx) => {
+                            while let Some(b) = rx.blocking_recv() {
+                                if stop.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                match b.and_then(|b| ipc(&b)) {
+                                    Ok(f) => frame(stdin, &f)?,
+                                    Err(e) => {
+                                        input_error = Some(e);
+                                        break;
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                frame(stdin, &[])?;
-                stdin.flush()?;
-                Ok(input_error)
-            });
+                    frame(stdin, &[])?;
+                    stdin.flush()?;
+                    Ok(input_error)
+                },
+            );
             let mut result: std::result::Result<(), (DataFusionError, bool)> = Ok(());
             let mut consumer_gone = false;
             loop {
@@ -503,7 +575,10 @@ impl Task {
                     }
                     other => {
                         stop.store(true, Ordering::Relaxed);
-                        result = Err((py_err(format!("`{name}`: unexpected worker response {other}")), false));
+                        result = Err((
+                            py_err(format!("`{name}`: unexpected worker response {other}")),
+                            false,
+                        ));
                         break;
                     }
                 }
@@ -541,7 +616,11 @@ fn collect(rx: &mut tokio::sync::mpsc::Receiver<Result<RecordBatch>>) -> Result<
 
 /// Row indices of each group of `batch` (key: its last `keys` columns), groups in
 /// ascending key order with nulls first; with `converter`, keys are encoded by it.
-fn group_indices(batch: &RecordBatch, keys: usize, converter: Option<&RowConverter>) -> Result<Vec<(Vec<u32>, Vec<u8>)>> {
+fn group_indices(
+    batch: &RecordBatch,
+    keys: usize,
+    converter: Option<&RowConverter>,
+) -> Result<Vec<(Vec<u32>, Vec<u8>)>> {
     let n = batch.num_columns();
     if batch.num_rows() == 0 || n < keys {
         return Ok(Vec::new());
@@ -551,7 +630,12 @@ fn group_indices(batch: &RecordBatch, keys: usize, converter: Option<&RowConvert
     let conv = match converter {
         Some(c) => c,
         None => {
-            own = RowConverter::new(key_cols.iter().map(|c| SortField::new(c.data_type().clone())).collect())?;
+            own = RowConverter::new(
+                key_cols
+                    .iter()
+                    .map(|c| SortField::new(c.data_type().clone()))
+                    .collect(),
+            )?;
             &own
         }
     };
@@ -570,13 +654,25 @@ fn group_indices(batch: &RecordBatch, keys: usize, converter: Option<&RowConvert
 }
 
 /// The groups of both inputs by key, in key order: (left rows, right rows).
-fn cogroup_indices(left: &RecordBatch, lk: usize, right: &RecordBatch, rk: usize) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+fn cogroup_indices(
+    left: &RecordBatch,
+    lk: usize,
+    right: &RecordBatch,
+    rk: usize,
+) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
     let types = |b: &RecordBatch, k: usize| -> Vec<DataType> {
         let n = b.num_columns();
-        b.schema().fields()[n.saturating_sub(k)..].iter().map(|f| f.data_type().clone()).collect()
+        b.schema().fields()[n.saturating_sub(k)..]
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect()
     };
     let (lt, rt) = (types(left, lk), types(right, rk));
-    let key_types = if left.num_rows() > 0 || rt.is_empty() { lt } else { rt };
+    let key_types = if left.num_rows() > 0 || rt.is_empty() {
+        lt
+    } else {
+        rt
+    };
     let conv = RowConverter::new(key_types.into_iter().map(SortField::new).collect())?;
     let lg = group_indices(left, lk, Some(&conv))?;
     let rg = group_indices(right, rk, Some(&conv))?;
@@ -667,7 +763,10 @@ mod tests {
     fn batch(keys: Vec<Option<&str>>) -> RecordBatch {
         let n = keys.len() as i64;
         RecordBatch::try_from_iter(vec![
-            ("v", Arc::new(Int64Array::from((0..n).collect::<Vec<_>>())) as ArrayRef),
+            (
+                "v",
+                Arc::new(Int64Array::from((0..n).collect::<Vec<_>>())) as ArrayRef,
+            ),
             ("k", Arc::new(StringArray::from(keys)) as ArrayRef),
         ])
         .unwrap()
@@ -732,9 +831,9 @@ fn function_of(
     }
     let tz = cs.spark.time_zone().name().to_string();
     let out = crate::types::from_proto(
-        py.output_type
-            .as_ref()
-            .ok_or_else(|| crate::error::ConnectError::invalid(format!("{what} without a schema")))?,
+        py.output_type.as_ref().ok_or_else(|| {
+            crate::error::ConnectError::invalid(format!("{what} without a schema"))
+        })?,
         &tz,
     )?;
     let DataType::Struct(fields) = out else {
@@ -823,7 +922,10 @@ pub(crate) async fn group_map(
     p: &mut crate::relation::Planner<'_>,
     g: &spark_connect_proto::GroupMap,
 ) -> crate::error::Result<ember_core::DataFrame> {
-    if g.is_map_groups_with_state.unwrap_or(false) || g.initial_input.is_some() || g.transform_with_state_info.is_some() {
+    if g.is_map_groups_with_state.unwrap_or(false)
+        || g.initial_input.is_some()
+        || g.transform_with_state_info.is_some()
+    {
         return Err(crate::error::ConnectError::unsupported(
             "stateful group functions (applyInPandasWithState, transformWithState)",
         ));

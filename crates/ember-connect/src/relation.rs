@@ -732,8 +732,7 @@ fn drop_copy_number(df: DfFrame) -> Result<DfFrame> {
 fn collide(a: &DFSchema, b: &DFSchema) -> bool {
     a.iter().any(|(qa, fa)| {
         b.iter().any(|(qb, fb)| {
-            fa.name().eq_ignore_ascii_case(fb.name())
-                && (qa == qb || qa.is_none() || qb.is_none())
+            fa.name().eq_ignore_ascii_case(fb.name()) && (qa == qb || qa.is_none() || qb.is_none())
         })
     })
 }

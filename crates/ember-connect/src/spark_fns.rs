@@ -27,7 +27,6 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, Operator};
-use ember_core::sql::naming::spark_sql;
 use ember_core::EmberError;
 
 use crate::error::Result;
@@ -135,7 +134,7 @@ pub fn rewrite(
     let schema = sc.input.inner().schema();
     let type_of =
         |e: &Expr| -> Result<DataType> { Ok(e.get_type(schema).map_err(EmberError::from)?) };
-    let sql = |i: usize| spark_sql(&a[i]);
+    let sql = |i: usize| sc.sql_of(&a[i]);
     let e = match (lname, a.len()) {
         ("trim" | "btrim" | "ltrim" | "rtrim", 2) => {
             // The client sends `trim(trimStr, str)` but `btrim(str, trimStr)`.

@@ -87,7 +87,10 @@ impl PythonUdf {
 
     /// Runs the function over `batch` (its columns are the arguments) in a pooled
     /// worker: one value per row for scalar kinds, one value for aggregate kinds.
-    pub(crate) fn eval(&self, batch: &RecordBatch) -> std::result::Result<ArrayRef, DataFusionError> {
+    pub(crate) fn eval(
+        &self,
+        batch: &RecordBatch,
+    ) -> std::result::Result<ArrayRef, DataFusionError> {
         let pool = pool(&self.python);
         let mut w = pool.checkout()?;
         match self.eval_on(&mut w, batch) {
@@ -221,7 +224,11 @@ impl ScalarUDFImpl for PythonUdf {
 pub(crate) fn python_of(cs: &ConnectSession) -> String {
     cs.spark
         .conf_get("spark.pyspark.python")
-        .or_else(|| std::env::var("PYSPARK_PYTHON").ok().filter(|p| !p.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("PYSPARK_PYTHON")
+                .ok()
+                .filter(|p| !p.trim().is_empty())
+        })
         .unwrap_or_else(|| "python3".into())
 }
 
@@ -251,7 +258,11 @@ pub(crate) fn python_paths(cs: &ConnectSession) -> Vec<String> {
 /// Errors: `UNSUPPORTED_FEATURE` for Scala/Java UDFs and Python eval types other than
 /// batched, Arrow-batched and scalar pandas UDFs.
 pub fn scalar_udf(cs: &ConnectSession, u: &CommonInlineUserDefinedFunction) -> Result<ScalarUDF> {
-    Ok(ScalarUDF::new_from_impl(python_udf(cs, u, &SCALAR_EVAL_TYPES)?))
+    Ok(ScalarUDF::new_from_impl(python_udf(
+        cs,
+        u,
+        &SCALAR_EVAL_TYPES,
+    )?))
 }
 
 /// The eval type of a Python UDF (None for Scala/Java ones).

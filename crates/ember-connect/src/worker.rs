@@ -14,7 +14,6 @@ use datafusion::error::DataFusionError;
 
 pub(crate) const WORKER_PY: &str = include_str!("python/worker.py");
 
-
 /// One Python worker process (`python/worker.py`).
 pub(crate) struct Worker {
     pub(crate) child: Child,
@@ -198,7 +197,6 @@ pub(crate) fn frame(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
     w.write_all(&(data.len() as u32).to_be_bytes())?;
     w.write_all(data)
 }
-
 
 /// Reads one response frame: its kind byte and payload.
 pub(crate) fn read_response(r: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {

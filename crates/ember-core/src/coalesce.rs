@@ -90,7 +90,9 @@ pub struct SparkCoalesceExec {
 
 impl SparkCoalesceExec {
     fn new(input: Arc<dyn ExecutionPlan>, partitions: usize) -> Self {
-        let n = partitions.min(input.output_partitioning().partition_count()).max(1);
+        let n = partitions
+            .min(input.output_partitioning().partition_count())
+            .max(1);
         let p = input.properties();
         let props = Arc::new(PlanProperties::new(
             // Concatenated partitions are no longer sorted as a whole.

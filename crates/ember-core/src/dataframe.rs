@@ -414,11 +414,10 @@ impl DataFrame {
     /// round-robin shuffle (see [`crate::round_robin`]).
     pub fn repartition(&self, n: usize) -> Result<DataFrame> {
         let node = crate::round_robin::SparkRoundRobin::new(self.df.logical_plan().clone(), n);
-        let plan = datafusion::logical_expr::LogicalPlan::Extension(
-            datafusion::logical_expr::Extension {
+        let plan =
+            datafusion::logical_expr::LogicalPlan::Extension(datafusion::logical_expr::Extension {
                 node: std::sync::Arc::new(node),
-            },
-        );
+            });
         let df = DfFrame::new(self.session.context().state(), plan);
         Ok(self.wrap(df).with_partitions(n))
     }
@@ -461,11 +460,10 @@ impl DataFrame {
         }
         let node =
             crate::sample::PoissonSample::try_new(self.df.logical_plan().clone(), fraction, seed)?;
-        let plan = datafusion::logical_expr::LogicalPlan::Extension(
-            datafusion::logical_expr::Extension {
+        let plan =
+            datafusion::logical_expr::LogicalPlan::Extension(datafusion::logical_expr::Extension {
                 node: std::sync::Arc::new(node),
-            },
-        );
+            });
         Ok(self.wrap(DfFrame::new(self.session.context().state(), plan)))
     }
 
@@ -488,11 +486,10 @@ impl DataFrame {
     /// of consecutive input partitions in order (see [`crate::coalesce`]).
     pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
         let node = crate::coalesce::SparkCoalesce::new(self.df.logical_plan().clone(), n);
-        let plan = datafusion::logical_expr::LogicalPlan::Extension(
-            datafusion::logical_expr::Extension {
+        let plan =
+            datafusion::logical_expr::LogicalPlan::Extension(datafusion::logical_expr::Extension {
                 node: std::sync::Arc::new(node),
-            },
-        );
+            });
         let df = DfFrame::new(self.session.context().state(), plan);
         Ok(self.wrap(df))
     }

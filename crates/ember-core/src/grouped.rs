@@ -202,14 +202,13 @@ pub async fn describe(df: &DataFrame, cols: &[&str]) -> Result<DataFrame> {
         let numeric = f.data_type().is_numeric();
         aggs.push(datafusion::functions_aggregate::expr_fn::count(c.clone()));
         if numeric {
-            aggs.push(crate::functions::sums::avg_udaf().call(vec![cast(
-                c.clone(),
-                DataType::Float64,
-            )]));
-            aggs.push(crate::functions::moments::stddev_udaf().call(vec![cast(
-                c.clone(),
-                DataType::Float64,
-            )]));
+            aggs.push(
+                crate::functions::sums::avg_udaf().call(vec![cast(c.clone(), DataType::Float64)]),
+            );
+            aggs.push(
+                crate::functions::moments::stddev_udaf()
+                    .call(vec![cast(c.clone(), DataType::Float64)]),
+            );
         } else {
             aggs.push(cast(lit(ScalarValue::Null), DataType::Float64));
             aggs.push(cast(lit(ScalarValue::Null), DataType::Float64));

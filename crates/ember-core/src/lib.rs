@@ -65,6 +65,7 @@ pub mod error;
 pub mod format;
 pub mod functions;
 pub mod grouped;
+pub mod nullable;
 pub mod ordered;
 pub mod partition_local;
 pub mod planner;

@@ -17,8 +17,8 @@ use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::GlobalLimitExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::Partitioning;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::Partitioning;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream,
 };
@@ -227,7 +227,9 @@ mod tests {
             .unwrap()
             .limit(0, Some(3))
             .unwrap()
-            .select(vec![datafusion::prelude::col("column1") * datafusion::prelude::lit(10)])
+            .select(vec![
+                datafusion::prelude::col("column1") * datafusion::prelude::lit(10),
+            ])
             .unwrap();
         let plan = df.create_physical_plan().await.unwrap();
         // DataFusion moves the limit and the merge below the projection.
@@ -245,7 +247,10 @@ mod tests {
         // (ember turns DataFusion's round-robin insertion off; an expert may turn it on.)
         let spark = crate::SparkSession::builder()
             .master("local[2]")
-            .config("datafusion.optimizer.enable_round_robin_repartition", "true")
+            .config(
+                "datafusion.optimizer.enable_round_robin_repartition",
+                "true",
+            )
             .get_or_create()
             .unwrap();
         let df = spark
@@ -263,7 +268,10 @@ mod tests {
             .indent(false)
             .to_string();
         assert!(!below_text.contains("RoundRobinBatch"), "{below_text}");
-        assert!(!below_text.contains("CoalescePartitionsExec"), "{below_text}");
+        assert!(
+            !below_text.contains("CoalescePartitionsExec"),
+            "{below_text}"
+        );
         assert_eq!(below.output_partitioning().partition_count(), 2);
         assert_eq!((skip, fetch), (0, Some(21)));
     }

@@ -113,12 +113,8 @@ impl PartitionLocalFn {
     /// The marker functions to register in a session.
     pub fn udfs() -> Vec<ScalarUDF> {
         let v = Volatility::Volatile;
-        let any_args = |v| {
-            Signature::one_of(
-                vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
-                v,
-            )
-        };
+        let any_args =
+            |v| Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], v);
         let mk = |kind, name, aliases: &[&str], signature| {
             ScalarUDF::new_from_impl(PartitionLocalFn {
                 kind,
@@ -128,7 +124,12 @@ impl PartitionLocalFn {
             })
         };
         vec![
-            mk(Kind::PartitionId, "spark_partition_id", &[], Signature::nullary(v)),
+            mk(
+                Kind::PartitionId,
+                "spark_partition_id",
+                &[],
+                Signature::nullary(v),
+            ),
             mk(
                 Kind::MonotonicId,
                 "monotonically_increasing_id",
@@ -240,13 +241,10 @@ fn const_int(e: &Expr) -> Option<Option<i64>> {
     match e {
         Expr::Literal(v, _) => match v {
             ScalarValue::Null => Some(None),
-            v => v
-                .cast_to(&DataType::Int64)
-                .ok()
-                .map(|v| match v {
-                    ScalarValue::Int64(x) => x,
-                    _ => None,
-                }),
+            v => v.cast_to(&DataType::Int64).ok().map(|v| match v {
+                ScalarValue::Int64(x) => x,
+                _ => None,
+            }),
         },
         Expr::Cast(c) => const_int(&c.expr),
         Expr::TryCast(c) => const_int(&c.expr),
@@ -309,7 +307,10 @@ fn rewrite_node(node: LogicalPlan) -> Result<LogicalPlan> {
         let name = match columns.iter().find(|(_, c)| *c == g) {
             Some((n, _)) => n.clone(),
             None => {
-                let n = format!("{GENERATED_PREFIX}{}", COUNTER.fetch_add(1, Ordering::Relaxed));
+                let n = format!(
+                    "{GENERATED_PREFIX}{}",
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
                 columns.push((n.clone(), g));
                 n
             }
@@ -384,11 +385,21 @@ fn rewrite_node(node: LogicalPlan) -> Result<LogicalPlan> {
         })?;
         exprs.push(saved.restore(out.data));
     }
-    let original: Vec<Expr> = node.schema().columns().into_iter().map(Expr::Column).collect();
+    let original: Vec<Expr> = node
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
     let input = if arg_cols.is_empty() {
         input
     } else {
-        let mut cols: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
+        let mut cols: Vec<Expr> = input
+            .schema()
+            .columns()
+            .into_iter()
+            .map(Expr::Column)
+            .collect();
         cols.extend(arg_cols.into_iter().map(|(n, e)| e.alias(n)));
         LogicalPlanBuilder::from(input).project(cols)?.build()?
     };
@@ -399,7 +410,9 @@ fn rewrite_node(node: LogicalPlan) -> Result<LogicalPlan> {
     let new_node = node.with_new_exprs(exprs, vec![new_input])?;
     // A filter or sort passes its input's columns through: drop the added ones.
     if new_node.schema().fields().len() != node.schema().fields().len() {
-        return LogicalPlanBuilder::from(new_node).project(original)?.build();
+        return LogicalPlanBuilder::from(new_node)
+            .project(original)?
+            .build();
     }
     Ok(new_node)
 }
@@ -597,7 +610,9 @@ impl State {
 /// Spark's `Shuffle.eval` over a list array: each non-null array is permuted by the
 /// next indices of the row's generator.
 fn shuffle(mt: &mut rand_mt::Mt, arr: &ArrayRef) -> Result<ArrayRef> {
-    use datafusion::arrow::array::{Array, AsArray, GenericListArray, OffsetSizeTrait, UInt64Array};
+    use datafusion::arrow::array::{
+        Array, AsArray, GenericListArray, OffsetSizeTrait, UInt64Array,
+    };
     use datafusion::arrow::buffer::OffsetBuffer;
     fn go<O: OffsetSizeTrait>(mt: &mut rand_mt::Mt, l: &GenericListArray<O>) -> Result<ArrayRef> {
         let mut take = Vec::new();
@@ -653,7 +668,10 @@ impl ExecutionPlan for PartitionLocalExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = crate::planner::only_input(children, "PartitionLocalExec")?;
-        Ok(Arc::new(PartitionLocalExec::new(input, self.columns.clone())))
+        Ok(Arc::new(PartitionLocalExec::new(
+            input,
+            self.columns.clone(),
+        )))
     }
     fn execute(
         &self,
@@ -676,8 +694,13 @@ impl ExecutionPlan for PartitionLocalExec {
             for s in states.iter_mut() {
                 cols.push(s.next(&batch)?);
             }
-            let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
-            Ok(RecordBatch::try_new_with_options(out_schema.clone(), cols, &opts)?)
+            let opts =
+                datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+            Ok(RecordBatch::try_new_with_options(
+                out_schema.clone(),
+                cols,
+                &opts,
+            )?)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }

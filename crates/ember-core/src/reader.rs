@@ -196,13 +196,13 @@ impl DataFrameReader {
                         dir.push('/');
                     }
                     let df = ctx.read_parquet(dir, opts).await?;
-                    return Ok((df.into_view(), None));
+                    return Ok((crate::nullable::nullable_table(df.into_view()), None));
                 }
                 let files: Vec<String> = listing.files.iter().map(|f| f.path.display()).collect();
                 let df = ctx
                     .read_parquet(files, ParquetReadOptions::default())
                     .await?;
-                Ok((df.into_view(), None))
+                Ok((crate::nullable::nullable_table(df.into_view()), None))
             }
             other => Err(EmberError::analysis(
                 "DATA_SOURCE_NOT_FOUND",

@@ -154,7 +154,11 @@ impl ExecutionPlan for PoissonSampleExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = crate::planner::only_input(children, "PoissonSampleExec")?;
-        Ok(Arc::new(PoissonSampleExec::new(input, self.fraction, self.seed)))
+        Ok(Arc::new(PoissonSampleExec::new(
+            input,
+            self.fraction,
+            self.seed,
+        )))
     }
     fn execute(
         &self,
@@ -186,8 +190,8 @@ impl ExecutionPlan for PoissonSampleExec {
                 .iter()
                 .map(|c| datafusion::arrow::compute::take(c.as_ref(), &idx, None))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            let opts = datafusion::arrow::array::RecordBatchOptions::new()
-                .with_row_count(Some(idx.len()));
+            let opts =
+                datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(idx.len()));
             Ok(RecordBatch::try_new_with_options(
                 batch.schema(),
                 cols,

@@ -216,7 +216,9 @@ impl SparkSession {
             .with_config(cfg)
             .with_runtime_env(runtime)
             .with_spark_features()
-            .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner { extra: planners }))
+            .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner {
+                extra: planners,
+            }))
             .build();
         let ctx = SessionContext::new_with_state(state);
         for f in crate::functions::spark_functions(&tz_name) {

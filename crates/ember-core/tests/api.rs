@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use ember_core::{SaveMode, SparkSession};
 
 fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/flights/data")
-        .join(name)
-        .display()
-        .to_string()
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../examples/flights/data")
+    .join(name)
+    .display()
+    .to_string()
 }
 
 fn spark() -> SparkSession {

@@ -56,7 +56,11 @@ async fn golden_cases_match_spark() {
     }
     let summary = format!("golden: {passed}/{} cases pass\n", cases.len());
     print!("{summary}{report}");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let out = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../target");
     let _ = std::fs::create_dir_all(&out);
     let _ = std::fs::write(
         out.join("golden-report.txt"),

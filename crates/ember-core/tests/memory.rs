@@ -12,8 +12,11 @@ async fn sorted_count(memory: &str) -> ember_core::Result<String> {
         .master("local[2]")
         .config("spark.driver.memory", memory)
         .get_or_create()?;
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/flights/data/flights.csv.gz");
+    let path = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../examples/flights/data/flights.csv.gz");
     spark
         .sql(&format!(
             "CREATE TEMPORARY VIEW f USING csv OPTIONS (path '{}', header 'true', inferSchema 'true', nullValue 'NA')",

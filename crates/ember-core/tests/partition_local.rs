@@ -81,7 +81,11 @@ async fn names_types_and_default_partitions_follow_spark() {
     let df = spark.sql(q).await.unwrap();
     assert_eq!(
         df.columns(),
-        vec!["rand(NULL)", "randn(2)", "uniform(10, CAST(20 AS BIGINT), 0)"]
+        vec![
+            "rand(NULL)",
+            "randn(2)",
+            "uniform(10, CAST(20 AS BIGINT), 0)"
+        ]
     );
     assert_eq!(
         df.tree_string(),
@@ -138,9 +142,17 @@ async fn filters_sorts_and_aggregations_draw_per_input_row() {
 #[tokio::test]
 async fn seeded_sample_keeps_the_rows_spark_keeps() {
     let spark = spark();
-    let df = spark.range(0, 20, 1, None).unwrap().sample(0.3, Some(11)).unwrap();
+    let df = spark
+        .range(0, 20, 1, None)
+        .unwrap()
+        .sample(0.3, Some(11))
+        .unwrap();
     assert_eq!(ids(df).await, vec![0, 1, 4, 7, 8, 13, 14, 16]);
-    let df = spark.range(0, 20, 1, Some(3)).unwrap().sample(0.5, Some(5)).unwrap();
+    let df = spark
+        .range(0, 20, 1, Some(3))
+        .unwrap()
+        .sample(0.5, Some(5))
+        .unwrap();
     assert_eq!(ids(df).await, vec![0, 1, 4, 5, 6, 8, 12, 13, 14, 19]);
 }
 
@@ -157,7 +169,8 @@ async fn nondeterministic_calls_outside_supported_operators_fail_clearly() {
     .await
     .expect_err("a join condition with rand()");
     assert!(
-        err.to_string().contains("INVALID_NON_DETERMINISTIC_EXPRESSIONS"),
+        err.to_string()
+            .contains("INVALID_NON_DETERMINISTIC_EXPRESSIONS"),
         "{err}"
     );
 }
@@ -169,10 +182,22 @@ async fn coalesce_concatenates_consecutive_partitions_in_order() {
     let df = spark.range(0, 10, 1, Some(4)).unwrap().coalesce(2).unwrap();
     df.create_or_replace_temp_view("c").unwrap();
     assert_eq!(
-        rows(&spark, "SELECT id, spark_partition_id(), monotonically_increasing_id() FROM c").await,
+        rows(
+            &spark,
+            "SELECT id, spark_partition_id(), monotonically_increasing_id() FROM c"
+        )
+        .await,
         vec![
-            "0|0|0", "1|0|1", "2|0|2", "3|0|3", "4|0|4", "5|1|8589934592", "6|1|8589934593",
-            "7|1|8589934594", "8|1|8589934595", "9|1|8589934596",
+            "0|0|0",
+            "1|0|1",
+            "2|0|2",
+            "3|0|3",
+            "4|0|4",
+            "5|1|8589934592",
+            "6|1|8589934593",
+            "7|1|8589934594",
+            "8|1|8589934595",
+            "9|1|8589934596",
         ]
     );
     // More partitions than the input has: the input's three.
@@ -182,10 +207,17 @@ async fn coalesce_concatenates_consecutive_partitions_in_order() {
     let df = spark.range(0, 10, 1, Some(3)).unwrap().coalesce(1).unwrap();
     df.create_or_replace_temp_view("one").unwrap();
     assert_eq!(
-        rows(&spark, "SELECT id, spark_partition_id(), rand(3) FROM one WHERE id % 2 = 0").await,
+        rows(
+            &spark,
+            "SELECT id, spark_partition_id(), rand(3) FROM one WHERE id % 2 = 0"
+        )
+        .await,
         vec![
-            "0|0|0.25738143505962285", "2|0|0.6698885713796182", "4|0|0.9416651198480125",
-            "6|0|0.7298503424273113", "8|0|0.11490071667933077",
+            "0|0|0.25738143505962285",
+            "2|0|0.6698885713796182",
+            "4|0|0.9416651198480125",
+            "6|0|0.7298503424273113",
+            "8|0|0.11490071667933077",
         ]
     );
 }
@@ -206,7 +238,12 @@ async fn limited_results_come_in_partition_order() {
         assert_eq!(
             got,
             vec![
-                "| 10|  0|", "|  9|  0|", "|  8|  1|", "|  7|  1|", "|  6|  2|", "|  5|  2|",
+                "| 10|  0|",
+                "|  9|  0|",
+                "|  8|  1|",
+                "|  7|  1|",
+                "|  6|  2|",
+                "|  5|  2|",
                 "|  4|  3|",
             ],
             "{text}"
@@ -219,13 +256,16 @@ async fn sample_with_replacement_repeats_the_rows_spark_repeats() {
     let spark = spark();
     // Apache Spark 4.3's rows for the same partitioning.
     let df = spark.range(0, 10, 1, Some(1)).unwrap();
-    assert_eq!(ids(df.sample_with_replacement(0.5, Some(3)).unwrap()).await, vec![5, 6]);
+    assert_eq!(
+        ids(df.sample_with_replacement(0.5, Some(3)).unwrap()).await,
+        vec![5, 6]
+    );
     let df = spark.range(0, 20, 1, Some(2)).unwrap();
     assert_eq!(
         ids(df.sample_with_replacement(1.5, Some(-7)).unwrap()).await,
         vec![
-            2, 2, 2, 3, 4, 4, 4, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 9, 10, 10, 10, 11, 11, 11,
-            12, 12, 12, 12, 14, 15, 16, 16, 17, 17, 18
+            2, 2, 2, 3, 4, 4, 4, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12,
+            12, 12, 12, 14, 15, 16, 16, 17, 17, 18
         ]
     );
     assert_eq!(

@@ -212,7 +212,8 @@ pub fn read_json(
                 if line.trim().is_empty() {
                     continue;
                 }
-                let parsed = serde_json::from_str::<Value>(line).map_err(|e| format!("invalid JSON: {e}"));
+                let parsed =
+                    serde_json::from_str::<Value>(line).map_err(|e| format!("invalid JSON: {e}"));
                 records.push((ln + 1, line.to_string(), parsed));
             }
         }
@@ -343,7 +344,11 @@ mod tests {
     fn multi_line_arrays_objects_and_broken_files() {
         let d = tempfile::tempdir().unwrap();
         let a = d.path().join("a.json");
-        std::fs::write(&a, "[\n  {\"id\": 1,\n   \"r\": {\"c\": \"x\"}},\n  {\"id\": 2}\n]\n").unwrap();
+        std::fs::write(
+            &a,
+            "[\n  {\"id\": 1,\n   \"r\": {\"c\": \"x\"}},\n  {\"id\": 2}\n]\n",
+        )
+        .unwrap();
         let b = d.path().join("b.json");
         std::fs::write(&b, "{\n \"id\": 3\n}").unwrap();
         let c = d.path().join("c.json");
@@ -352,9 +357,17 @@ mod tests {
             multi_line: true,
             ..Default::default()
         };
-        let paths: Vec<String> = [&a, &b, &c].iter().map(|p| p.display().to_string()).collect();
-        let (schema, batches, report) =
-            read_json(&crate::storage::StorageRegistry::default(), &paths, &opts, None).unwrap();
+        let paths: Vec<String> = [&a, &b, &c]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let (schema, batches, report) = read_json(
+            &crate::storage::StorageRegistry::default(),
+            &paths,
+            &opts,
+            None,
+        )
+        .unwrap();
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(names, vec!["_corrupt_record", "id", "r"]);
         assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
@@ -363,9 +376,14 @@ mod tests {
             mode: ParseMode::FailFast,
             ..opts
         };
-        let e = read_json(&crate::storage::StorageRegistry::default(), &paths, &fail, None)
-            .unwrap_err()
-            .to_string();
+        let e = read_json(
+            &crate::storage::StorageRegistry::default(),
+            &paths,
+            &fail,
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("c.json") && e.contains("line 2"), "{e}");
     }
 

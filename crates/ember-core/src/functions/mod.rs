@@ -212,10 +212,7 @@ pub fn register_aggregate_aliases(
     ctx: &datafusion::prelude::SessionContext,
 ) -> crate::error::Result<()> {
     use datafusion::execution::FunctionRegistry;
-    for (base, alias) in [
-        ("first_value", "first"),
-        ("last_value", "last"),
-    ] {
+    for (base, alias) in [("first_value", "first"), ("last_value", "last")] {
         let f = ctx.udaf(base)?;
         ctx.register_udaf(f.as_ref().clone().with_aliases([alias]));
     }

@@ -269,7 +269,8 @@ fn moment(moment: Moment) -> AggregateUDF {
 /// `stddev(x)` / `stddev_samp(x)`: Spark's sample standard deviation (`double`).
 pub fn stddev_udaf() -> Arc<AggregateUDF> {
     static F: std::sync::OnceLock<Arc<AggregateUDF>> = std::sync::OnceLock::new();
-    F.get_or_init(|| Arc::new(moment(Moment::StddevSamp))).clone()
+    F.get_or_init(|| Arc::new(moment(Moment::StddevSamp)))
+        .clone()
 }
 
 /// `variance(x)` / `var_samp(x)`: Spark's sample variance (`double`).
@@ -324,9 +325,15 @@ mod tests {
         assert_eq!(v, 0.7071067811865469);
         let mut k = moments(&[1.0, 1.0, 2.0]);
         k.moment = Moment::Kurtosis;
-        assert_eq!(k.evaluate().unwrap(), ScalarValue::Float64(Some(-1.499999999999999)));
+        assert_eq!(
+            k.evaluate().unwrap(),
+            ScalarValue::Float64(Some(-1.499999999999999))
+        );
         k.moment = Moment::StddevSamp;
-        assert_eq!(k.evaluate().unwrap(), ScalarValue::Float64(Some(0.5773502691896258)));
+        assert_eq!(
+            k.evaluate().unwrap(),
+            ScalarValue::Float64(Some(0.5773502691896258))
+        );
     }
 
     #[test]

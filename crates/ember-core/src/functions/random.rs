@@ -12,7 +12,10 @@
 const ARRAY_SEED: u32 = 0x3c07_4a61;
 
 fn mix_last(h: u32, k: u32) -> u32 {
-    let k = k.wrapping_mul(0xcc9e_2d51).rotate_left(15).wrapping_mul(0x1b87_3593);
+    let k = k
+        .wrapping_mul(0xcc9e_2d51)
+        .rotate_left(15)
+        .wrapping_mul(0x1b87_3593);
     h ^ k
 }
 
@@ -233,7 +236,9 @@ impl Well19937c {
         v[1] = seed as u32;
         for i in 2..Self::R {
             let l = v[i - 2] as i32 as i64;
-            v[i] = (1_812_433_253i64.wrapping_mul(l ^ (l >> 30)).wrapping_add(i as i64)) as u32;
+            v[i] = (1_812_433_253i64
+                .wrapping_mul(l ^ (l >> 30))
+                .wrapping_add(i as i64)) as u32;
         }
         Well19937c { v, index: 0 }
     }
@@ -307,7 +312,9 @@ mod tests {
     #[test]
     fn uniform_and_randstr_follow_spark() {
         let mut r = XorShiftRandom::new(3);
-        let u: Vec<i64> = (0..10).map(|_| (5.0 + 100.0 * r.next_double()) as i64).collect();
+        let u: Vec<i64> = (0..10)
+            .map(|_| (5.0 + 100.0 * r.next_double()) as i64)
+            .collect();
         assert_eq!(u, vec![30, 71, 99, 77, 16, 25, 89, 80, 51, 83]);
         let mut r = XorShiftRandom::new(3);
         let mut s = String::new();
@@ -324,7 +331,10 @@ mod tests {
         // with seed 234, [1, 2, 2, 3, 3, 3] with seed 345.
         let apply = |seed: i64, a: &[i32]| -> Vec<i32> {
             let mut mt = mersenne_twister(seed);
-            next_indices(&mut mt, a.len()).into_iter().map(|k| a[k]).collect()
+            next_indices(&mut mt, a.len())
+                .into_iter()
+                .map(|k| a[k])
+                .collect()
         };
         assert_eq!(apply(123, &[1, 20, 3, 5]), vec![5, 1, 20, 3]);
         assert_eq!(apply(234, &[1, 20, 0, 5]), vec![0, 5, 20, 1]);

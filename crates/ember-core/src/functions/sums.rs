@@ -19,8 +19,8 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::AggregateOrderSensitivity;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, GroupsAccumulator, ReversedUDAF,
-    SetMonotonicity, Signature,
+    Accumulator, AggregateUDF, AggregateUDFImpl, GroupsAccumulator, ReversedUDAF, SetMonotonicity,
+    Signature,
 };
 
 /// DataFusion's `sum` or `avg` with Spark's sequential `double` accumulator.
@@ -163,7 +163,9 @@ pub fn sum_udaf() -> Arc<AggregateUDF> {
     static F: OnceLock<Arc<AggregateUDF>> = OnceLock::new();
     F.get_or_init(|| {
         Arc::new(AggregateUDF::new_from_impl(SequentialDouble {
-            inner: datafusion::functions_aggregate::sum::sum_udaf().as_ref().clone(),
+            inner: datafusion::functions_aggregate::sum::sum_udaf()
+                .as_ref()
+                .clone(),
             avg: false,
         }))
     })
@@ -175,7 +177,9 @@ pub fn avg_udaf() -> Arc<AggregateUDF> {
     static F: OnceLock<Arc<AggregateUDF>> = OnceLock::new();
     F.get_or_init(|| {
         Arc::new(AggregateUDF::new_from_impl(SequentialDouble {
-            inner: datafusion::functions_aggregate::average::avg_udaf().as_ref().clone(),
+            inner: datafusion::functions_aggregate::average::avg_udaf()
+                .as_ref()
+                .clone(),
             avg: true,
         }))
     })
@@ -189,7 +193,9 @@ mod tests {
 
     /// Values whose row-order sum differs from a pairwise or lane-wise one.
     fn values() -> Vec<f64> {
-        (0..1000).map(|i| 0.1 * i as f64 + 1e-3 / (i as f64 + 1.0)).collect()
+        (0..1000)
+            .map(|i| 0.1 * i as f64 + 1e-3 / (i as f64 + 1.0))
+            .collect()
     }
 
     #[test]
@@ -203,7 +209,10 @@ mod tests {
         let arr: ArrayRef = Arc::new(Float64Array::from(v.clone()));
         acc.update_batch(&[arr]).unwrap();
         let expected = v.iter().fold(0.0, |s, x| s + x);
-        assert_eq!(acc.evaluate().unwrap(), ScalarValue::Float64(Some(expected)));
+        assert_eq!(
+            acc.evaluate().unwrap(),
+            ScalarValue::Float64(Some(expected))
+        );
     }
 
     #[test]

@@ -72,9 +72,9 @@ impl TableFunctionImpl for SparkRange {
             }
         };
         let parts = match parts {
-            Some(n) if n <= 0 => {
-                return plan_err!("[INVALID_SQL_ARGUMENTS] The numPartitions of `range` must be positive, not {n}.")
-            }
+            Some(n) if n <= 0 => return plan_err!(
+                "[INVALID_SQL_ARGUMENTS] The numPartitions of `range` must be positive, not {n}."
+            ),
             Some(n) => n as usize,
             None => self.default_partitions,
         };
@@ -200,8 +200,8 @@ impl ExecutionPlan for RangeExec {
         let batch = self.batch_size.max(1) as i128;
         let schema = self.schema.clone();
         let with_id = !schema.fields().is_empty();
-        let stream = futures::stream::iter((first..last).step_by(batch as usize).map(
-            move |from| {
+        let stream =
+            futures::stream::iter((first..last).step_by(batch as usize).map(move |from| {
                 let to = (from + batch).min(last);
                 let rows = (to - from) as usize;
                 let cols: Vec<Arc<dyn datafusion::arrow::array::Array>> = if with_id {
@@ -217,8 +217,7 @@ impl ExecutionPlan for RangeExec {
                     cols,
                     &opts,
                 )?)
-            },
-        ));
+            }));
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
             stream,

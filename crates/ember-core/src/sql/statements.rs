@@ -300,7 +300,9 @@ async fn resolve_column_case(
         };
         for f in provider.schema().fields() {
             let exact = f.name().clone();
-            let e = names.entry(exact.to_lowercase()).or_insert(Some(exact.clone()));
+            let e = names
+                .entry(exact.to_lowercase())
+                .or_insert(Some(exact.clone()));
             if e.as_deref() != Some(exact.as_str()) {
                 *e = None;
             }

@@ -187,7 +187,11 @@ pub fn case_dirs() -> Vec<PathBuf> {
 
 /// Names of the cases listed in `tests/golden_known_failures.txt`.
 pub fn known_failures() -> Vec<String> {
-    let known_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden_known_failures.txt");
+    let known_file = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("tests/golden_known_failures.txt");
     std::fs::read_to_string(&known_file)
         .unwrap_or_default()
         .lines()

@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 /// at `<work>/main` with `<work>/shared` beside it), else `/work/shared/<sub>`.
 /// `marker` is a file that must exist in the folder.
 pub fn shared_dir(sub: &str, marker: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../..");
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     for dir in root.ancestors() {
         let d = dir.join("shared").join(sub);

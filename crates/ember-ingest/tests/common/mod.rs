@@ -11,7 +11,11 @@ use arrow::datatypes::{Float32Type, Int32Type, Int64Type};
 
 /// The shipped sample: examples/inaturalist/data.
 pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/inaturalist/data")
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../examples/inaturalist/data")
 }
 
 /// Writes `dir/job.toml` for the export's photos at `photos` with embeddings at
