@@ -189,6 +189,20 @@ async fn run_other(cs: &Arc<ConnectSession>, t: &CommandType) -> Result<Response
             crate::udf::register(cs, f)?;
             Ok(done(vec![]))
         }
+        CommandType::CheckpointCommand(c) => {
+            let id = crate::persist::checkpoint(cs, c).await?;
+            Ok(done(vec![response(ResponseType::CheckpointCommandResult(
+                spark_connect_proto::CheckpointCommandResult {
+                    relation: Some(spark_connect_proto::CachedRemoteRelation { relation_id: id }),
+                },
+            ))]))
+        }
+        CommandType::RemoveCachedRemoteRelationCommand(c) => {
+            if let Some(r) = &c.relation {
+                crate::persist::remove_cached_remote(cs, &r.relation_id);
+            }
+            Ok(done(vec![]))
+        }
         other => {
             let debug = format!("{other:?}");
             let name = debug.split('(').next().unwrap_or("command").to_string();
@@ -205,7 +219,7 @@ async fn write(cs: &Arc<ConnectSession>, w: &WriteOperation) -> Result<()> {
         .input
         .as_ref()
         .ok_or_else(|| ConnectError::invalid("write without an input"))?;
-    let df = Planner::new(cs).relation(input).await?;
+    let df = Planner::executing(cs).relation(input).await?;
     if w.bucket_by.is_some() {
         return Err(ConnectError::unsupported("bucketBy"));
     }

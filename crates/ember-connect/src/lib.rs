@@ -27,6 +27,8 @@ pub mod generate;
 pub mod literal;
 pub mod local;
 pub mod na;
+pub mod observe;
+pub mod persist;
 mod python_agg;
 pub mod python_map;
 pub mod read;

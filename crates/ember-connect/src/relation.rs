@@ -28,6 +28,11 @@ pub struct Planner<'a> {
     /// Output schemas by plan id.
     pub plans: PlanSchemas,
     alias_seq: usize,
+    /// The plan is about to run (an action): persisted relations in it are computed
+    /// and kept. False for analysis (schema, explain).
+    pub executing: bool,
+    /// `observe(...)` metrics found in the plan, reported after it runs.
+    pub observations: Vec<crate::observe::Observed>,
 }
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -89,7 +94,16 @@ impl<'a> Planner<'a> {
             cs,
             plans: PlanSchemas::new(),
             alias_seq: 0,
+            executing: false,
+            observations: Vec::new(),
         }
+    }
+
+    /// A planner for a plan an action runs (see [`Planner::executing`]).
+    pub fn executing(cs: &'a ConnectSession) -> Planner<'a> {
+        let mut p = Planner::new(cs);
+        p.executing = true;
+        p
     }
 
     pub(crate) fn spark(&self) -> &SparkSession {
@@ -114,7 +128,16 @@ impl<'a> Planner<'a> {
                 .rel_type
                 .as_ref()
                 .ok_or_else(|| missing("relation type"))?;
-            let df = self.rel(rel).await?;
+            let df = match crate::persist::lookup(self.cs, r) {
+                Some((_, crate::persist::Persisted { data: Some(d), .. })) => d,
+                Some((k, _)) if self.executing => {
+                    let computed = self.rel(rel).await?;
+                    let data = crate::persist::materialize(&computed).await?;
+                    crate::persist::store(self.cs, k, data.clone());
+                    data
+                }
+                _ => self.rel(rel).await?,
+            };
             if let Some(id) = r.common.as_ref().and_then(|c| c.plan_id) {
                 self.plans.insert(id, Arc::new(df.inner().schema().clone()));
             }
@@ -382,6 +405,20 @@ impl<'a> Planner<'a> {
                 let input = self.input(&s.input).await?;
                 let text = crate::show::html_string(&input, s.num_rows, s.truncate).await?;
                 crate::local::single_string(self.spark(), "html_string", text)
+            }
+            RelType::CachedRemoteRelation(c) => {
+                crate::persist::cached_remote(self.cs, &c.relation_id)
+            }
+            RelType::WithWatermark(w) => {
+                // An event-time watermark only matters to streaming queries; on a
+                // batch DataFrame Spark leaves the plan's results unchanged.
+                self.input(&w.input).await
+            }
+            RelType::CollectMetrics(m) => {
+                let input = self.input(&m.input).await?;
+                let obs = crate::observe::plan(self, &input, m)?;
+                self.observations.push(obs);
+                Ok(input)
             }
             RelType::Hint(h) => {
                 // Hints (broadcast, repartition, coalesce...) do not change results;

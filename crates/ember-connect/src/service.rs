@@ -77,14 +77,31 @@ pub async fn query_responses(
     cs: &Arc<ConnectSession>,
     rel: &pb::Relation,
 ) -> Result<ResponseSource> {
-    let df = Planner::new(cs).relation(rel).await?;
+    let mut planner = Planner::executing(cs);
+    let df = planner.relation(rel).await?;
+    let observations = std::mem::take(&mut planner.observations);
     let schema = df.schema();
     let stream = df.into_stream_ordered().await?;
     let batches = stream
         .map(|r| r.map_err(|e| ConnectError::from(ember_core::EmberError::from(e))))
         .boxed();
     let spark_schema = crate::types::schema_to_proto(&schema);
-    Ok(arrow_responses(schema, Some(spark_schema), batches))
+    let rows = arrow_responses(schema, Some(spark_schema), batches);
+    if observations.is_empty() {
+        return Ok(rows);
+    }
+    // Observed metrics follow the rows (Spark sends them with the last response).
+    let metrics = futures::stream::once(async move {
+        let mut all = Vec::with_capacity(observations.len());
+        for o in &observations {
+            all.push(crate::observe::collect(o).await?);
+        }
+        Ok(pb::ExecutePlanResponse {
+            observed_metrics: all,
+            ..Default::default()
+        })
+    });
+    Ok(rows.chain(metrics).boxed())
 }
 
 impl EmberConnect {
@@ -428,17 +445,31 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
             });
             ar::Result::SemanticHash(ar::SemanticHash { result: h as i32 })
         }
-        Analyze::Persist(_) => ar::Result::Persist(ar::Persist {}),
-        Analyze::Unpersist(_) => ar::Result::Unpersist(ar::Unpersist {}),
-        Analyze::GetStorageLevel(_) => ar::Result::GetStorageLevel(ar::GetStorageLevel {
-            storage_level: Some(pb::StorageLevel {
-                use_disk: true,
-                use_memory: true,
-                use_off_heap: false,
-                deserialized: true,
-                replication: 1,
-            }),
-        }),
+        Analyze::Persist(p) => {
+            let r = p
+                .relation
+                .as_ref()
+                .ok_or_else(|| ConnectError::invalid("persist without a relation"))?;
+            // Check that the plan is valid now, as Spark analyzes it.
+            Planner::new(cs).relation(r).await?;
+            crate::persist::persist(cs, r, p.storage_level);
+            ar::Result::Persist(ar::Persist {})
+        }
+        Analyze::Unpersist(u) => {
+            if let Some(r) = &u.relation {
+                crate::persist::unpersist(cs, r);
+            }
+            ar::Result::Unpersist(ar::Unpersist {})
+        }
+        Analyze::GetStorageLevel(g) => {
+            let r = g
+                .relation
+                .as_ref()
+                .ok_or_else(|| ConnectError::invalid("storageLevel without a relation"))?;
+            ar::Result::GetStorageLevel(ar::GetStorageLevel {
+                storage_level: Some(crate::persist::storage_level(cs, r)),
+            })
+        }
         Analyze::JsonToDdl(j) => ar::Result::JsonToDdl(ar::JsonToDdl {
             ddl_string: crate::schema_json::to_ddl(&j.json_string, &tz)?,
         }),

@@ -42,6 +42,10 @@ pub struct ConnectSession {
     pub errors: Mutex<HashMap<String, String>>,
     /// Queries `spark.sql` planned, waiting for the plan that uses them.
     planned: Mutex<PlannedSql>,
+    /// Persisted (`cache`/`persist`) relations, by their encoded plan.
+    pub persisted: Mutex<crate::persist::PersistedMap>,
+    /// Checkpointed DataFrames by `CachedRemoteRelation` id.
+    pub checkpoints: Mutex<HashMap<String, DataFrame>>,
 }
 
 /// How many `spark.sql` queries a session keeps planned for their first use.
@@ -208,6 +212,8 @@ impl SessionManager {
             artifact_dir,
             errors: Mutex::new(HashMap::new()),
             planned: Mutex::new(PlannedSql::default()),
+            persisted: Mutex::new(HashMap::new()),
+            checkpoints: Mutex::new(HashMap::new()),
         });
         sessions.insert(session_id.to_string(), s.clone());
         Ok(s)

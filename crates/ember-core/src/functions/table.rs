@@ -72,9 +72,11 @@ impl TableFunctionImpl for SparkRange {
             }
         };
         let parts = match parts {
-            Some(n) if n <= 0 => return plan_err!(
+            Some(n) if n <= 0 => {
+                return plan_err!(
                 "[INVALID_SQL_ARGUMENTS] The numPartitions of `range` must be positive, not {n}."
-            ),
+            )
+            }
             Some(n) => n as usize,
             None => self.default_partitions,
         };

@@ -1,0 +1,78 @@
+"""persist / cache / storageLevel, checkpoint / localCheckpoint, observe and
+withWatermark over Spark Connect, with Spark's results."""
+
+import pytest
+from pyspark import StorageLevel
+from pyspark.errors import PySparkException
+from pyspark.sql import Observation
+from pyspark.sql import functions as F
+
+
+def test_storage_levels_follow_persist_and_unpersist(spark):
+    df = spark.range(4).withColumn("y", F.col("id") + 1)
+    assert df.storageLevel == StorageLevel.NONE
+    assert not df.is_cached
+    df.cache()
+    assert df.storageLevel == StorageLevel.MEMORY_AND_DISK_DESER
+    assert df.is_cached
+    df.unpersist()
+    assert df.storageLevel == StorageLevel.NONE
+    d2 = spark.range(3).persist(StorageLevel.DISK_ONLY)
+    assert d2.storageLevel == StorageLevel.DISK_ONLY
+    d2.unpersist()
+
+
+def test_cached_data_is_computed_once_and_kept(spark, tmp_path):
+    # Spark keeps the cached rows even when the files underneath change.
+    path = str(tmp_path / "t")
+    spark.range(5).write.parquet(path)
+    df = spark.read.parquet(path)
+    df.cache()
+    assert df.count() == 5
+    spark.range(7).write.mode("overwrite").parquet(path)
+    assert df.count() == 5
+    assert sorted(r.id for r in df.filter("id > 2").collect()) == [3, 4]
+    df.unpersist()
+    assert spark.read.parquet(path).count() == 7
+
+
+def test_local_checkpoint_cuts_lineage(spark, tmp_path):
+    path = str(tmp_path / "c")
+    spark.range(3).write.parquet(path)
+    cp = spark.read.parquet(path).withColumn("z", F.col("id") * 10).localCheckpoint()
+    spark.range(9).write.mode("overwrite").parquet(path)
+    assert [r.z for r in cp.orderBy("id").collect()] == [0, 10, 20]
+    assert cp.filter("z > 5").count() == 2
+
+
+def test_reliable_checkpoint_needs_a_directory(spark, tmp_path):
+    df = spark.range(3)
+    with pytest.raises(PySparkException, match="Checkpoint directory has not been set"):
+        df.checkpoint()
+    spark.conf.set("spark.checkpoint.dir", str(tmp_path / "ckpt"))
+    try:
+        cp = df.checkpoint()
+        assert cp.count() == 3
+        assert any((tmp_path / "ckpt").iterdir())
+    finally:
+        spark.conf.unset("spark.checkpoint.dir")
+
+
+def test_observation_gets_metrics_after_an_action(spark):
+    df = spark.range(10).withColumn("y", F.col("id") * 2)
+    obs = Observation("m")
+    observed = df.observe(obs, F.count(F.lit(1)).alias("cnt"), F.max("y").alias("mx"),
+                          F.sum("y"))
+    # The metrics cover the rows reaching observe(), not the filtered result.
+    assert observed.filter("id < 3").count() == 3
+    assert obs.get == {"cnt": 10, "mx": 18, "sum(y)": 90}
+
+
+def test_observe_by_name_leaves_rows_unchanged(spark):
+    df = spark.range(3).observe("named", F.sum("id").alias("s"))
+    assert [r.id for r in df.collect()] == [0, 1, 2]
+
+
+def test_with_watermark_on_a_batch_frame_is_a_no_op(spark):
+    df = spark.range(4).withColumn("ts", F.timestamp_seconds(F.col("id")))
+    assert df.withWatermark("ts", "1 minute").count() == 4
