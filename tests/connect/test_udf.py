@@ -85,3 +85,52 @@ def test_crashing_worker_fails_only_its_query(spark):
     assert "exited" in str(info.value) or "worker" in str(info.value)
     ok = F.udf(lambda x: x + 1, IntegerType())
     assert spark.range(2).select(ok(F.col("id").cast("int"))).collect()[1][0] == 2
+
+
+def test_python_udtf_called_and_registered_for_sql(spark):
+    from pyspark.sql.functions import lit, udtf
+
+    @udtf(returnType="num: int, sq: int")
+    class Squares:
+        def eval(self, start: int, end: int):
+            for i in range(start, end):
+                yield i, i * i
+
+    rows = Squares(lit(1), lit(4)).collect()
+    assert [(r.num, r.sq) for r in rows] == [(1, 1), (2, 4), (3, 9)]
+    spark.udtf.register("squares_udtf", Squares)
+    got = spark.sql("SELECT num * 10 AS t FROM squares_udtf(2, 5) WHERE sq > 4").collect()
+    assert [r.t for r in got] == [30, 40]
+
+
+def test_python_udtf_terminate_keeps_instance_state(spark):
+    from pyspark.sql.functions import lit, udtf
+
+    @udtf(returnType="word: string, n: int")
+    class Words:
+        def __init__(self):
+            self.count = 0
+
+        def eval(self, text: str):
+            for w in text.split():
+                self.count += 1
+                yield w, len(w)
+
+        def terminate(self):
+            yield "total", self.count
+
+    rows = Words(lit("hello big world")).collect()
+    assert [tuple(r) for r in rows] == [("hello", 5), ("big", 3), ("world", 5), ("total", 3)]
+
+
+def test_python_udtf_bad_output_row_fails_with_spark_class(spark):
+    from pyspark.errors import PythonException
+    from pyspark.sql.functions import udtf
+
+    @udtf(returnType="x: int")
+    class Bad:
+        def eval(self):
+            yield 1
+
+    with pytest.raises(PythonException, match="UDTF_INVALID_OUTPUT_ROW_TYPE"):
+        Bad().collect()

@@ -189,6 +189,10 @@ async fn run_other(cs: &Arc<ConnectSession>, t: &CommandType) -> Result<Response
             crate::udf::register(cs, f)?;
             Ok(done(vec![]))
         }
+        CommandType::RegisterTableFunction(u) => {
+            crate::udtf::register(cs, u)?;
+            Ok(done(vec![]))
+        }
         CommandType::CheckpointCommand(c) => {
             let id = crate::persist::checkpoint(cs, c).await?;
             Ok(done(vec![response(ResponseType::CheckpointCommandResult(

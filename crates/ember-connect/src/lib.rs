@@ -41,6 +41,7 @@ pub mod spark_fns;
 pub mod stat;
 pub mod types;
 pub mod udf;
+pub mod udtf;
 mod worker;
 
 /// Generated server stubs (`spark_connect_service_server`).

@@ -74,6 +74,9 @@ pub struct PythonFunction {
     pub paths: Vec<String>,
     /// Session time zone (timestamps to and from pandas).
     pub tz: String,
+    /// For a Python UDTF (whose command is the pickled class alone): its return type
+    /// in Spark's JSON form.
+    pub udtf_type: Option<String>,
 }
 
 impl PythonFunction {
@@ -97,7 +100,14 @@ impl PythonFunction {
             python,
             paths,
             tz,
+            udtf_type: None,
         }
+    }
+
+    /// The same function as a Python UDTF returning `hex_type` (see `udtf_type`).
+    pub fn with_udtf_type(mut self, hex_type: String) -> Self {
+        self.udtf_type = Some(hex_type);
+        self
     }
 }
 
@@ -487,6 +497,7 @@ impl Task {
             "keys": keys,
             "right_keys": right_keys,
             "batch_rows": self.batch_rows,
+            "udtf_type": self.func.udtf_type,
             "task": {"partitionId": self.partition, "stageId": 0, "attemptNumber": 0,
                      "taskAttemptId": self.partition},
         });

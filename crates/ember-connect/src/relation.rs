@@ -406,6 +406,7 @@ impl<'a> Planner<'a> {
                 let text = crate::show::html_string(&input, s.num_rows, s.truncate).await?;
                 crate::local::single_string(self.spark(), "html_string", text)
             }
+            RelType::CommonInlineUserDefinedTableFunction(u) => crate::udtf::inline(self, u).await,
             RelType::CachedRemoteRelation(c) => {
                 crate::persist::cached_remote(self.cs, &c.relation_id)
             }

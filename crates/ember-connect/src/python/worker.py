@@ -12,8 +12,10 @@ then, when "command", the cloudpickled (function, returnType).
 
 mode "scalar" (@udf, useArrow UDFs, scalar pandas_udf): one frame, an Arrow IPC stream
   of the argument columns; response b"O" + Arrow IPC stream of one column `result`.
-mode "map" (mapInPandas, mapInArrow, foreachPartition): input frames, each an Arrow IPC
-  stream of the partition's batches, ended by an empty frame.
+mode "map" (mapInPandas, mapInArrow, foreachPartition, Python UDTFs): input frames, each
+  an Arrow IPC stream of the partition's batches, ended by an empty frame. A UDTF (eval
+  types 300-302) gets its argument columns; its header's "udtf_type" is its return type
+  in Spark's JSON form (its command is the class alone).
 mode "group" (groupBy().applyInPandas / applyInArrow): input frames, one per group, the
   data columns followed by `keys` key columns; an empty frame ends the partition.
 mode "cogroup" (cogroup().applyInPandas / applyInArrow): input frames in pairs (left
@@ -397,6 +399,69 @@ def main():
             raise RuntimeError(f"the UDF returned {len(result)} values for {n} rows")
         return ipc(pa.table({"result": result}))
 
+    def udtf_rows(res, return_type, what):
+        """The rows a UDTF's eval/terminate yielded, as dicts of the return type."""
+        if res is None:
+            return []
+        rows = []
+        for r in res:
+            if not isinstance(r, (tuple, list, Row, dict)):
+                raise RuntimeError(
+                    f"[UDTF_INVALID_OUTPUT_ROW_TYPE] The type of an individual output row "
+                    f"in the '{what}' method of the UDTF is invalid. Each row should be a "
+                    f"tuple, list, or dict, but got '{type(r).__name__}'. Please make sure "
+                    f"that the output rows are of the correct type.")
+            if isinstance(r, (tuple, list)) and not isinstance(r, Row) \
+                    and len(r) != len(return_type.fields):
+                raise RuntimeError(
+                    f"[UDTF_RETURN_SCHEMA_MISMATCH] The number of columns in the result "
+                    f"does not match the specified schema. Expected column count: "
+                    f"{len(return_type.fields)}, Actual column count: {len(r)}. Please make "
+                    f"sure the values returned by the '{what}' method have the same number "
+                    f"of columns as specified in the output schema.")
+            rows.append(plain(r, return_type))
+        return rows
+
+    def run_udtf(h, cls, return_type, frames):
+        """A Python UDTF over one partition's argument rows (see the module docs)."""
+        schema = output_schema(return_type)
+        out = Output()
+        handler = cls()
+        arrow_udtf = h["eval_type"] == 302
+
+        def emit(res, what):
+            if arrow_udtf:
+                for t in (res or []):
+                    out.add(conform(t, schema, what))
+            else:
+                rows = udtf_rows(res, return_type, what)
+                if rows:
+                    out.add(pa.RecordBatch.from_pylist(rows, schema=schema))
+        try:
+            for data in frames:
+                for b in pa.ipc.open_stream(io.BytesIO(data)):
+                    if arrow_udtf:
+                        emit(handler.eval(*b.columns), "eval")
+                        continue
+                    convs = [converter(f.type) for f in b.schema]
+                    cols = [c.to_pylist() for c in b.columns]
+                    cols = [[cv(x) for x in c] if cv else c for c, cv in zip(cols, convs)]
+                    for i in range(b.num_rows):
+                        emit(handler.eval(*[c[i] for c in cols]), "eval")
+            if hasattr(handler, "terminate"):
+                emit(handler.terminate(), "terminate")
+        finally:
+            if hasattr(handler, "cleanup"):
+                handler.cleanup()
+        out.flush()
+
+    def load(fn, h):
+        """A command as (function, returnType): UDTF commands carry the class alone,
+        their return type comes in the header (Spark's JSON form)."""
+        if h.get("udtf_type"):
+            return pickle.loads(fn), StructType.fromJson(json.loads(h["udtf_type"]))
+        return pickle.loads(fn)
+
     runners = {"map": run_map, "group": run_group, "cogroup": run_cogroup}
     while True:
         header = read_frame(stdin)
@@ -429,10 +494,13 @@ def main():
         try:
             fn = functions[h["fn"]]
             if isinstance(fn, (bytes, bytearray)):
-                fn = pickle.loads(fn)
+                fn = load(fn, h)
                 functions[h["fn"]] = fn
             func, return_type = fn
-            runners[mode](h, func, return_type, frames)
+            if h["eval_type"] in (300, 301, 302):
+                run_udtf(h, func, return_type, frames)
+            else:
+                runners[mode](h, func, return_type, frames)
             drain(frames)
             write_frame(stdout, b"Z", b"")
         except WorkerEOF:
