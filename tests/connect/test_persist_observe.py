@@ -76,3 +76,20 @@ def test_observe_by_name_leaves_rows_unchanged(spark):
 def test_with_watermark_on_a_batch_frame_is_a_no_op(spark):
     df = spark.range(4).withColumn("ts", F.timestamp_seconds(F.col("id")))
     assert df.withWatermark("ts", "1 minute").count() == 4
+
+
+def test_global_temp_views_are_shared_by_sessions(spark, server):
+    from conftest import new_session
+
+    spark.range(3).createOrReplaceGlobalTempView("shared_g")
+    assert spark.sql("SELECT count(*) AS n FROM global_temp.shared_g").collect()[0].n == 3
+    other = new_session(server.url)
+    try:
+        assert other.table("global_temp.shared_g").count() == 3
+        with pytest.raises(PySparkException, match="TEMP_TABLE_OR_VIEW_ALREADY_EXISTS"):
+            spark.range(1).createGlobalTempView("shared_g")
+        assert other.catalog.dropGlobalTempView("shared_g")
+        with pytest.raises(PySparkException, match="TABLE_OR_VIEW_NOT_FOUND"):
+            spark.sql("SELECT * FROM global_temp.shared_g").collect()
+    finally:
+        other.stop()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, BooleanArray, ListBuilder, StringArray, StringBuilder};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
-use ember_core::DataFrame;
+use ember_core::{DataFrame, EmberError};
 use spark_connect_proto::catalog::CatType;
 use spark_connect_proto::Catalog;
 
@@ -194,10 +194,12 @@ pub async fn catalog(cs: &ConnectSession, c: &Catalog) -> Result<DataFrame> {
             one_bool(cs, "dropped", dropped)
         }
         CatType::DropGlobalTempView(d) => {
-            let dropped = match find(cs, &d.view_name) {
-                Some(n) => cs.spark.drop_temp_view(&n)?,
-                None => false,
-            };
+            use datafusion::catalog::SchemaProvider;
+            let dropped = cs
+                .global_temp
+                .deregister_table(&d.view_name.to_ascii_lowercase())
+                .map_err(EmberError::from)?
+                .is_some();
             one_bool(cs, "dropped", dropped)
         }
         CatType::IsCached(i) => {

@@ -166,6 +166,9 @@ async fn run_other(cs: &Arc<ConnectSession>, t: &CommandType) -> Result<Response
                 .as_ref()
                 .ok_or_else(|| ConnectError::invalid("view without an input"))?;
             let df = Planner::new(cs).relation(input).await?;
+            if v.is_global {
+                return create_global_temp_view(cs, v, &df);
+            }
             let exists = cs
                 .spark
                 .list_tables()
@@ -213,6 +216,31 @@ async fn run_other(cs: &Arc<ConnectSession>, t: &CommandType) -> Result<Response
             Err(ConnectError::unsupported(format!("the command '{name}'")))
         }
     }
+}
+
+/// `createGlobalTempView` / `createOrReplaceGlobalTempView`: a view in the server's
+/// `global_temp` database, visible to every session as `global_temp.name`.
+fn create_global_temp_view(
+    cs: &Arc<ConnectSession>,
+    v: &spark_connect_proto::CreateDataFrameViewCommand,
+    df: &ember_core::DataFrame,
+) -> Result<ResponseSource> {
+    use datafusion::catalog::SchemaProvider;
+    let name = v.name.to_ascii_lowercase();
+    if cs.global_temp.table_exist(&name) && !v.replace {
+        return Err(EmberError::analysis(
+            "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS",
+            format!("Cannot create the temporary view `global_temp`.`{}` because it already exists.\nChoose a different name, drop or replace the existing view, or add the IF NOT EXISTS clause to tolerate pre-existing views.", v.name),
+        )
+        .into());
+    }
+    cs.global_temp
+        .deregister_table(&name)
+        .map_err(EmberError::from)?;
+    cs.global_temp
+        .register_table(name, df.inner().clone().into_view())
+        .map_err(EmberError::from)?;
+    Ok(done(vec![]))
 }
 
 /// `df.write.format(f).mode(m).options(o).partitionBy(cols).save(path)` and

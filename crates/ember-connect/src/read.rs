@@ -63,6 +63,18 @@ pub async fn table(cs: &ConnectSession, ident: &str) -> Result<DataFrame> {
         [.., n] => n.clone(),
         [] => ident.to_string(),
     };
+    if parts.len() == 2 && parts[0].eq_ignore_ascii_case("global_temp") {
+        use datafusion::catalog::SchemaProvider;
+        let view = cs
+            .global_temp
+            .table(&name.to_ascii_lowercase())
+            .await
+            .map_err(EmberError::from)?;
+        if let Some(v) = view {
+            let frame = cs.spark.context().read_table(v).map_err(EmberError::from)?;
+            return Ok(DataFrame::from_datafusion(&cs.spark, frame));
+        }
+    }
     let known = cs.spark.list_tables();
     let actual = known
         .iter()

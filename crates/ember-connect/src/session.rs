@@ -42,6 +42,8 @@ pub struct ConnectSession {
     pub errors: Mutex<HashMap<String, String>>,
     /// Queries `spark.sql` planned, waiting for the plan that uses them.
     planned: Mutex<PlannedSql>,
+    /// The server's `global_temp` database (global temporary views).
+    pub global_temp: Arc<datafusion::catalog::MemorySchemaProvider>,
     /// Persisted (`cache`/`persist`) relations, by their encoded plan.
     pub persisted: Mutex<crate::persist::PersistedMap>,
     /// Checkpointed DataFrames by `CachedRemoteRelation` id.
@@ -143,6 +145,9 @@ pub struct SessionManager {
     defaults: SessionDefaults,
     sessions: Mutex<HashMap<String, Arc<ConnectSession>>>,
     root: PathBuf,
+    /// The `global_temp` database: global temporary views, shared by every session
+    /// of this server (Spark's `spark.sql.globalTempDatabase`).
+    global_temp: Arc<datafusion::catalog::MemorySchemaProvider>,
 }
 
 impl SessionManager {
@@ -154,6 +159,7 @@ impl SessionManager {
             defaults,
             sessions: Mutex::new(HashMap::new()),
             root,
+            global_temp: Arc::new(datafusion::catalog::MemorySchemaProvider::new()),
         }
     }
 
@@ -202,6 +208,18 @@ impl SessionManager {
             b = b.config(k, v);
         }
         let spark = b.get_or_create()?;
+        let default_catalog = spark
+            .context()
+            .state()
+            .config_options()
+            .catalog
+            .default_catalog
+            .clone();
+        if let Some(catalog) = spark.context().catalog(&default_catalog) {
+            catalog
+                .register_schema("global_temp", self.global_temp.clone())
+                .map_err(ember_core::EmberError::from)?;
+        }
         let artifact_dir = self.root.join(session_id);
         let s = Arc::new(ConnectSession {
             session_id: session_id.to_string(),
@@ -213,6 +231,7 @@ impl SessionManager {
             errors: Mutex::new(HashMap::new()),
             planned: Mutex::new(PlannedSql::default()),
             persisted: Mutex::new(HashMap::new()),
+            global_temp: self.global_temp.clone(),
             checkpoints: Mutex::new(HashMap::new()),
         });
         sessions.insert(session_id.to_string(), s.clone());
