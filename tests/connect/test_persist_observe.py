@@ -93,3 +93,19 @@ def test_global_temp_views_are_shared_by_sessions(spark, server):
             spark.sql("SELECT * FROM global_temp.shared_g").collect()
     finally:
         other.stop()
+
+
+def test_explain_prints_spark_sections(spark, capsys):
+    df = spark.range(10).withColumn("y", F.col("id") * 2).filter("id > 3")
+    df.explain()
+    simple = capsys.readouterr().out
+    assert simple.startswith("== Physical Plan ==\n")
+    assert "== Optimized Logical Plan ==" not in simple
+    df.explain(True)
+    extended = capsys.readouterr().out
+    sections = ["== Parsed Logical Plan ==", "== Analyzed Logical Plan ==",
+                "== Optimized Logical Plan ==", "== Physical Plan =="]
+    positions = [extended.index(s) for s in sections]
+    assert positions == sorted(positions)
+    df.explain("formatted")
+    assert capsys.readouterr().out.startswith("== Physical Plan ==\n")

@@ -380,8 +380,11 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
         }
         Analyze::Explain(e) => {
             let df = Planner::new(cs).relation(&relation_of(&e.plan)?).await?;
-            let extended =
-                e.explain_mode != pb::analyze_plan_request::explain::ExplainMode::Simple as i32;
+            use pb::analyze_plan_request::explain::ExplainMode;
+            // `extended` and `cost` show the logical plans too; `simple`, `codegen`
+            // and `formatted` the physical plan.
+            let extended = e.explain_mode == ExplainMode::Extended as i32
+                || e.explain_mode == ExplainMode::Cost as i32;
             ar::Result::Explain(ar::Explain {
                 explain_string: df.explain_string(extended).await?,
             })

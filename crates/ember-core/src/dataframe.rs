@@ -504,10 +504,27 @@ impl DataFrame {
         Ok(self.wrap(self.df.clone().cache().await?))
     }
 
-    /// `explain()` text.
+    /// `explain()` text in Spark's layout: `== Physical Plan ==` and the plan
+    /// (DataFusion's operators); `extended` adds the parsed, analyzed and optimized
+    /// logical plans before it, as Spark's `explain(True)`.
+    ///
+    /// Errors: planning errors of the query.
     pub async fn explain_string(&self, extended: bool) -> Result<String> {
-        let batches = self.df.clone().explain(extended, false)?.collect().await?;
-        Ok(datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
+        let physical = self.df.clone().create_physical_plan().await?;
+        let physical = datafusion::physical_plan::displayable(physical.as_ref())
+            .indent(false)
+            .to_string();
+        let physical = physical.trim_end();
+        if !extended {
+            return Ok(format!("== Physical Plan ==\n{physical}\n"));
+        }
+        let parsed = self.df.logical_plan().display_indent().to_string();
+        let optimized = self.df.clone().into_optimized_plan()?;
+        Ok(format!(
+            "== Parsed Logical Plan ==\n{parsed}\n\n== Analyzed Logical Plan ==\n{parsed}\n\n\
+             == Optimized Logical Plan ==\n{}\n\n== Physical Plan ==\n{physical}\n",
+            optimized.display_indent()
+        ))
     }
 
     /// Executes and returns Arrow batches (`collect`), in partition order as Spark's
