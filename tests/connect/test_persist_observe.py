@@ -109,3 +109,17 @@ def test_explain_prints_spark_sections(spark, capsys):
     assert positions == sorted(positions)
     df.explain("formatted")
     assert capsys.readouterr().out.startswith("== Physical Plan ==\n")
+
+
+def test_sample_by_keeps_the_rows_spark_keeps(spark):
+    # Expected rows recorded from Apache Spark 4.3.0, local[2] (the same partitioning).
+    from pyspark.sql.functions import col
+
+    dataset = spark.range(0, 100).select((col("id") % 3).alias("key"))
+    sampled = dataset.sampleBy("key", fractions={0: 0.1, 1: 0.2}, seed=0)
+    counts = {r.key: r["count"] for r in sampled.groupBy("key").count().collect()}
+    assert counts == {0: 1, 1: 6}
+    assert dataset.sampleBy(col("key"), fractions={2: 1.0}, seed=0).count() == 33
+    kept = spark.range(0, 50).sampleBy("id", {i: 0.5 for i in range(50)}, seed=7).collect()
+    assert sorted(r.id for r in kept) == [0, 1, 6, 8, 11, 13, 15, 17, 19, 20, 25, 27, 28, 30,
+                                          32, 33, 35, 37, 38, 40, 43, 44, 46, 49]

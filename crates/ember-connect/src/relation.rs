@@ -50,6 +50,19 @@ pub fn output_name(e: &Expr) -> String {
     }
 }
 
+/// A seed for a sampling call the client sent without one.
+fn rand_seed() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() as i64
+}
+
 /// Spark allows a select list to repeat a column name (`select(nanvl(a, b),
 /// nanvl(a, b))`); DataFusion does not, unless the qualifiers differ: a repeated
 /// (qualifier, name) gets a qualifier of its own (`__dup<i>`), keeping the name.
@@ -407,6 +420,23 @@ impl<'a> Planner<'a> {
                 crate::local::single_string(self.spark(), "html_string", text)
             }
             RelType::CommonInlineUserDefinedTableFunction(u) => crate::udtf::inline(self, u).await,
+            RelType::SampleBy(sb) => {
+                let input = self.input(&sb.input).await?;
+                let sc = self.scope(&input);
+                let col = sc.expr(sb.col.as_ref().ok_or_else(|| missing("sampleBy column"))?)?;
+                let tz = self.spark().time_zone().name().to_string();
+                let mut fractions = Vec::new();
+                for f in &sb.fractions {
+                    let s = f
+                        .stratum
+                        .as_ref()
+                        .ok_or_else(|| missing("sampleBy stratum"))?;
+                    let v = crate::literal::to_scalar(s, &tz)?;
+                    fractions.push((Expr::Literal(v, None), f.fraction));
+                }
+                let seed = sb.seed.unwrap_or_else(rand_seed);
+                Ok(input.sample_by(col, &fractions, seed)?)
+            }
             RelType::CachedRemoteRelation(c) => {
                 crate::persist::cached_remote(self.cs, &c.relation_id)
             }

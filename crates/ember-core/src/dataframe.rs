@@ -482,6 +482,44 @@ impl DataFrame {
         Ok(self.wrap(self.df.clone().filter(keep)?))
     }
 
+    /// `stat.sampleBy(col, fractions, seed)`: keeps a row when the draw of `rand(seed)`
+    /// for it (as [`DataFrame::sample_range`]) is below the fraction of its stratum
+    /// (the value of `stratum`; strata not listed keep no rows), as Spark's
+    /// `DataFrameStatFunctions.sampleBy`.
+    ///
+    /// Errors: a fraction outside `[0, 1]` (Spark's requirement).
+    pub fn sample_by(
+        &self,
+        stratum: Expr,
+        fractions: &[(Expr, f64)],
+        seed: i64,
+    ) -> Result<DataFrame> {
+        use datafusion::execution::FunctionRegistry;
+        use datafusion::prelude::lit;
+        if let Some((_, f)) = fractions.iter().find(|(_, f)| !(0.0..=1.0).contains(f)) {
+            return Err(crate::EmberError::new(
+                crate::ErrorKind::Runtime,
+                "ILLEGAL_ARGUMENT",
+                format!("requirement failed: Fractions must be in [0, 1], but got {f}."),
+                None,
+            ));
+        }
+        let rand = self.session.context().udf("rand")?;
+        let r = rand.call(vec![lit(seed)]);
+        let mut case = datafusion::logical_expr::case(stratum);
+        let mut any = false;
+        for (value, f) in fractions {
+            case = case.when(value.clone(), lit(*f));
+            any = true;
+        }
+        let fraction = if any {
+            case.otherwise(lit(0.0f64))?
+        } else {
+            lit(0.0f64)
+        };
+        Ok(self.wrap(self.df.clone().filter(r.lt(fraction))?))
+    }
+
     /// `coalesce(n)`: at most `n` partitions without a shuffle, each the concatenation
     /// of consecutive input partitions in order (see [`crate::coalesce`]).
     pub fn coalesce(&self, n: usize) -> Result<DataFrame> {
