@@ -391,9 +391,14 @@ def main():
             convs = [converter(f.type) for f in batch.schema]
             cols = [c.to_pylist() for c in batch.columns]
             cols = [[cv(x) for x in c] if cv else c for c, cv in zip(cols, convs)]
-            values = []
-            for i in range(n):
-                values.append(plain(func(*[c[i] for c in cols]), return_type))
+            if len(cols) == 1:
+                values = [func(x) for x in cols[0]]
+            elif cols:
+                values = [func(*args) for args in zip(*cols)]
+            else:
+                values = [func() for _ in range(n)]
+            if isinstance(return_type, (StructType, ArrayType, MapType)):
+                values = [plain(v, return_type) for v in values]
             result = pa.array(values, type=arrow_type)
         if len(result) != n:
             raise RuntimeError(f"the UDF returned {len(result)} values for {n} rows")
