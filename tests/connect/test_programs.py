@@ -21,7 +21,15 @@ NEEDS_RDD = {"p03_rdd_pairs"}
 # Known differences from Spark still open (#21), run and expected to fail until fixed
 # (strict: a fix makes the test fail until the entry is removed).
 KNOWN_GAPS = {
+    "q08_udtf_text": "SQL LATERAL calls of a Python UDTF with another table's columns as arguments "
+                     "are refused (UNSUPPORTED_FEATURE)",
+    "q09_reshape_dates": "unionByName(allowMissingColumns=True) of a non-null aggregate with a "
+                         "null-filled side fails: a non-nullable output column receives nulls",
 }
+# Not run: q07 fails at F.window (time windows) and approxQuantile, and after that failure
+# the stock client hangs at interpreter exit (a checkpointed DataFrame's __del__ sends
+# RemoveCachedRemoteRelation while Python shuts down), so it would only time out.
+NOT_RUN = {"q07_cache_observe_clean"}
 
 
 def gap(name):
@@ -35,7 +43,7 @@ def programs(root: Path):
     progs = root / "progs"
     if not progs.is_dir():
         return []
-    return sorted(p.stem for p in progs.glob("[pq][0-9][0-9]_*.py") if p.stem not in NEEDS_RDD)
+    return sorted(p.stem for p in progs.glob("[pq][0-9][0-9]_*.py") if p.stem not in NEEDS_RDD | NOT_RUN)
 
 
 CASES = [pytest.param(SHARED_PROGRAMS, p, id=p, marks=gap(p)) for p in programs(SHARED_PROGRAMS)] + \

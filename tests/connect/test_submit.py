@@ -47,6 +47,8 @@ def test_program_arguments_output_and_exit_status(tmp_path):
         "count: 5",
     ], p.stdout + p.stderr
     assert "to stderr" in p.stderr
+    # ember's bootstrap adds nothing to the program's stderr.
+    assert "sitecustomize" not in p.stderr, p.stderr
 
 
 def test_name_option_names_the_application(tmp_path):

@@ -35,7 +35,9 @@ _allow_master()
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _rest = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-del sys.modules["sitecustomize"]
+# The import machinery takes this module back out of sys.modules once this file has
+# run, so an entry must be there then: another sitecustomize when one loads, else this.
+_self = sys.modules.pop("sitecustomize", None)
 _saved, sys.path[:] = sys.path[:], _rest
 try:
     importlib.import_module("sitecustomize")
@@ -43,3 +45,5 @@ except ImportError:
     pass
 finally:
     sys.path[:] = _saved
+    if "sitecustomize" not in sys.modules and _self is not None:
+        sys.modules["sitecustomize"] = _self

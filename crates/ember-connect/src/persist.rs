@@ -1,8 +1,8 @@
 //! `persist` / `cache` / `unpersist` / `storageLevel`, `checkpoint` /
 //! `localCheckpoint`, as Spark Connect sends them.
 //!
-//! A persisted DataFrame is known by its relation (the exact plan the client sends
-//! again in later requests). As in Spark, persisting is lazy: the first action that
+//! A persisted DataFrame is known by its relation's plan id (the client sends the same
+//! relation again, with that id, in later requests built on the DataFrame). As in Spark, persisting is lazy: the first action that
 //! runs a plan containing the relation computes it once and keeps its batches, one
 //! in-memory table partition per partition; later plans read those. ember keeps the
 //! data in memory whatever the storage level (the level is recorded and reported);
@@ -35,9 +35,15 @@ pub struct Persisted {
     pub data: Option<DataFrame>,
 }
 
-/// The key of a relation among the persisted ones: its encoded bytes.
+/// The key of a relation among the persisted ones: the plan id the client gave the
+/// DataFrame (stable for the DataFrame object, and sent again in every plan built on
+/// it), else its encoded bytes. (Bytes alone do not identify a plan: map fields such
+/// as reader options may be encoded in any order.)
 pub fn key(r: &pb::Relation) -> Vec<u8> {
-    r.encode_to_vec()
+    match r.common.as_ref().and_then(|c| c.plan_id) {
+        Some(id) => format!("plan:{id}").into_bytes(),
+        None => r.encode_to_vec(),
+    }
 }
 
 /// Spark's `StorageLevel.NONE`.
