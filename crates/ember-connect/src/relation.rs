@@ -50,19 +50,6 @@ pub fn output_name(e: &Expr) -> String {
     }
 }
 
-/// A seed for a sampling call the client sent without one.
-fn rand_seed() -> i64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() as i64
-}
-
 /// Spark allows a select list to repeat a column name (`select(nanvl(a, b),
 /// nanvl(a, b))`); DataFusion does not, unless the qualifiers differ: a repeated
 /// (qualifier, name) gets a qualifier of its own (`__dup<i>`), keeping the name.
@@ -434,8 +421,7 @@ impl<'a> Planner<'a> {
                     let v = crate::literal::to_scalar(s, &tz)?;
                     fractions.push((Expr::Literal(v, None), f.fraction));
                 }
-                let seed = sb.seed.unwrap_or_else(rand_seed);
-                Ok(input.sample_by(col, &fractions, seed)?)
+                Ok(input.sample_by(col, &fractions, sb.seed)?)
             }
             RelType::CachedRemoteRelation(c) => {
                 crate::persist::cached_remote(self.cs, &c.relation_id)

@@ -484,7 +484,8 @@ impl DataFrame {
 
     /// `stat.sampleBy(col, fractions, seed)`: keeps a row when the draw of `rand(seed)`
     /// for it (as [`DataFrame::sample_range`]) is below the fraction of its stratum
-    /// (the value of `stratum`; strata not listed keep no rows), as Spark's
+    /// (the value of `stratum`; strata not listed keep no rows; no seed: a random
+    /// one), as Spark's
     /// `DataFrameStatFunctions.sampleBy`.
     ///
     /// Errors: a fraction outside `[0, 1]` (Spark's requirement).
@@ -492,7 +493,7 @@ impl DataFrame {
         &self,
         stratum: Expr,
         fractions: &[(Expr, f64)],
-        seed: i64,
+        seed: Option<i64>,
     ) -> Result<DataFrame> {
         use datafusion::execution::FunctionRegistry;
         use datafusion::prelude::lit;
@@ -505,7 +506,8 @@ impl DataFrame {
             ));
         }
         let rand = self.session.context().udf("rand")?;
-        let r = rand.call(vec![lit(seed)]);
+        // Without a seed `rand()` picks one, as for `sample`.
+        let r = rand.call(seed.map(lit).into_iter().collect());
         let mut case = datafusion::logical_expr::case(stratum);
         let mut any = false;
         for (value, f) in fractions {
