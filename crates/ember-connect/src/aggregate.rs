@@ -34,6 +34,10 @@ pub fn aggregate_exprs(
     grouping: Option<Grouping>,
 ) -> Result<DataFrame> {
     let _ = p;
+    let input = &drop_null_window_times(input, &group)?;
+    let (input, group) = &expand_sliding_windows(input, group)?;
+    let group = group.clone();
+    let items = with_grouping_id(input, &group, items)?;
     let aggs: Vec<Expr> = datafusion::logical_expr::utils::find_aggregate_exprs(items.iter());
     let group_by = match grouping {
         None => group.clone(),
@@ -69,7 +73,13 @@ pub fn aggregate_exprs(
     };
     let mut out = Vec::new();
     for (i, g) in group.iter().enumerate() {
-        out.push(col_at(i).alias(output_name(g)));
+        let name = output_name(g);
+        // `day AS day` would make a second, unqualified `day` when a later projection
+        // reads a field of it (`day.start`).
+        out.push(match col_at(i) {
+            Expr::Column(c) if c.name == name => Expr::Column(c),
+            c => c.alias(name),
+        });
     }
     for it in items {
         let name = output_name(&it);
@@ -77,6 +87,112 @@ pub fn aggregate_exprs(
     }
     let df = DataFrame::from_datafusion(input.session(), agg_df);
     Ok(df.select_exprs(out)?)
+}
+
+/// The column `grouping_id()` (no arguments) stands for until the grouping columns
+/// are known.
+pub const GROUPING_ID_ALL: &str = "__ember_grouping_id";
+
+/// `grouping_id()` is `grouping_id(<all grouping columns>)`: Spark's bit vector, the
+/// first grouping column in the highest bit, 1 where a column is aggregated away.
+fn with_grouping_id(input: &DataFrame, group: &[Expr], items: Vec<Expr>) -> Result<Vec<Expr>> {
+    use datafusion::execution::FunctionRegistry;
+    let grouping = input
+        .session()
+        .context()
+        .udaf("grouping")
+        .map_err(EmberError::from)?;
+    let all = Expr::Cast(datafusion::logical_expr::Cast::new(
+        Box::new(grouping.call(group.iter().cloned().map(strip).collect())),
+        datafusion::arrow::datatypes::DataType::Int64,
+    ));
+    items
+        .into_iter()
+        .map(|it| {
+            Ok(it
+                .transform_down(|node| match node {
+                    Expr::Column(c) if c.name == GROUPING_ID_ALL && c.relation.is_none() => {
+                        Ok(Transformed::yes(all.clone()))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })
+                .map_err(EmberError::from)?
+                .data)
+        })
+        .collect()
+}
+
+const SLIDING_WINDOW: &str = "__ember_window";
+
+/// Rows whose time column is NULL belong to no time window: Spark's TimeWindowing
+/// filters them out of a plan that computes `window(ts, ...)` (a select or a grouping).
+pub fn drop_null_window_times(input: &DataFrame, exprs: &[Expr]) -> Result<DataFrame> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut times: Vec<Expr> = Vec::new();
+    for e in exprs {
+        e.apply(|node| {
+            if let Expr::ScalarFunction(f) = node {
+                if f.func.name() == "window" {
+                    if let Some(t) = f.args.first() {
+                        times.push(t.clone());
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .map_err(EmberError::from)?;
+    }
+    let Some(cond) = times.into_iter().map(|t| t.is_not_null()).reduce(|a, b| a.and(b)) else {
+        return Ok(input.clone());
+    };
+    Ok(input.filter(cond)?)
+}
+
+/// A grouping by a sliding time window (`window(ts, '10 minutes', '5 minutes')`)
+/// counts each row in every window containing it, as Spark's TimeWindowing expands
+/// the rows: the input gets one row per (row, window) and the grouping uses that
+/// window column, named as the original expression.
+fn expand_sliding_windows(input: &DataFrame, group: Vec<Expr>) -> Result<(DataFrame, Vec<Expr>)> {
+    let sliding = |e: &Expr| -> Result<bool> {
+        let Expr::ScalarFunction(f) = strip(e.clone()) else {
+            return Ok(false);
+        };
+        if f.func.name() != "window" || f.args.len() < 3 {
+            return Ok(false);
+        }
+        match (&f.args[1], &f.args[2]) {
+            (Expr::Literal(ScalarValue::Utf8(Some(w)), _), Expr::Literal(ScalarValue::Utf8(Some(s)), _)) => {
+                Ok(ember_core::functions::timewindow::is_sliding(w, s).map_err(EmberError::from)?)
+            }
+            _ => Ok(false),
+        }
+    };
+    let Some(i) = group.iter().position(|g| sliding(g).unwrap_or(false)) else {
+        return Ok((input.clone(), group));
+    };
+    if group.iter().filter(|g| sliding(g).unwrap_or(false)).count() > 1 {
+        return Err(EmberError::analysis(
+            "MULTIPLE_TIME_TRAVEL_SPEC",
+            "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.",
+        )
+        .into());
+    }
+    let g = &group[i];
+    let name = output_name(g);
+    let Expr::ScalarFunction(f) = strip(g.clone()) else {
+        return Ok((input.clone(), group));
+    };
+    let all = ember_core::functions::timewindow::time_windows_udf();
+    let expanded = input
+        .inner()
+        .clone()
+        .with_column(SLIDING_WINDOW, Expr::ScalarFunction(
+            datafusion::logical_expr::expr::ScalarFunction::new_udf(std::sync::Arc::new(all), f.args),
+        ))?
+        .unnest_columns(&[SLIDING_WINDOW])?;
+    let mut group = group;
+    group[i] = datafusion::prelude::col(SLIDING_WINDOW).alias(name);
+    Ok((DataFrame::from_datafusion(input.session(), expanded), group))
 }
 
 fn strip(e: Expr) -> Expr {
@@ -145,7 +261,11 @@ pub async fn aggregate(p: &Planner<'_>, input: &DataFrame, a: &Aggregate) -> Res
                     } else {
                         format!("{label}_{}", output_name(it))
                     };
-                    pivoted.push(for_value(strip(it.clone()), &pcol, v)?.alias(name));
+                    let e = strip(it.clone());
+                    let two_phase = is_two_phase(&e, input)?;
+                    let e = for_value(e, &pcol, v, two_phase)?;
+                    let e = if two_phase { null_when_absent(e, &pcol, v) } else { e };
+                    pivoted.push(e.alias(name));
                 }
             }
             aggregate_exprs(p, input, group, pivoted, None)
@@ -165,27 +285,76 @@ fn pivot_label(v: &ScalarValue) -> String {
     }
 }
 
-/// Rewrites every aggregate in `e` to aggregate only the rows where `pcol` = `v`.
-fn for_value(e: Expr, pcol: &Expr, v: &ScalarValue) -> Result<Expr> {
-    let cond = if v.is_null() {
+/// The condition selecting the rows of pivot value `v`.
+fn pivot_cond(pcol: &Expr, v: &ScalarValue) -> Expr {
+    if v.is_null() {
         pcol.clone().is_null()
     } else {
         pcol.clone().eq(Expr::Literal(v.clone(), None))
-    };
+    }
+}
+
+/// Spark pivots an aggregate whose result is numeric or boolean (PivotFirst's types)
+/// in two phases, grouping by the pivot column first: each aggregate sees only the
+/// rows of its pivot value, and a group with no such row has NULL (`count` too, not
+/// 0). Other result types aggregate `if(pivot = v, x, null)` over all rows.
+fn is_two_phase(e: &Expr, input: &DataFrame) -> Result<bool> {
+    use datafusion::arrow::datatypes::DataType as T;
+    let t = e.get_type(input.inner().schema()).map_err(EmberError::from)?;
+    Ok(t.is_numeric() || matches!(t, T::Boolean))
+}
+
+/// `e` where the group has a row of pivot value `v`, else NULL.
+fn null_when_absent(e: Expr, pcol: &Expr, v: &ScalarValue) -> Expr {
+    let present = datafusion::functions_aggregate::expr_fn::count(Expr::Case(Case::new(
+        None,
+        vec![(
+            Box::new(pivot_cond(pcol, v)),
+            Box::new(Expr::Literal(ScalarValue::Int32(Some(1)), None)),
+        )],
+        None,
+    )))
+    .gt(Expr::Literal(ScalarValue::Int64(Some(0)), None));
+    Expr::Case(Case::new(None, vec![(Box::new(present), Box::new(e))], None))
+}
+
+/// Rewrites every aggregate in `e` to aggregate only the rows where `pcol` = `v`:
+/// with a FILTER (two-phase pivots: the aggregate sees only those rows) or by
+/// replacing its arguments with `CASE WHEN pcol = v THEN arg END`.
+fn for_value(e: Expr, pcol: &Expr, v: &ScalarValue, filter: bool) -> Result<Expr> {
+    let cond = pivot_cond(pcol, v);
     Ok(e.transform_down(|node| match node {
+        Expr::AggregateFunction(mut af) if filter => {
+            af.params.filter = Some(Box::new(match af.params.filter.take() {
+                Some(f) => f.and(cond.clone()),
+                None => cond.clone(),
+            }));
+            Ok(Transformed::new(
+                Expr::AggregateFunction(af),
+                true,
+                datafusion::common::tree_node::TreeNodeRecursion::Jump,
+            ))
+        }
         Expr::AggregateFunction(mut af) => {
-            af.params.args = af
-                .params
-                .args
-                .into_iter()
-                .map(|a| {
-                    Expr::Case(Case::new(
-                        None,
-                        vec![(Box::new(cond.clone()), Box::new(a))],
-                        None,
-                    ))
-                })
-                .collect();
+            let only = |a: Expr| {
+                Expr::Case(Case::new(None, vec![(Box::new(cond.clone()), Box::new(a))], None))
+            };
+            // A filter on an argument (collect_list's `x IS NOT NULL`) tests the
+            // rewritten argument.
+            if let Some(f) = af.params.filter.take() {
+                let args = af.params.args.clone();
+                let f = f
+                    .transform_down(|n| {
+                        if args.contains(&n) {
+                            Ok(Transformed::new(only(n), true, datafusion::common::tree_node::TreeNodeRecursion::Jump))
+                        } else {
+                            Ok(Transformed::no(n))
+                        }
+                    })?
+                    .data;
+                af.params.filter = Some(Box::new(f));
+            }
+            af.params.args = af.params.args.into_iter().map(only).collect();
             Ok(Transformed::new(
                 Expr::AggregateFunction(af),
                 true,

@@ -644,7 +644,19 @@ impl<'a> Scope<'a> {
         if let Some(e) = self.lambda_call(name, &lname, args)? {
             return Ok(e);
         }
-        let a = self.args(args)?;
+        let mut a = self.args(args)?;
+        // from_json's schema may come as Spark's JSON form of a type (PySpark sends
+        // `schema.json()` for a DataType): the function takes DDL.
+        if lname == "from_json" {
+            if let Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _)) = a.get(1) {
+                if s.trim_start().starts_with('{') {
+                    let tz = self.input.session().time_zone().name().to_string();
+                    let ddl = crate::schema_json::to_type_string(s, &tz)?;
+                    a[1] = Expr::Literal(ScalarValue::Utf8(Some(ddl)), None);
+                }
+            }
+        }
+        let a = a;
         let arity = |n: usize| -> Result<()> {
             if a.len() == n {
                 Ok(())
@@ -917,6 +929,18 @@ impl<'a> Scope<'a> {
                 self.call_registry("named_struct", named_args, false)?
                     .alias(shown)
             }
+            // grouping_id(): the grouping columns' bits, known once the aggregate is
+            // planned (crate::aggregate replaces the marker).
+            "grouping_id" => {
+                let shown = display_call(self, name, &lname, &a, false);
+                if a.is_empty() {
+                    Expr::Column(datafusion::common::Column::from_name(crate::aggregate::GROUPING_ID_ALL))
+                        .alias(shown)
+                } else {
+                    crate::functions::cast(self.call_registry("grouping", a, false)?, arrow::datatypes::DataType::Int64)
+                        .alias(shown)
+                }
+            }
             "between" => {
                 arity(3)?;
                 let (e, lo, hi) = (next(), next(), next());
@@ -1182,8 +1206,15 @@ fn display_call(
     if lname == "uuid" {
         return "uuid()".to_string();
     }
-    if lname == "shuffle" {
+    if matches!(lname, "shuffle" | "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv") {
         args.truncate(1);
+    }
+    if lname == "window" {
+        return "window".to_string();
+    }
+    if lname == "assert_true" && args.len() == 1 {
+        let c = args[0].clone();
+        args.push(format!("'{c}' is not true!"));
     }
     let distinct = if distinct || lname == "countdistinct" || lname == "count_distinct" {
         "DISTINCT "

@@ -513,6 +513,10 @@ impl<'a> Planner<'a> {
                 let input = self.input(&c.input).await?;
                 self.stat2(&input, &c.col1, &c.col2, "covar_samp")
             }
+            RelType::ApproxQuantile(q) => {
+                let input = self.input(&q.input).await?;
+                crate::stat::approx_quantile(self, &input, &q.cols, &q.probabilities, q.relative_error)
+            }
             RelType::Crosstab(_) | RelType::FreqItems(_) => {
                 // Boxed, in its own function: keeps this recursive future small.
                 Box::pin(self.stat(rel)).await
@@ -597,6 +601,7 @@ impl<'a> Planner<'a> {
         if has_agg {
             return crate::aggregate::aggregate_exprs(self, input, vec![], exprs, None);
         }
+        let input = &crate::aggregate::drop_null_window_times(input, &exprs)?;
         Ok(input.select_exprs(distinct_names(exprs.into_iter().map(named).collect()))?)
     }
 
@@ -729,7 +734,7 @@ impl<'a> Planner<'a> {
         }
         let out = match op {
             S::Union if by_name => {
-                let u = l.union_by_name(r)?;
+                let u = same_nullability(l.union_by_name(r)?)?;
                 if all {
                     u
                 } else {
@@ -737,7 +742,7 @@ impl<'a> Planner<'a> {
                 }
             }
             S::Union => {
-                let u = l.union(r)?;
+                let u = same_nullability(l.union(r)?)?;
                 if all {
                     u
                 } else {
@@ -756,6 +761,59 @@ impl<'a> Planner<'a> {
         };
         Ok(self.wrap(out))
     }
+}
+
+/// Gives every input of a union the union's nullability: a column that is non-null
+/// on one side and NULL-filled (or nullable) on another is nullable in all inputs.
+/// DataFusion may interleave the inputs' batches under operators that assume one
+/// schema (a sort over hash-partitioned inputs), which then fail with "declared as
+/// non-nullable but contains null values".
+fn same_nullability(df: DfFrame) -> Result<DfFrame> {
+    use datafusion::logical_expr::{LogicalPlan, Union};
+    let (state, plan) = df.into_parts();
+    let LogicalPlan::Union(u) = plan else {
+        return Ok(DfFrame::new(state, plan));
+    };
+    let nullable = state
+        .scalar_functions()
+        .get("ember_nullable")
+        .cloned()
+        .ok_or_else(|| ConnectError::invalid("ember_nullable is not registered"))?;
+    let mut inputs = Vec::with_capacity(u.inputs.len());
+    for input in &u.inputs {
+        // The nullability the input's expressions give (DataFusion's by-name union
+        // labels its projections with the union's schema).
+        let input = &Arc::new(input.as_ref().clone().recompute_schema()?);
+        let mut changed = false;
+        let exprs: Vec<Expr> = input
+            .schema()
+            .iter()
+            .zip(u.schema.fields())
+            .map(|((q, f), uf)| {
+                let c = Expr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                if uf.is_nullable() && !f.is_nullable() {
+                    changed = true;
+                    nullable.call(vec![c]).alias_qualified(q.cloned(), f.name())
+                } else {
+                    c
+                }
+            })
+            .collect();
+        inputs.push(if changed {
+            Arc::new(
+                LogicalPlanBuilder::from(input.as_ref().clone())
+                    .project(exprs)?
+                    .build()?,
+            )
+        } else {
+            input.clone()
+        });
+    }
+    let plan = LogicalPlan::Union(Union {
+        inputs,
+        schema: u.schema.clone(),
+    });
+    Ok(DfFrame::new(state, plan))
 }
 
 const COPY: &str = "__ember_copy";

@@ -112,6 +112,28 @@ pub fn to_ddl(text: &str, tz: &str) -> Result<String> {
         .join(", "))
 }
 
+/// A JSON type (`StructType.json()`, `ArrayType.json()`...) as a type string the DDL
+/// parser takes: `a int, b array<string>` for a struct, `array<int>` otherwise.
+pub fn to_type_string(text: &str, tz: &str) -> Result<String> {
+    let v: Value = serde_json::from_str(text.trim())
+        .map_err(|e| ConnectError::invalid(format!("schema JSON does not parse: {e}")))?;
+    Ok(match data_type(&v, tz)? {
+        DataType::Struct(fs) => fs
+            .iter()
+            .map(|f| {
+                let nn = if f.is_nullable() { "" } else { " NOT NULL" };
+                format!(
+                    "`{}` {}{nn}",
+                    f.name().replace('`', "``"),
+                    ember_core::types::simple_string(f.data_type())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => ember_core::types::simple_string(&other),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

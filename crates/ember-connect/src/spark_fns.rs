@@ -381,22 +381,24 @@ pub fn rewrite(
             let dn = if distinct { "DISTINCT " } else { "" };
             cast(f, DataType::Utf8).alias(format!("{base}({dn}{}, {d})", sql(0)))
         }
-        ("array_agg" | "collect_list", 1) => {
+        // collect_list / collect_set skip NULLs and give [] (not NULL) for no rows.
+        ("array_agg" | "collect_list" | "collect_set", 1) => {
             let e = a[0].clone();
-            datafusion::functions_aggregate::expr_fn::array_agg(e.clone())
-                .filter(e.is_not_null())
-                .build()
-                .map_err(EmberError::from)?
-                .alias(shown)
-        }
-        ("collect_set", 1) => {
-            let e = a[0].clone();
-            datafusion::functions_aggregate::expr_fn::array_agg(e.clone())
-                .distinct()
-                .filter(e.is_not_null())
-                .build()
-                .map_err(EmberError::from)?
-                .alias(shown)
+            let agg = datafusion::functions_aggregate::expr_fn::array_agg(e.clone());
+            let agg = if lname == "collect_set" {
+                agg.distinct().filter(e.clone().is_not_null()).build()
+            } else {
+                agg.filter(e.clone().is_not_null()).build()
+            }
+            .map_err(EmberError::from)?;
+            let t = e
+                .get_type(sc.input.inner().schema())
+                .map_err(EmberError::from)?;
+            let empty = Expr::Literal(
+                ScalarValue::List(ScalarValue::new_list_nullable(&[], &t)),
+                None,
+            );
+            datafusion::functions::expr_fn::coalesce(vec![agg, empty]).alias(shown)
         }
         ("array_append", 2) => case(
             vec![(
@@ -474,6 +476,22 @@ pub fn rewrite(
                 .map_err(EmberError::from)?
                 .alias(shown)
         }
+        // max_by(x, y, k) / min_by(x, y, k): x of the k rows with the largest
+        // (smallest) y, in that order; rows with a NULL y are skipped.
+        ("min_by" | "max_by", 3) => {
+            let Some(k) = int_literal(&a[2]) else {
+                return Ok(None);
+            };
+            let (x, ord) = (a[0].clone(), a[1].clone());
+            let asc = lname == "min_by";
+            let all = datafusion::functions_aggregate::expr_fn::array_agg(x)
+                .order_by(vec![ord.clone().sort(asc, false)])
+                .filter(ord.is_not_null())
+                .build()
+                .map_err(EmberError::from)?;
+            datafusion::functions_nested::expr_fn::array_slice(all, lit_i64(1), lit_i64(k), None)
+                .alias(shown)
+        }
         ("nth_value", 3) => {
             let ignore = match &a[2] {
                 Expr::Literal(ScalarValue::Boolean(Some(b)), _) => *b,
@@ -482,7 +500,13 @@ pub fn rewrite(
             let Some(n) = int_literal(&a[1]) else {
                 return Ok(None);
             };
-            let f = sc.call_registry("nth_value", vec![a[0].clone(), lit_i64(n)], false)?;
+            // A bigint n (the literal narrowing rule would make it an int, which
+            // DataFusion's nth_value refuses).
+            let n = Expr::Cast(datafusion::logical_expr::Cast::new(
+                Box::new(lit_i64(n)),
+                arrow::datatypes::DataType::Int64,
+            ));
+            let f = sc.call_registry("nth_value", vec![a[0].clone(), n], false)?;
             let f = strip_alias(f);
             let f = if ignore {
                 f.null_treatment(datafusion::logical_expr::expr::NullTreatment::IgnoreNulls)

@@ -265,3 +265,65 @@ mod tests {
         assert!(got.len() <= 2, "{got:?}");
     }
 }
+
+/// `df.approxQuantile(cols, probabilities, relativeError)` (StatApproxQuantile): one
+/// row, one column `approx_quantile` of `array<array<double>>`, a list of quantiles
+/// per column in the order asked. Runs `ember_approx_quantile` (Spark's
+/// `QuantileSummaries`, see `ember_core::functions::quantile`) over each column cast
+/// to `double`; NULL and NaN are skipped and a column with no other value gives an
+/// empty list, as Spark's `StatFunctions.multipleApproxQuantiles`.
+///
+/// Errors: `UNRESOLVED_COLUMN` for an unknown column; `INVALID_PARAMETER_VALUE` for a
+/// non-numeric column, a probability outside `[0, 1]` or a negative relative error
+/// (Spark's `requirement failed` messages).
+pub fn approx_quantile(
+    p: &Planner<'_>,
+    input: &DataFrame,
+    cols: &[String],
+    probabilities: &[f64],
+    relative_error: f64,
+) -> Result<DataFrame> {
+    use datafusion::logical_expr::ExprSchemable;
+    use datafusion::execution::FunctionRegistry;
+    let invalid = |m: String| EmberError::analysis("INVALID_PARAMETER_VALUE", format!("requirement failed: {m}"));
+    if relative_error < 0.0 || relative_error.is_nan() {
+        return Err(invalid(format!("Relative Error must be non-negative but got {relative_error}")).into());
+    }
+    if probabilities.iter().any(|q| !(0.0..=1.0).contains(q)) {
+        return Err(invalid("percentile should be in the range [0.0, 1.0]".into()).into());
+    }
+    let sc = p.scope(input);
+    let agg = p
+        .spark()
+        .context()
+        .udaf("ember_approx_quantile")
+        .map_err(EmberError::from)?;
+    let probs: Vec<ScalarValue> = probabilities.iter().map(|q| ScalarValue::Float64(Some(*q))).collect();
+    let probs = Expr::Literal(
+        ScalarValue::List(ScalarValue::new_list_nullable(&probs, &DataType::Float64)),
+        None,
+    );
+    let mut aggs = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        let e = sc.attribute(c, None)?;
+        let t = e.get_type(input.inner().schema()).map_err(EmberError::from)?;
+        if !t.is_numeric() {
+            return Err(invalid(format!(
+                "Quantile calculation for column {c} with data type {} is not supported.",
+                ember_core::types::simple_string(&t)
+            ))
+            .into());
+        }
+        let x = Expr::Cast(Cast::new(Box::new(e), DataType::Float64));
+        let rel = Expr::Literal(ScalarValue::Float64(Some(relative_error)), None);
+        aggs.push(agg.call(vec![x, probs.clone(), rel]).alias(format!("__q{i}")));
+    }
+    let per_col = input.group_by_agg(vec![], aggs)?;
+    let make_array = p
+        .spark()
+        .context()
+        .udf("make_array")
+        .map_err(EmberError::from)?;
+    let cols: Vec<Expr> = (0..cols.len()).map(|i| datafusion::prelude::col(format!("__q{i}"))).collect();
+    Ok(per_col.select_exprs(vec![make_array.call(cols).alias("approx_quantile")])?)
+}

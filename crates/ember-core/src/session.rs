@@ -216,6 +216,7 @@ impl SparkSession {
             .with_config(cfg)
             .with_runtime_env(runtime)
             .with_spark_features()
+            .with_optimizer_rules(optimizer_rules())
             .with_query_planner(Arc::new(crate::planner::EmberQueryPlanner {
                 extra: planners,
             }))
@@ -275,6 +276,8 @@ impl SparkSession {
         let not_null_fn = ctx.udf("ember_not_null")?;
         let to_string_fn = ctx.udf("spark_to_string")?;
         ctx.register_udf(crate::functions::SparkDivide::udf());
+        ctx.register_udf(crate::functions::timewindow::window_udf());
+        ctx.register_udf(crate::functions::timewindow::time_windows_udf());
         let divide_fn = ctx.udf("spark_divide")?;
         Ok(SparkSession {
             inner: Arc::new(Inner {
@@ -538,4 +541,17 @@ impl SparkSession {
             session_tz: self.time_zone(),
         }
     }
+}
+
+/// DataFusion's logical optimizer rules without `eliminate_duplicated_expr`, which
+/// drops sort keys it believes determined by earlier ones through functional
+/// dependencies: DataFusion 54 derives wrong ones for a window or a DISTINCT over a
+/// cross join, so `grid.exceptAll(x).orderBy("origin", "carrier")` sorted by `origin`
+/// only. A sort keeps every key the user gave, as Spark's does.
+fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>> {
+    datafusion::optimizer::Optimizer::new()
+        .rules
+        .into_iter()
+        .filter(|r| r.name() != "eliminate_duplicated_expr")
+        .collect()
 }

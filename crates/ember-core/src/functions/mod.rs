@@ -9,9 +9,11 @@ pub mod arithmetic;
 mod arrays;
 pub mod collection;
 pub mod generator;
+pub mod json;
 pub mod lambda;
 pub mod maps;
 pub mod mode;
+pub mod quantile;
 pub mod moments;
 pub mod more;
 pub mod numfmt;
@@ -19,6 +21,8 @@ pub mod random;
 pub mod round;
 pub mod sums;
 pub mod table;
+pub mod timewindow;
+pub mod timestampadd;
 pub mod window;
 
 use std::sync::Arc;
@@ -206,8 +210,8 @@ fn local_dates(a: &ArrayRef, tz: &Tz) -> Result<Date32Array> {
 
 /// Registers Spark's names for DataFusion aggregates with the same semantics:
 /// `variance` (= `var_samp`), `std` (= `stddev_samp`), `first`/`last`
-/// (= `first_value`/`last_value`). (`percentile_approx` is not aliased: Spark returns
-/// a value of the data, DataFusion's `approx_percentile_cont` interpolates.)
+/// (= `first_value`/`last_value`). `percentile_approx` is Spark's own ([`quantile`]): Spark returns a value of
+/// the data, DataFusion's `approx_percentile_cont` interpolates.
 pub fn register_aggregate_aliases(
     ctx: &datafusion::prelude::SessionContext,
 ) -> crate::error::Result<()> {
@@ -222,6 +226,8 @@ pub fn register_aggregate_aliases(
     ctx.register_udaf(sums::sum_udaf().as_ref().clone());
     ctx.register_udaf(sums::avg_udaf().as_ref().clone());
     ctx.register_udaf(mode::udaf());
+    ctx.register_udaf(quantile::percentile_approx_udaf());
+    ctx.register_udaf(quantile::approx_quantile_udaf());
     Ok(())
 }
 
@@ -519,6 +525,10 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(numfmt::functions(tz));
     v.extend(collection::functions(tz));
     v.extend(arrays::functions(tz));
+    v.extend(json::functions(tz));
+    v.extend(more::error_functions(tz));
+    v.push(udf_coerced("timestampadd", timestampadd::coerce_add, timestampadd::add_type, timestampadd::add_impl, tz));
+    v.push(udf_coerced("timestampdiff", timestampadd::coerce_diff, |_| Ok(DataType::Int64), timestampadd::diff_impl, tz));
     v.push(udf(
         "to_timestamp_ntz",
         to_timestamp_sig(&ts),

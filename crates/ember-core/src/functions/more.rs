@@ -469,3 +469,62 @@ mod tests {
         assert_eq!(m.as_string::<i32>().value(0), "XxXXnnn-@$#");
     }
 }
+
+/// `raise_error(message)`: fails the query with Spark's `USER_RAISED_EXCEPTION` and
+/// the message (a NULL message raises "null"); its type is `void`.
+fn raise_error_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    let msg = datafusion::arrow::compute::cast(&a[0], &DataType::Utf8)?;
+    let m = msg.as_string::<i32>();
+    if !m.is_empty() {
+        let text = if m.is_null(0) { "null" } else { m.value(0) };
+        return exec_err!("[USER_RAISED_EXCEPTION] {text} SQLSTATE: P0001");
+    }
+    Ok(datafusion::arrow::array::new_null_array(&DataType::Null, 0))
+}
+
+/// `assert_true(condition, message)`: NULL where the condition is true, else fails as
+/// `raise_error(message)` (Spark's `If(cond, null, raise_error(msg))`). The one-argument
+/// form gets Spark's message `'<condition>' is not true!` from the analyzer rule.
+fn assert_true_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
+    let c = a[0].as_boolean();
+    for i in 0..c.len() {
+        if c.is_null(i) || !c.value(i) {
+            let msg = a.get(1).map(|m| m.slice(i, 1));
+            return match msg {
+                Some(m) => raise_error_impl(&[m], tz),
+                None => exec_err!("[USER_RAISED_EXCEPTION] assertion failed SQLSTATE: P0001"),
+            };
+        }
+    }
+    Ok(datafusion::arrow::array::new_null_array(&DataType::Null, c.len()))
+}
+
+/// `raise_error` and `assert_true`.
+pub fn error_functions(tz: &str) -> Vec<datafusion::logical_expr::ScalarUDF> {
+    vec![
+        udf_coerced(
+            "raise_error",
+            |t| {
+                super::args_between("raise_error", t, 1, 1)?;
+                Ok(vec![DataType::Utf8])
+            },
+            |_| Ok(DataType::Null),
+            raise_error_impl,
+            tz,
+        ),
+        udf_coerced(
+            "assert_true",
+            |t| {
+                super::args_between("assert_true", t, 1, 2)?;
+                let mut v = vec![DataType::Boolean];
+                if t.len() == 2 {
+                    v.push(DataType::Utf8);
+                }
+                Ok(v)
+            },
+            |_| Ok(DataType::Null),
+            assert_true_impl,
+            tz,
+        ),
+    ]
+}

@@ -122,6 +122,20 @@ pub fn spark_sql(e: &Expr) -> String {
         }
         Expr::ScalarFunction(f) => {
             let name = f.func.name();
+            // Spark names a time window column `window` (TimeWindowing's alias).
+            if matches!(name, "window" | "ember_time_windows") {
+                return "window".into();
+            }
+            if name == "assert_true" && f.args.len() == 1 {
+                let c = spark_sql(&f.args[0]);
+                return format!("assert_true({c}, '{c}' is not true!)");
+            }
+            // Spark shows only the value of these (not the schema or options).
+            if matches!(name, "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv") {
+                if let Some(a) = f.args.first() {
+                    return format!("{name}({})", spark_sql(a));
+                }
+            }
             // ember's internal wrappers are transparent.
             if matches!(
                 name,

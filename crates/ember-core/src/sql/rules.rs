@@ -179,6 +179,12 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
                 Ok(Transformed::yes(Expr::ScalarFunction(
                     ScalarFunction::new_udf(r_divide(rr), vec![l, r]),
                 )))
+            } else if matches!(lt, DataType::Decimal128(..)) && matches!(rt, DataType::Decimal128(..)) {
+                // Spark's decimal quotient type and rounding (DataFusion keeps s1 + 4);
+                // an integer literal counts with its own digits (`DecimalType.fromLiteral`).
+                Ok(Transformed::yes(Expr::ScalarFunction(
+                    ScalarFunction::new_udf(r_divide(rr), vec![literal_decimal(*left), literal_decimal(*right)]),
+                )))
             } else {
                 Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr {
                     left,
@@ -187,11 +193,39 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
                 })))
             }
         }
+        // assert_true(c): Spark's message names the condition.
+        Expr::ScalarFunction(mut sf) if sf.func.name() == "assert_true" && sf.args.len() == 1 => {
+            let msg = format!("'{}' is not true!", crate::sql::naming::spark_sql(&sf.args[0]));
+            sf.args.push(Expr::Literal(ScalarValue::Utf8(Some(msg)), None));
+            Ok(Transformed::yes(Expr::ScalarFunction(sf)))
+        }
         Expr::ScalarFunction(sf) if sf.func.name() == "array_element" => Ok(Transformed::yes(
             Expr::ScalarFunction(ScalarFunction::new_udf(idx.clone(), sf.args)),
         )),
         other => Ok(Transformed::no(other)),
     }
+}
+
+/// An integer literal cast to a decimal (type coercion's `CAST(4 AS DECIMAL(10,0))`)
+/// as Spark types it in decimal arithmetic: `DECIMAL(digits, 0)`.
+fn literal_decimal(e: Expr) -> Expr {
+    if let Expr::Cast(c) = &e {
+        if let (Expr::Literal(v, _), DataType::Decimal128(..)) = (c.expr.as_ref(), c.field.data_type()) {
+            // Only the cast type coercion adds (an explicit CAST keeps its type).
+            let n: Option<i128> = match (v, c.field.data_type()) {
+                (ScalarValue::Int8(Some(x)), DataType::Decimal128(3, 0)) => Some(*x as i128),
+                (ScalarValue::Int16(Some(x)), DataType::Decimal128(5, 0)) => Some(*x as i128),
+                (ScalarValue::Int32(Some(x)), DataType::Decimal128(10, 0)) => Some(*x as i128),
+                (ScalarValue::Int64(Some(x)), DataType::Decimal128(20, 0)) => Some(*x as i128),
+                _ => None,
+            };
+            if let Some(n) = n {
+                let digits = n.unsigned_abs().checked_ilog10().map(|d| d + 1).unwrap_or(1) as u8;
+                return Expr::Cast(Cast::new(c.expr.clone(), DataType::Decimal128(digits.max(1), 0)));
+            }
+        }
+    }
+    e
 }
 
 impl AnalyzerRule for SparkSemantics {
@@ -355,6 +389,7 @@ pub fn analyze(
     fns: &RuleFunctions,
 ) -> Result<LogicalPlan> {
     let plan = narrow_literals(plan)?;
+    let plan = string_arguments(plan, &fns.to_string)?;
     let plan = state
         .analyzer()
         .execute_and_check(plan, state.config_options(), |_, _| {})?;
@@ -367,6 +402,78 @@ pub fn analyze(
     };
     let plan = rule.analyze(plan, state.config_options())?;
     crate::partition_local::rewrite(plan)
+}
+
+/// The argument positions of string functions that Spark fills by an implicit cast
+/// to `string` (ImplicitCastInputTypes): `upper(14)` is `'14'`, `lpad(5, 3, 0)` is
+/// `'005'`. `None`: every argument.
+fn string_positions(name: &str) -> Option<Option<&'static [usize]>> {
+    Some(match name {
+        "upper" | "lower" | "initcap" | "trim" | "ltrim" | "rtrim" | "btrim" | "ascii"
+        | "length" | "char_length" | "character_length" | "octet_length" | "bit_length"
+        | "soundex" | "substr" | "substring" | "left" | "right" | "repeat" | "regexp_replace"
+        | "regexp_extract" | "regexp_extract_all" | "regexp_like" | "split_part" => Some(&[0]),
+        "lpad" | "rpad" => Some(&[0, 2]),
+        "instr" | "locate" | "split" | "starts_with" | "ends_with" | "levenshtein" => {
+            Some(&[0, 1])
+        }
+        "replace" | "translate" => Some(&[0, 1, 2]),
+        "concat_ws" => None,
+        _ => return None,
+    })
+}
+
+/// Spark's implicit cast of numbers, booleans, dates and timestamps to `string` for
+/// the string arguments of string functions. Runs before type coercion; a value that
+/// already is a string is left alone, so the rule can run again on a grown plan.
+pub fn string_arguments(plan: LogicalPlan, to_string: &Arc<ScalarUDF>) -> Result<LogicalPlan> {
+    let castable = |t: &DataType| {
+        t.is_numeric()
+            || matches!(t, DataType::Boolean | DataType::Date32 | DataType::Timestamp(..))
+    };
+    Ok(plan
+        .transform_up_with_subqueries(|p| {
+            let inputs = p.inputs();
+            if inputs.len() != 1 {
+                return Ok(Transformed::no(p));
+            }
+            let schema = inputs[0].schema().clone();
+            let names = NamePreserver::new(&p);
+            let t = p.map_expressions(|e| {
+                let saved = names.save(&e);
+                Ok(e.transform_up(|x| match x {
+                    Expr::ScalarFunction(mut sf) => {
+                        let Some(pos) = string_positions(sf.func.name()) else {
+                            return Ok(Transformed::no(Expr::ScalarFunction(sf)));
+                        };
+                        let mut changed = false;
+                        for (i, a) in sf.args.iter_mut().enumerate() {
+                            if pos.is_some_and(|p| !p.contains(&i)) {
+                                continue;
+                            }
+                            if a.get_type(&schema).is_ok_and(|t| castable(&t)) {
+                                let inner = std::mem::replace(a, Expr::Literal(ScalarValue::Null, None));
+                                *a = Expr::ScalarFunction(ScalarFunction::new_udf(to_string.clone(), vec![inner]));
+                                changed = true;
+                            }
+                        }
+                        Ok(if changed {
+                            Transformed::yes(Expr::ScalarFunction(sf))
+                        } else {
+                            Transformed::no(Expr::ScalarFunction(sf))
+                        })
+                    }
+                    other => Ok(Transformed::no(other)),
+                })?
+                .update_data(|e| saved.restore(e)))
+            })?;
+            if t.transformed {
+                Ok(Transformed::yes(t.data.recompute_schema()?))
+            } else {
+                Ok(t)
+            }
+        })?
+        .data)
 }
 
 /// The functions the Spark rules insert.
