@@ -221,3 +221,25 @@ def test_schema_of_json(utc):
                   """schema_of_json('[{"col": 0}, {"col": "x"}]') AS t""").first()
     assert got.s == "STRUCT<a: BIGINT, b: ARRAY<DOUBLE>, c: STRING, d: STRUCT<y: BOOLEAN>, e: ARRAY<STRING>>"
     assert got.t == "ARRAY<STRUCT<col: STRING>>"
+
+
+def test_string_functions_take_numbers_by_implicit_cast(utc):
+    df = utc.createDataFrame([(14, "Tom")], ["age", "name"])
+    for c in df.columns:
+        df = df.withColumn(c, F.upper(c))
+    assert [tuple(r) for r in df.collect()] == [("14", "TOM")]
+    assert df.select(F.lpad(F.lit(5), 3, "0")).first()[0] == "005"
+
+
+def test_assert_true_is_a_void_null(utc):
+    df = utc.createDataFrame([(0, 1)], ["a", "b"])
+    got = df.select(F.assert_true(df.a < df.b))
+    assert got.columns == ["assert_true((a < b), '(a < b)' is not true!)"]
+    assert "|                                        NULL|" in got._show_string(20, truncate=True)
+    with pytest.raises(Exception, match="My error msg"):
+        df.select(F.assert_true(df.a > df.b, "My error msg")).collect()
+
+
+def test_grouped_window_struct_is_not_nullable(events):
+    got = events.groupBy(F.window("t", "1 day")).agg(F.sum("v"))
+    assert got.schema["window"].nullable is False

@@ -964,6 +964,7 @@ impl<'a> Scope<'a> {
         let ctx = self.input.session().context();
         let name = spark_alias(name);
         if let Ok(f) = ctx.udf(name) {
+            let args = self.implicit_strings(f.name(), args);
             return Ok(f.call(args));
         }
         if let Ok(f) = ctx.udaf(name) {
@@ -982,6 +983,41 @@ impl<'a> Scope<'a> {
             format!("Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`]."),
         )
         .into())
+    }
+
+    /// Spark's implicit cast to `string` of the string arguments of a string function
+    /// (`upper(age)` on a bigint): the arguments at the positions
+    /// `ember_core::sql::rules::string_positions` names that are numbers, booleans,
+    /// dates or timestamps go through `spark_to_string`.
+    fn implicit_strings(&self, name: &str, args: Vec<Expr>) -> Vec<Expr> {
+        use datafusion::logical_expr::ExprSchemable;
+        let Some(pos) = ember_core::sql::rules::string_positions(name) else {
+            return args;
+        };
+        let Ok(to_string) = self.input.session().context().udf("spark_to_string") else {
+            return args;
+        };
+        let schema = self.schema();
+        args.into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let castable = pos.is_none_or(|p| p.contains(&i))
+                    && a.get_type(schema).is_ok_and(|t| {
+                        t.is_numeric()
+                            || matches!(
+                                t,
+                                arrow::datatypes::DataType::Boolean
+                                    | arrow::datatypes::DataType::Date32
+                                    | arrow::datatypes::DataType::Timestamp(..)
+                            )
+                    });
+                if castable {
+                    to_string.call(vec![a])
+                } else {
+                    a
+                }
+            })
+            .collect()
     }
 
     /// The lambda variable `name` in scope (innermost first).

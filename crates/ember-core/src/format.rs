@@ -142,7 +142,8 @@ fn ts_micros(arr: &dyn Array, unit: &TimeUnit, i: usize) -> i64 {
 /// Spark's string form of value `i` of `arr` (`None` for null).
 /// Nested nulls print as `NULL`, as Spark 4's `show()` does.
 pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<String> {
-    if arr.is_null(i) {
+    // A `void` column (NullArray) has no null buffer: every value is NULL.
+    if arr.is_null(i) || arr.data_type() == &DataType::Null {
         return None;
     }
     Some(match arr.data_type() {

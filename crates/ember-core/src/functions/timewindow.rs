@@ -182,6 +182,15 @@ impl ScalarUDFImpl for TimeWindow {
         out.extend(std::iter::repeat_n(DataType::Utf8, t.len() - 1));
         Ok(out)
     }
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        // Spark's window struct is not nullable (rows without a time are dropped;
+        // where they are not, the struct holds NULL start and end).
+        Ok(Arc::new(Field::new(self.name(), self.return_type(&types)?, self.all)))
+    }
     fn return_type(&self, t: &[DataType]) -> Result<DataType> {
         let w = window_type(&t[0]);
         Ok(if self.all {
@@ -207,8 +216,7 @@ impl ScalarUDFImpl for TimeWindow {
             }
             let starts: Int64Array = micros.iter().map(|t| t.map(last_start)).collect();
             let ends: Int64Array = starts.iter().map(|s| s.map(|s| s + window)).collect();
-            let nulls = micros.nulls().cloned();
-            let s = StructArray::try_new(fields, vec![to_ts(starts)?, to_ts(ends)?], nulls)?;
+            let s = StructArray::try_new(fields, vec![to_ts(starts)?, to_ts(ends)?], None)?;
             return Ok(ColumnarValue::Array(Arc::new(s)));
         }
         let n = (window + slide - 1) / slide;

@@ -407,7 +407,7 @@ pub fn analyze(
 /// The argument positions of string functions that Spark fills by an implicit cast
 /// to `string` (ImplicitCastInputTypes): `upper(14)` is `'14'`, `lpad(5, 3, 0)` is
 /// `'005'`. `None`: every argument.
-fn string_positions(name: &str) -> Option<Option<&'static [usize]>> {
+pub fn string_positions(name: &str) -> Option<Option<&'static [usize]>> {
     Some(match name {
         "upper" | "lower" | "initcap" | "trim" | "ltrim" | "rtrim" | "btrim" | "ascii"
         | "length" | "char_length" | "character_length" | "octet_length" | "bit_length"
