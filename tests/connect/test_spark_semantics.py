@@ -243,3 +243,36 @@ def test_assert_true_is_a_void_null(utc):
 def test_grouped_window_struct_is_not_nullable(events):
     got = events.groupBy(F.window("t", "1 day")).agg(F.sum("v"))
     assert got.schema["window"].nullable is False
+
+
+def test_cast_of_a_column_keeps_its_name(utc):
+    # Spark's ResolveAliases: a top-level cast of a column or alias takes its name;
+    # other casts, and casts in groupBy or inside functions, show the CAST text.
+    df = utc.createDataFrame([(1, 1.0, "a")], ["i", "f", "s"])
+    assert df.select(F.col("f").cast("int"), df.i.cast("string"), (df.i + 1).cast("string"),
+                     F.lit(1).cast("string"), df.i.alias("x").cast("long"),
+                     F.upper("s").cast("string")).columns == [
+        "f", "i", "CAST((i + 1) AS STRING)", "CAST(1 AS STRING)", "x", "CAST(upper(s) AS STRING)"]
+    assert utc.sql("select cast(id as string), cast(id+1 as int), cast(1 as string), "
+                   "cast(upper('a') as string) from range(1)").columns == [
+        "id", "CAST((id + 1) AS INT)", "CAST(1 AS STRING)", "CAST(upper(a) AS STRING)"]
+    assert utc.sql("select id::string from range(1)").columns == ["id"]
+    assert df.selectExpr("cast(i as string)", "cast(f as int) as y").columns == ["i", "y"]
+    assert df.groupBy(df.s.cast("string")).count().columns == ["CAST(s AS STRING)", "count"]
+    assert df.select(df.i.cast("string").cast("int")).columns == ["i"]
+
+
+def test_na_drop_counts_nan_as_null(utc):
+    from pyspark.sql import Row
+    d = utc.createDataFrame([Row(age=10, height=80.0, name="Alice"),
+                             Row(age=5, height=float("nan"), name="Bob"),
+                             Row(age=None, height=None, name="Tom"),
+                             Row(age=None, height=float("nan"), name=None)])
+
+    def names(df):
+        return [r.name for r in df.collect()]
+    assert names(d.na.drop()) == ["Alice"]
+    assert names(d.na.drop(how="all")) == ["Alice", "Bob", "Tom"]
+    assert names(d.na.drop(thresh=2)) == ["Alice", "Bob"]
+    assert names(d.na.drop(subset=["age", "name"])) == ["Alice", "Bob"]
+    assert names(d.na.drop(subset=["height"])) == ["Alice"]

@@ -34,6 +34,19 @@ def test_udf_returning_struct(spark):
     assert r == [Row(p=Row(a=0, b="0")), Row(p=Row(a=1, b="2"))]
 
 
+def test_udf_keyword_arguments(spark):
+    # Spark 4: a Python UDF called with keywords; the column shows `name => value`.
+    @F.udf(returnType=IntegerType())
+    def calc(a, b):
+        return a + 10 * b
+
+    df = spark.range(2).select(calc(b=F.col("id") * 10, a=F.col("id")))
+    assert df.columns == ["calc(b => (id * 10), a => id)"]
+    assert [r[0] for r in df.collect()] == [0, 101]
+    mixed = spark.range(2).select(calc(F.col("id"), b=F.lit(1)))
+    assert [r[0] for r in mixed.collect()] == [10, 11]
+
+
 def test_pandas_udf(spark):
     @F.pandas_udf("double")
     def times_two(s: pd.Series) -> pd.Series:

@@ -762,11 +762,30 @@ impl<'a> Scope<'a> {
                 Expr::InList(InList::new(Box::new(e), list, false))
             }
             "like" | "ilike" => {
-                let (e, p) = (next(), next());
-                let escape = match a.get(2) {
+                let (e, mut p) = (next(), next());
+                let mut escape = match a.get(2) {
                     Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _)) => s.chars().next(),
                     _ => None,
                 };
+                // DataFusion's LIKE escapes with `\` only: another escape character
+                // is rewritten into the pattern.
+                if let (Some(c), Some(esc)) = (escape, a.get(2)) {
+                    if c != '\\' {
+                        p = match p {
+                            Expr::Literal(ScalarValue::Utf8(Some(s)), m) => Expr::Literal(
+                                ScalarValue::Utf8(Some(ember_core::functions::more::like_escape(
+                                    &s, c,
+                                ))),
+                                m,
+                            ),
+                            p => {
+                                let ctx = self.input.session().context();
+                                ctx.udf("ember_like_escape")?.call(vec![p, esc.clone()])
+                            }
+                        };
+                        escape = Some('\\');
+                    }
+                }
                 Expr::Like(Like::new(
                     false,
                     Box::new(e),
@@ -934,11 +953,16 @@ impl<'a> Scope<'a> {
             "grouping_id" => {
                 let shown = display_call(self, name, &lname, &a, false);
                 if a.is_empty() {
-                    Expr::Column(datafusion::common::Column::from_name(crate::aggregate::GROUPING_ID_ALL))
-                        .alias(shown)
+                    Expr::Column(datafusion::common::Column::from_name(
+                        crate::aggregate::GROUPING_ID_ALL,
+                    ))
+                    .alias(shown)
                 } else {
-                    crate::functions::cast(self.call_registry("grouping", a, false)?, arrow::datatypes::DataType::Int64)
-                        .alias(shown)
+                    crate::functions::cast(
+                        self.call_registry("grouping", a, false)?,
+                        arrow::datatypes::DataType::Int64,
+                    )
+                    .alias(shown)
                 }
             }
             "between" => {
@@ -968,6 +992,7 @@ impl<'a> Scope<'a> {
             return Ok(f.call(args));
         }
         if let Ok(f) = ctx.udaf(name) {
+            let args = self.void_as_double(f.name(), args);
             let e = f.call(args);
             return Ok(if distinct {
                 e.distinct().build().map_err(EmberError::from)?
@@ -983,6 +1008,40 @@ impl<'a> Scope<'a> {
             format!("Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`]."),
         )
         .into())
+    }
+
+    /// Spark's implicit cast of a `void` (untyped NULL) column to `double` for the
+    /// numeric aggregates (`avg(x)` over `VALUES (1, null) AS t(y, x)` is NULL).
+    fn void_as_double(&self, name: &str, args: Vec<Expr>) -> Vec<Expr> {
+        use datafusion::logical_expr::ExprSchemable;
+        let numeric = matches!(
+            name,
+            "avg"
+                | "sum"
+                | "stddev"
+                | "stddev_samp"
+                | "stddev_pop"
+                | "var_samp"
+                | "var_pop"
+                | "variance"
+                | "corr"
+                | "covar_samp"
+                | "covar_pop"
+                | "skewness"
+                | "kurtosis"
+        ) || name.starts_with("regr_");
+        if !numeric {
+            return args;
+        }
+        let schema = self.schema();
+        args.into_iter()
+            .map(|a| match a.get_type(schema) {
+                Ok(arrow::datatypes::DataType::Null) => {
+                    Expr::Cast(Cast::new(Box::new(a), arrow::datatypes::DataType::Float64))
+                }
+                _ => a,
+            })
+            .collect()
     }
 
     /// Spark's implicit cast to `string` of the string arguments of a string function
@@ -1232,7 +1291,7 @@ fn display_call(
         ("overlay", 3) => Some("-1"),
         ("regexp_replace", 3) => Some("1"),
         ("regexp_instr", 2) => Some("0"),
-        _ => None,
+        (n, k) => ember_core::sql::naming::shown_defaults(n, k),
     };
     args.extend(default.map(String::from));
     if lname == "current_database" {
@@ -1242,7 +1301,10 @@ fn display_call(
     if lname == "uuid" {
         return "uuid()".to_string();
     }
-    if matches!(lname, "shuffle" | "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv") {
+    if matches!(
+        lname,
+        "shuffle" | "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv"
+    ) {
         args.truncate(1);
     }
     if lname == "window" {

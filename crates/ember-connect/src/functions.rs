@@ -6,6 +6,7 @@
 //! with a Java charset name, `to_binary`/`try_to_binary` (`hex`, `utf-8`, `base64`),
 //! `quote`, `timestamp_seconds`/`_millis`/`_micros`, `to_unix_timestamp`,
 //! `map_contains_key`, `try_element_at`, `regexp_substr`, `sequence`, `try_avg`,
+//! `window_time`,
 //! `try_sum`.
 
 use arrow::datatypes::{DataType, TimeUnit};
@@ -235,6 +236,18 @@ pub fn rewrite(
                 sc.call_registry("element_at", vec![x, arg(1)?], false)?
             };
             e.alias(shown)
+        }
+        ("window_time", 1) => {
+            // The event time of a window: its end minus one microsecond (Spark's
+            // `WindowTime`), typed as the window's timestamps.
+            let end = crate::expr::get_field(arg(0)?, "end");
+            let one_micro = Expr::Literal(
+                ScalarValue::IntervalMonthDayNano(Some(
+                    arrow::datatypes::IntervalMonthDayNano::new(0, 0, 1_000),
+                )),
+                None,
+            );
+            bin(end, Operator::Minus, one_micro).alias(shown)
         }
         ("regexp_substr", 2) => {
             // The first match of the whole pattern, NULL when none.

@@ -76,14 +76,32 @@ pub fn distinct_names(exprs: Vec<Expr>) -> Vec<Expr> {
         .collect()
 }
 
-/// Gives an unaliased computed expression its Spark name.
+/// Gives an unaliased computed expression its Spark name. A cast of a column or
+/// of an aliased expression (through nested casts) keeps that name, as Spark's
+/// `ResolveAliases` (`CAST(age AS STRING)` in a select list is column `age`).
 pub fn named(e: Expr) -> Expr {
     match e {
         e @ (Expr::Alias(_) | Expr::Column(_)) => e,
         e => {
-            let n = spark_sql(&e);
+            let n = cast_source_name(&e).unwrap_or_else(|| spark_sql(&e));
             e.alias(n)
         }
+    }
+}
+
+/// The name a top-level cast takes from what it casts: a column or an alias.
+fn cast_source_name(e: &Expr) -> Option<String> {
+    let inner = match e {
+        Expr::Cast(c) => c.expr.as_ref(),
+        Expr::TryCast(c) => c.expr.as_ref(),
+        _ => return None,
+    };
+    match inner {
+        Expr::Column(c) => Some(c.name.clone()),
+        // A function call carries its display name as an alias: not a user alias.
+        Expr::Alias(a) if spark_sql(&a.expr) == a.name => None,
+        Expr::Alias(a) => Some(a.name.clone()),
+        other => cast_source_name(other),
     }
 }
 
@@ -515,7 +533,13 @@ impl<'a> Planner<'a> {
             }
             RelType::ApproxQuantile(q) => {
                 let input = self.input(&q.input).await?;
-                crate::stat::approx_quantile(self, &input, &q.cols, &q.probabilities, q.relative_error)
+                crate::stat::approx_quantile(
+                    self,
+                    &input,
+                    &q.cols,
+                    &q.probabilities,
+                    q.relative_error,
+                )
             }
             RelType::Crosstab(_) | RelType::FreqItems(_) => {
                 // Boxed, in its own function: keeps this recursive future small.

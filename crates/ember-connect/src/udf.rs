@@ -49,11 +49,14 @@ pub struct PythonUdf {
     fn_id: u64,
     python: String,
     paths: Vec<String>,
+    /// The keyword of each argument passed by name (`calc(b => x)`), `None` for a
+    /// positional one; the worker calls `f(*positional, **keywords)`.
+    arg_names: Vec<Option<String>>,
 }
 
 impl PartialEq for PythonUdf {
     fn eq(&self, o: &Self) -> bool {
-        self.fn_id == o.fn_id && self.name == o.name
+        self.fn_id == o.fn_id && self.name == o.name && self.arg_names == o.arg_names
     }
 }
 impl Eq for PythonUdf {}
@@ -190,11 +193,12 @@ impl ScalarUDFImpl for PythonUdf {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                Field::new(
-                    format!("_{i}"),
-                    crate::types::wire_type(a.data_type()),
-                    true,
-                )
+                // A keyword argument travels as column `kw:<name>`.
+                let name = match self.arg_names.get(i) {
+                    Some(Some(k)) => format!("kw:{k}"),
+                    _ => format!("_{i}"),
+                };
+                Field::new(name, crate::types::wire_type(a.data_type()), true)
             })
             .collect();
         let arrays = arrays
@@ -337,6 +341,7 @@ pub(crate) fn python_udf(
         fn_id: h.finish(),
         python: python_of(cs),
         paths: python_paths(cs),
+        arg_names: Vec::new(),
     })
 }
 
@@ -346,13 +351,39 @@ pub fn python_udf_expr(
     cs: &ConnectSession,
     u: &CommonInlineUserDefinedFunction,
 ) -> Result<Expr> {
-    let args = u
-        .arguments
-        .iter()
-        .map(|a| scope.expr(a))
-        .collect::<Result<Vec<_>>>()?;
+    use spark_connect_proto::expression::ExprType;
+    let mut args = Vec::new();
+    let mut names = Vec::new();
+    let mut shown = Vec::new();
+    for a in &u.arguments {
+        match &a.expr_type {
+            Some(ExprType::NamedArgumentExpression(n)) => {
+                let value = n
+                    .value
+                    .as_deref()
+                    .ok_or_else(|| ConnectError::invalid("named argument without a value"))?;
+                let v = scope.expr(value)?;
+                shown.push(format!("{} => {}", n.key, scope.sql_of(&v)));
+                names.push(Some(n.key.clone()));
+                args.push(v);
+            }
+            _ => {
+                let v = scope.expr(a)?;
+                shown.push(scope.sql_of(&v));
+                names.push(None);
+                args.push(v);
+            }
+        }
+    }
     if eval_type(u).is_some_and(|t| AGG_EVAL_TYPES.contains(&t)) {
         return Ok(crate::python_agg::udaf(python_udf(cs, u, &AGG_EVAL_TYPES)?).call(args));
+    }
+    if names.iter().any(|n| n.is_some()) {
+        // Spark names the call `f(b => (id * 10), a => id)`.
+        let mut f = python_udf(cs, u, &SCALAR_EVAL_TYPES)?;
+        f.arg_names = names;
+        let call = ScalarUDF::new_from_impl(f).call(args);
+        return Ok(call.alias(format!("{}({})", u.function_name, shown.join(", "))));
     }
     Ok(scalar_udf(cs, u)?.call(args))
 }

@@ -134,7 +134,8 @@ impl NaFunctions {
 
     /// `drop(how, thresh, subset)`: `how` = `any` (default) drops rows with any null
     /// in `subset`; `all` drops rows where all are null; `thresh` keeps rows with at
-    /// least that many non-null values (overrides `how`).
+    /// least that many non-null values (overrides `how`). NaN counts as null, as
+    /// Spark's `DataFrameNaFunctions.drop`.
     pub fn drop(&self, how: &str, thresh: Option<usize>, subset: &[&str]) -> Result<DataFrame> {
         let cols: Vec<String> = if subset.is_empty() {
             self.df.columns()
@@ -144,9 +145,23 @@ impl NaFunctions {
         if cols.is_empty() {
             return Ok(self.df.clone());
         }
+        // Spark's `AtLeastNNonNulls`: NaN counts as null in FLOAT and DOUBLE columns.
+        let schema = self.df.schema();
         let non_null: Vec<Expr> = cols
             .iter()
-            .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)).is_not_null())
+            .map(|c| {
+                let e = Expr::Column(datafusion::common::Column::new_unqualified(c));
+                let nan = match schema.field_with_name(c).map(|f| f.data_type()) {
+                    Ok(DataType::Float64) => Some(ScalarValue::Float64(Some(f64::NAN))),
+                    Ok(DataType::Float32) => Some(ScalarValue::Float32(Some(f32::NAN))),
+                    _ => None,
+                };
+                match nan {
+                    // NaN = NaN in Spark's and Arrow's float ordering.
+                    Some(nan) => e.clone().is_not_null().and(e.not_eq(lit(nan))),
+                    None => e.is_not_null(),
+                }
+            })
             .collect();
         let cond = match (thresh, how.to_ascii_lowercase().as_str()) {
             (Some(t), _) => {

@@ -351,6 +351,15 @@ def main():
         arrow_type = to_arrow_type(return_type)
         n = batch.num_rows
         et = h["eval_type"]
+        # Arguments passed by name arrive as columns `kw:<name>` (`f(b => x)`).
+        keywords = [c[3:] if c.startswith("kw:") else None for c in batch.schema.names]
+        if any(keywords):
+            plain_func = func
+
+            def func(*args):
+                pos = [a for a, k in zip(args, keywords) if k is None]
+                kw = {k: a for a, k in zip(args, keywords) if k is not None}
+                return plain_func(*pos, **kw)
         if et in (202, 252):  # SQL_GROUPED_AGG_PANDAS_UDF / _ARROW_UDF: one group in
             if et == 202:
                 args = [c.to_pandas() for c in batch.columns]

@@ -35,6 +35,10 @@ pub enum GeneratorKind {
     Inline,
     /// `stack(n, e1, ..., ek)`: `n` rows of `ceil(k / n)` columns `col0`...
     Stack,
+    /// `json_tuple(json, k1, ..., kn)`: one row of string columns `c0`... holding the
+    /// top-level fields `k1`... of the JSON object (NULL when absent, for invalid
+    /// JSON or a NULL input; nested values as JSON text).
+    JsonTuple,
 }
 
 /// One generator as a scalar UDF returning `List<Struct>` (see the module docs).
@@ -47,7 +51,7 @@ pub struct SparkGenerator {
 }
 
 /// The Spark generator names ember supports.
-pub const GENERATORS: [&str; 7] = [
+pub const GENERATORS: [&str; 8] = [
     "explode",
     "explode_outer",
     "posexplode",
@@ -55,6 +59,7 @@ pub const GENERATORS: [&str; 7] = [
     "inline",
     "inline_outer",
     "stack",
+    "json_tuple",
 ];
 
 impl SparkGenerator {
@@ -70,10 +75,13 @@ impl SparkGenerator {
             "posexplode" => GeneratorKind::PosExplode,
             "inline" => GeneratorKind::Inline,
             "stack" if !outer => GeneratorKind::Stack,
+            "json_tuple" if !outer => GeneratorKind::JsonTuple,
             _ => return None,
         };
         let signature = match kind {
-            GeneratorKind::Stack => Signature::user_defined(Volatility::Immutable),
+            GeneratorKind::Stack | GeneratorKind::JsonTuple => {
+                Signature::user_defined(Volatility::Immutable)
+            }
             _ => Signature::any(1, Volatility::Immutable),
         };
         Some(SparkGenerator {
@@ -136,6 +144,9 @@ impl SparkGenerator {
                 ),
                 None => plan_err!("inline takes one argument"),
             },
+            GeneratorKind::JsonTuple => Ok((1..args.len())
+                .map(|j| Field::new(format!("c{}", j - 1), DataType::Utf8, true))
+                .collect()),
             GeneratorKind::Stack => {
                 let n = stack_rows(scalars.first().copied().flatten())?;
                 let k = args.len() - 1;
@@ -186,6 +197,15 @@ impl ScalarUDFImpl for SparkGenerator {
     }
     /// `stack`: `n` as `int`, the values of each output column to their common type.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if self.kind == GeneratorKind::JsonTuple {
+            if arg_types.len() < 2 {
+                return plan_err!(
+                    "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `json_tuple` requires > 1 parameters but the actual number is {}.",
+                    arg_types.len()
+                );
+            }
+            return Ok(vec![DataType::Utf8; arg_types.len()]);
+        }
         if arg_types.len() < 2 {
             return plan_err!("[WRONG_NUM_ARGS] stack needs at least 2 arguments");
         }
@@ -225,6 +245,7 @@ impl ScalarUDFImpl for SparkGenerator {
                 };
                 stack(&arrays[1..], n, &fields, rows)?
             }
+            GeneratorKind::JsonTuple => json_tuple(&arrays, &fields, rows)?,
             _ => self.explode(&arrays[0], &fields)?,
         };
         Ok(ColumnarValue::Array(out))
@@ -303,6 +324,45 @@ fn spans_of(l: &ListArray) -> (Vec<(bool, usize, usize)>, ArrayRef) {
         .map(|i| (l.is_valid(i), o[i] as usize, (o[i + 1] - o[i]) as usize))
         .collect();
     (spans, l.values().clone())
+}
+
+/// `json_tuple(json, keys...)`: one row per input row (as Spark's `JsonTuple`, a
+/// NULL or invalid document gives a row of NULLs).
+fn json_tuple(args: &[ArrayRef], fields: &Fields, rows: usize) -> Result<ArrayRef> {
+    use datafusion::arrow::array::StringBuilder;
+    let json = args[0].as_string::<i32>();
+    let keys: Vec<_> = args[1..].iter().map(|a| a.as_string::<i32>()).collect();
+    let mut cols: Vec<StringBuilder> = keys.iter().map(|_| StringBuilder::new()).collect();
+    for r in 0..rows {
+        let doc = if json.is_null(r) {
+            None
+        } else {
+            serde_json::from_str::<serde_json::Value>(json.value(r)).ok()
+        };
+        for (j, k) in keys.iter().enumerate() {
+            let v = match (&doc, k.is_null(r)) {
+                (Some(serde_json::Value::Object(m)), false) => m.get(k.value(r)),
+                _ => None,
+            };
+            match v {
+                None | Some(serde_json::Value::Null) => cols[j].append_null(),
+                Some(serde_json::Value::String(s)) => cols[j].append_value(s),
+                Some(other) => cols[j].append_value(other.to_string()),
+            }
+        }
+    }
+    let columns: Vec<ArrayRef> = cols
+        .iter_mut()
+        .map(|b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    let rows_array = StructArray::try_new(fields.clone(), columns, None)?;
+    let offsets: Vec<i32> = (0..=rows as i32).collect();
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(Field::new("item", DataType::Struct(fields.clone()), true)),
+        OffsetBuffer::new(offsets.into()),
+        Arc::new(rows_array),
+        None,
+    )?))
 }
 
 /// `stack(n, values...)`: for each input row, `n` rows; value `s * m + j` goes to row

@@ -24,9 +24,7 @@ use chrono_tz::Tz;
 use datafusion::arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, ListBuilder, StringBuilder, StructArray,
 };
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Schema,
-};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -36,16 +34,21 @@ use serde_json::Value;
 
 /// The JSON functions for a session in time zone `tz`.
 pub fn functions(tz: &str) -> Vec<ScalarUDF> {
-    [Kind::FromJson, Kind::ToJson, Kind::SchemaOfJson, Kind::ObjectKeys]
-        .into_iter()
-        .map(|kind| {
-            ScalarUDF::new_from_impl(JsonFn {
-                kind,
-                tz: tz.to_string(),
-                signature: Signature::user_defined(Volatility::Immutable),
-            })
+    [
+        Kind::FromJson,
+        Kind::ToJson,
+        Kind::SchemaOfJson,
+        Kind::ObjectKeys,
+    ]
+    .into_iter()
+    .map(|kind| {
+        ScalarUDF::new_from_impl(JsonFn {
+            kind,
+            tz: tz.to_string(),
+            signature: Signature::user_defined(Volatility::Immutable),
         })
-        .collect()
+    })
+    .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,13 +67,19 @@ struct JsonFn {
 }
 
 fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
+    matches!(
+        t,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    )
 }
 
 /// The schema of `from_json`: a whole type (`MAP<STRING,INT>`) or DDL fields.
 fn parse_schema(text: &str, tz: &str) -> Result<DataType> {
     if let Ok(t) = crate::types::parse_data_type(text, tz) {
-        if matches!(t, DataType::Struct(_) | DataType::List(_) | DataType::Map(..)) {
+        if matches!(
+            t,
+            DataType::Struct(_) | DataType::List(_) | DataType::Map(..)
+        ) {
             return Ok(t);
         }
     }
@@ -134,7 +143,14 @@ impl ScalarUDFImpl for JsonFn {
         let mut out = t.to_vec();
         match self.kind {
             Kind::ToJson => {
-                if !matches!(t[0], DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) | DataType::Map(..) | DataType::Null) {
+                if !matches!(
+                    t[0],
+                    DataType::Struct(_)
+                        | DataType::List(_)
+                        | DataType::LargeList(_)
+                        | DataType::Map(..)
+                        | DataType::Null
+                ) {
                     return plan_err!(
                         "[DATATYPE_MISMATCH.INVALID_JSON_SCHEMA] Cannot resolve \"to_json\" due to data type mismatch: Input schema \"{}\" must be a struct, an array, a map or a variant.",
                         crate::types::simple_string(&t[0]).to_uppercase()
@@ -159,7 +175,9 @@ impl ScalarUDFImpl for JsonFn {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
             Kind::ToJson | Kind::SchemaOfJson => DataType::Utf8,
-            Kind::ObjectKeys => DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            Kind::ObjectKeys => {
+                DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+            }
             Kind::FromJson => return plan_err!("from_json needs its schema argument"),
         })
     }
@@ -173,17 +191,28 @@ impl ScalarUDFImpl for JsonFn {
             Some(Some(ScalarValue::Utf8(Some(s)))) | Some(Some(ScalarValue::LargeUtf8(Some(s)))) | Some(Some(ScalarValue::Utf8View(Some(s)))) => s.clone(),
             _ => return plan_err!("[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of from_json must be a string literal."),
         };
-        Ok(Arc::new(Field::new("from_json", parse_schema(&schema, &self.tz)?, true)))
+        Ok(Arc::new(Field::new(
+            "from_json",
+            parse_schema(&schema, &self.tz)?,
+            true,
+        )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let n = args.number_rows;
         let tz: Tz = self.tz.parse().unwrap_or(chrono_tz::UTC);
         let out = match self.kind {
             Kind::FromJson => {
                 let opts = options(args.args.get(2))?;
                 let input = args.args[0].to_array(n)?;
-                from_json(input.as_string::<i32>(), args.return_field.data_type(), &opts)?
+                from_json(
+                    input.as_string::<i32>(),
+                    args.return_field.data_type(),
+                    &opts,
+                )?
             }
             Kind::ToJson => {
                 let opts = options(args.args.get(1))?;
@@ -231,7 +260,10 @@ impl ScalarUDFImpl for JsonFn {
 
 // ---- from_json ------------------------------------------------------------------
 
-fn decode_rows(texts: &[&str], wrapped: &Schema) -> std::result::Result<datafusion::arrow::record_batch::RecordBatch, String> {
+fn decode_rows(
+    texts: &[&str],
+    wrapped: &Schema,
+) -> std::result::Result<datafusion::arrow::record_batch::RecordBatch, String> {
     let mut decoder = datafusion::arrow::json::ReaderBuilder::new(Arc::new(wrapped.clone()))
         .with_batch_size(texts.len().max(1))
         .build_decoder()
@@ -248,8 +280,14 @@ fn decode_rows(texts: &[&str], wrapped: &Schema) -> std::result::Result<datafusi
     }
     match decoder.flush().map_err(|e| e.to_string())? {
         Some(b) if b.num_rows() == texts.len() => Ok(b),
-        Some(b) => Err(format!("{} values in {} strings", b.num_rows(), texts.len())),
-        None if texts.is_empty() => Ok(datafusion::arrow::record_batch::RecordBatch::new_empty(Arc::new(wrapped.clone()))),
+        Some(b) => Err(format!(
+            "{} values in {} strings",
+            b.num_rows(),
+            texts.len()
+        )),
+        None if texts.is_empty() => Ok(datafusion::arrow::record_batch::RecordBatch::new_empty(
+            Arc::new(wrapped.clone()),
+        )),
         None => Err("no value".into()),
     }
 }
@@ -258,7 +296,10 @@ fn decode_rows(texts: &[&str], wrapped: &Schema) -> std::result::Result<datafusi
 fn malformed_value(t: &DataType) -> Result<ArrayRef> {
     Ok(match t {
         DataType::Struct(fs) => {
-            let cols = fs.iter().map(|f| new_null_array(f.data_type(), 1)).collect();
+            let cols = fs
+                .iter()
+                .map(|f| new_null_array(f.data_type(), 1))
+                .collect();
             Arc::new(StructArray::try_new(relax(fs), cols, None)?)
         }
         t => new_null_array(t, 1),
@@ -267,7 +308,9 @@ fn malformed_value(t: &DataType) -> Result<ArrayRef> {
 
 /// The same fields, all nullable (a malformed row nulls them whatever the schema says).
 fn relax(fs: &Fields) -> Fields {
-    fs.iter().map(|f| f.as_ref().clone().with_nullable(true)).collect()
+    fs.iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect()
 }
 
 fn from_json(
@@ -320,7 +363,9 @@ fn from_json(
     }
     let data = data
         .into_builder()
-        .nulls(Some(datafusion::arrow::buffer::NullBuffer::new(nulls.finish())))
+        .nulls(Some(datafusion::arrow::buffer::NullBuffer::new(
+            nulls.finish(),
+        )))
         .build()?;
     Ok(datafusion::arrow::array::make_array(data))
 }
@@ -344,9 +389,13 @@ impl Writer {
         };
         Writer {
             tz,
-            date_format: get("dateFormat").map(|p| ember_datasource::values::java_pattern_to_chrono(&p)),
-            timestamp_format: get("timestampFormat").map(|p| ember_datasource::values::java_pattern_to_chrono(&p)),
-            ignore_null_fields: get("ignoreNullFields").map(|v| v != "false").unwrap_or(true),
+            date_format: get("dateFormat")
+                .map(|p| ember_datasource::values::java_pattern_to_chrono(&p)),
+            timestamp_format: get("timestampFormat")
+                .map(|p| ember_datasource::values::java_pattern_to_chrono(&p)),
+            ignore_null_fields: get("ignoreNullFields")
+                .map(|v| v != "false")
+                .unwrap_or(true),
         }
     }
 }
@@ -367,7 +416,8 @@ fn to_json(input: &ArrayRef, w: &Writer) -> Result<ArrayRef> {
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) -> Result<()> {
-    serde_json::to_writer(&mut *out, s).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+    serde_json::to_writer(&mut *out, s)
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
 }
 
 fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<()> {
@@ -395,21 +445,11 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
             }
             out.push(b'}');
         }
-        DataType::List(_) => {
-            let l = a.as_list::<i32>();
-            let items = l.value(i);
-            out.push(b'[');
-            for j in 0..items.len() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                write_value(out, &items, j, w)?;
-            }
-            out.push(b']');
-        }
-        DataType::LargeList(_) => {
-            let l = a.as_list::<i64>();
-            let items = l.value(i);
+        DataType::List(_) | DataType::LargeList(_) => {
+            let items = match a.data_type() {
+                DataType::List(_) => a.as_list::<i32>().value(i),
+                _ => a.as_list::<i64>().value(i),
+            };
             out.push(b'[');
             for j in 0..items.len() {
                 if j > 0 {
@@ -439,7 +479,11 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
             write_str(out, s.as_string::<i32>().value(0))?;
         }
         DataType::Boolean => {
-            out.extend_from_slice(if a.as_boolean().value(i) { b"true" } else { b"false" });
+            out.extend_from_slice(if a.as_boolean().value(i) {
+                b"true"
+            } else {
+                b"false"
+            });
         }
         DataType::Float64 => {
             write_double(out, a.as_primitive::<Float64Type>().value(i))?;
@@ -473,7 +517,11 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
             };
             let text = match (tz, &w.timestamp_format) {
                 (Some(_), Some(f)) => t.with_timezone(&w.tz).format(f).to_string(),
-                (Some(_), None) => t.with_timezone(&w.tz).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string().replace("+00:00", "Z"),
+                (Some(_), None) => t
+                    .with_timezone(&w.tz)
+                    .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                    .to_string()
+                    .replace("+00:00", "Z"),
                 (None, Some(f)) => t.naive_utc().format(f).to_string(),
                 (None, None) => {
                     let base = t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -490,7 +538,8 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
             use base64::Engine;
             let bin = datafusion::arrow::compute::cast(&a.slice(i, 1), &DataType::Binary)?;
-            let text = base64::engine::general_purpose::STANDARD.encode(bin.as_binary::<i32>().value(0));
+            let text =
+                base64::engine::general_purpose::STANDARD.encode(bin.as_binary::<i32>().value(0));
             write_str(out, &text)?;
         }
         t if t.is_integer() || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
@@ -498,7 +547,12 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
             out.extend_from_slice(s.as_string::<i32>().value(0).as_bytes());
         }
         _ => {
-            let s = crate::format::value_string(a.as_ref(), i, &crate::format::FormatOptions { session_tz: w.tz }).unwrap_or_default();
+            let s = crate::format::value_string(
+                a.as_ref(),
+                i,
+                &crate::format::FormatOptions { session_tz: w.tz },
+            )
+            .unwrap_or_default();
             write_str(out, &s)?;
         }
     }
@@ -513,7 +567,8 @@ fn is_null(a: &ArrayRef, i: usize) -> bool {
 fn write_double(out: &mut Vec<u8>, v: f64) -> Result<()> {
     let text = crate::format::java_double(v);
     if v.is_finite() {
-        out.write_all(text.as_bytes()).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+        out.write_all(text.as_bytes())
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
     } else {
         write_str(out, &text)
     }
@@ -526,7 +581,16 @@ fn key_text(k: &ArrayRef, j: usize) -> Result<String> {
             let s = datafusion::arrow::compute::cast(&k.slice(j, 1), &DataType::Utf8)?;
             s.as_string::<i32>().value(0).to_string()
         }
-        _ => crate::format::value_string(k.as_ref(), j, &crate::format::FormatOptions { session_tz: chrono_tz::UTC }).unwrap_or_default().replacen('{', "[", 1).replace('}', "]"),
+        _ => crate::format::value_string(
+            k.as_ref(),
+            j,
+            &crate::format::FormatOptions {
+                session_tz: chrono_tz::UTC,
+            },
+        )
+        .unwrap_or_default()
+        .replacen('{', "[", 1)
+        .replace('}', "]"),
     })
 }
 
@@ -556,7 +620,8 @@ fn infer(v: &Value) -> Inferred {
             items.iter().map(infer).fold(Inferred::Null, merge),
         )),
         Value::Object(o) => {
-            let mut fields: Vec<(String, Inferred)> = o.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
+            let mut fields: Vec<(String, Inferred)> =
+                o.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
             fields.sort_by(|a, b| a.0.cmp(&b.0));
             Inferred::Struct(fields)
         }
@@ -623,7 +688,9 @@ mod tests {
         let out = from_json(&input, &t, &HashMap::new()).unwrap();
         let s = out.as_struct();
         assert!(s.is_valid(0) && s.is_valid(1) && s.is_null(2));
-        let a = s.column(0).as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        let a = s
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
         assert_eq!((a.value(0), a.is_null(1)), (1, true));
     }
 
@@ -633,23 +700,41 @@ mod tests {
         let t = parse_schema("a INT", "UTC").unwrap();
         let mode = HashMap::from([("mode".to_string(), "FAILFAST".to_string())]);
         let e = from_json(&input, &t, &mode).unwrap_err().to_string();
-        assert!(e.contains("MALFORMED_RECORD_IN_PARSING") && e.contains("{oops"), "{e}");
+        assert!(
+            e.contains("MALFORMED_RECORD_IN_PARSING") && e.contains("{oops"),
+            "{e}"
+        );
     }
 
     #[test]
     fn from_json_maps_and_arrays() {
         let input = StringArray::from(vec![Some(r#"{"a": 1}"#)]);
         let t = parse_schema("MAP<STRING,INT>", "UTC").unwrap();
-        assert!(matches!(from_json(&input, &t, &HashMap::new()).unwrap().data_type(), DataType::Map(..)));
+        assert!(matches!(
+            from_json(&input, &t, &HashMap::new()).unwrap().data_type(),
+            DataType::Map(..)
+        ));
         let input = StringArray::from(vec![Some("[1, 2, 3]")]);
         let t = parse_schema("ARRAY<INT>", "UTC").unwrap();
-        assert_eq!(from_json(&input, &t, &HashMap::new()).unwrap().as_list::<i32>().value(0).len(), 3);
+        assert_eq!(
+            from_json(&input, &t, &HashMap::new())
+                .unwrap()
+                .as_list::<i32>()
+                .value(0)
+                .len(),
+            3
+        );
     }
 
     #[test]
     fn schema_inference_as_spark() {
-        let v: Value = serde_json::from_str(r#"{"b": [1, 2.5], "a": 0, "c": null, "d": {"y": true}}"#).unwrap();
-        assert_eq!(ddl(&infer(&v)), "STRUCT<a: BIGINT, b: ARRAY<DOUBLE>, c: STRING, d: STRUCT<y: BOOLEAN>>");
+        let v: Value =
+            serde_json::from_str(r#"{"b": [1, 2.5], "a": 0, "c": null, "d": {"y": true}}"#)
+                .unwrap();
+        assert_eq!(
+            ddl(&infer(&v)),
+            "STRUCT<a: BIGINT, b: ARRAY<DOUBLE>, c: STRING, d: STRUCT<y: BOOLEAN>>"
+        );
         let v: Value = serde_json::from_str(r#"[{"col": 0}]"#).unwrap();
         assert_eq!(ddl(&infer(&v)), "ARRAY<STRUCT<col: BIGINT>>");
     }

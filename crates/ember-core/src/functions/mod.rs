@@ -13,16 +13,17 @@ pub mod json;
 pub mod lambda;
 pub mod maps;
 pub mod mode;
-pub mod quantile;
 pub mod moments;
 pub mod more;
 pub mod numfmt;
+pub mod quantile;
 pub mod random;
 pub mod round;
+pub mod sketches;
 pub mod sums;
 pub mod table;
-pub mod timewindow;
 pub mod timestampadd;
+pub mod timewindow;
 pub mod window;
 
 use std::sync::Arc;
@@ -228,6 +229,9 @@ pub fn register_aggregate_aliases(
     ctx.register_udaf(mode::udaf());
     ctx.register_udaf(quantile::percentile_approx_udaf());
     ctx.register_udaf(quantile::approx_quantile_udaf());
+    for f in sketches::udafs() {
+        ctx.register_udaf(f);
+    }
     Ok(())
 }
 
@@ -526,9 +530,22 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(collection::functions(tz));
     v.extend(arrays::functions(tz));
     v.extend(json::functions(tz));
+    v.extend(sketches::functions());
     v.extend(more::error_functions(tz));
-    v.push(udf_coerced("timestampadd", timestampadd::coerce_add, timestampadd::add_type, timestampadd::add_impl, tz));
-    v.push(udf_coerced("timestampdiff", timestampadd::coerce_diff, |_| Ok(DataType::Int64), timestampadd::diff_impl, tz));
+    v.push(udf_coerced(
+        "timestampadd",
+        timestampadd::coerce_add,
+        timestampadd::add_type,
+        timestampadd::add_impl,
+        tz,
+    ));
+    v.push(udf_coerced(
+        "timestampdiff",
+        timestampadd::coerce_diff,
+        |_| Ok(DataType::Int64),
+        timestampadd::diff_impl,
+        tz,
+    ));
     v.push(udf(
         "to_timestamp_ntz",
         to_timestamp_sig(&ts),

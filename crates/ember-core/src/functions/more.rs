@@ -35,6 +35,13 @@ pub fn functions(tz: &str) -> Vec<datafusion::logical_expr::ScalarUDF> {
     );
     vec![
         udf(
+            "ember_like_escape",
+            Signature::exact(vec![DataType::Utf8, DataType::Utf8], imm),
+            |_| Ok(DataType::Utf8),
+            like_escape_impl,
+            tz,
+        ),
+        udf(
             "hash",
             Signature::variadic_any(imm),
             |_| Ok(DataType::Int32),
@@ -308,6 +315,56 @@ fn java_big_integer_bytes(v: i128) -> Vec<u8> {
     bytes[start..].to_vec()
 }
 
+/// `ember_like_escape(pattern, escape)`: a LIKE pattern written with the escape
+/// character `escape` (Spark's `like(str, pattern, escapeChar)`) rewritten with `\`
+/// as the escape, the only one DataFusion's LIKE takes: `escape` + `%` or `_` becomes
+/// `\%` or `\_`, `escape` + any other char that char, a plain `\` becomes `\\`.
+pub fn like_escape(pattern: &str, escape: char) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == escape {
+            match chars.next() {
+                Some(n @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                Some('\\') => out.push_str("\\\\"),
+                Some(n) => out.push(n),
+                None => {}
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn like_escape_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
+    let p = a[0].as_string::<i32>();
+    let e = a[1].as_string::<i32>();
+    let mut b = StringBuilder::with_capacity(p.len(), 0);
+    for i in 0..p.len() {
+        if p.is_null(i) || e.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let mut esc = e.value(i).chars();
+        match (esc.next(), esc.next()) {
+            (Some(c), None) => b.append_value(like_escape(p.value(i), c)),
+            _ => {
+                return exec_err!(
+                    "[INVALID_ESCAPE_CHAR] The escape character must be a string literal of length one, but got '{}'.",
+                    e.value(i)
+                )
+            }
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
 fn log1p_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
     let x = a[0].as_primitive::<Float64Type>();
     Ok(Arc::new(
@@ -435,6 +492,15 @@ fn json_array_length_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn like_patterns_with_another_escape_character() {
+        assert_eq!(
+            super::like_escape("/%SystemDrive/%//Users%", '/'),
+            "\\%SystemDrive\\%/Users%"
+        );
+        assert_eq!(super::like_escape("a\\b#_", '#'), "a\\\\b\\_");
+    }
+
     use super::*;
 
     #[test]
@@ -496,7 +562,10 @@ fn assert_true_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
             };
         }
     }
-    Ok(datafusion::arrow::array::new_null_array(&DataType::Null, c.len()))
+    Ok(datafusion::arrow::array::new_null_array(
+        &DataType::Null,
+        c.len(),
+    ))
 }
 
 /// `raise_error` and `assert_true`.

@@ -131,7 +131,10 @@ pub fn spark_sql(e: &Expr) -> String {
                 return format!("assert_true({c}, '{c}' is not true!)");
             }
             // Spark shows only the value of these (not the schema or options).
-            if matches!(name, "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv") {
+            if matches!(
+                name,
+                "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv"
+            ) {
                 if let Some(a) = f.args.first() {
                     return format!("{name}({})", spark_sql(a));
                 }
@@ -196,6 +199,11 @@ pub fn spark_sql(e: &Expr) -> String {
 pub fn ast_name(e: &ast::Expr) -> String {
     use ast::Expr as A;
     match e {
+        A::Identifier(i) if i.quote_style.is_none() && suffixed_number(&i.value).is_some() => {
+            suffixed_number(&i.value)
+                .map(|(n, _)| n.to_string())
+                .unwrap_or_default()
+        }
         A::Identifier(i) => i.value.clone(),
         A::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()).unwrap_or_default(),
         A::Nested(x) => ast_name(x),
@@ -317,11 +325,14 @@ pub fn ast_name(e: &ast::Expr) -> String {
                             other => other.to_string(),
                         })
                         .collect();
-                    let args = if args.is_empty() && name == "count" {
+                    let mut args = if args.is_empty() && name == "count" {
                         vec!["1".to_string()]
                     } else {
                         args
                     };
+                    if let Some(d) = shown_defaults(&name, args.len()) {
+                        args.push(d.to_string());
+                    }
                     let name = match name.as_str() {
                         "std" | "stddev_samp" => "stddev".to_string(),
                         "var_samp" => "variance".to_string(),
@@ -342,6 +353,66 @@ pub fn ast_name(e: &ast::Expr) -> String {
     }
 }
 
+/// The defaults of omitted arguments that Spark shows in a function's column name
+/// (`hll_sketch_agg(x)` is column `hll_sketch_agg(x, 12)`), for a call of `name`
+/// (lower case) with `n` arguments; several are joined with `, `.
+pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
+    let tuple_set_op = |p: &str| name.starts_with(p) && !name.contains("_agg_");
+    Some(match (name, n) {
+        ("hll_sketch_agg" | "theta_sketch_agg" | "theta_union_agg", 1) => "12",
+        ("theta_union", 2) => "12",
+        ("hll_union_agg", 1) | ("hll_union", 2) => "false",
+        (n_, 2) if n_.starts_with("tuple_sketch_agg_") => "12, sum",
+        (n_, 3) if n_.starts_with("tuple_sketch_agg_") => "sum",
+        (n_, 1) if n_.starts_with("tuple_union_agg_") => "12, sum",
+        (n_, 2) if n_.starts_with("tuple_union_agg_") => "sum",
+        (n_, 1)
+            if n_.starts_with("tuple_intersection_agg_")
+                || n_.starts_with("tuple_sketch_summary_") =>
+        {
+            "sum"
+        }
+        (_, 2) if tuple_set_op("tuple_union_") => "12, sum",
+        (_, 3) if tuple_set_op("tuple_union_") => "sum",
+        (_, 2) if tuple_set_op("tuple_intersection_") => "sum",
+        _ => return None,
+    })
+}
+
+/// A Spark numeric literal with a type suffix (`10L`, `2S`, `1Y`, `1.5D`, `2.5F`,
+/// `1.50BD`), which the SQL tokenizer reads as one word: the number and the SQL type
+/// it stands for. `None` for anything else.
+pub fn suffixed_number(word: &str) -> Option<(&str, &'static str)> {
+    let upper = word.to_ascii_uppercase();
+    let (cut, ty) = if upper.ends_with("BD") {
+        (2, "DECIMAL")
+    } else {
+        match upper.chars().last()? {
+            'L' => (1, "BIGINT"),
+            'S' => (1, "SMALLINT"),
+            'Y' => (1, "TINYINT"),
+            'D' => (1, "DOUBLE"),
+            'F' => (1, "FLOAT"),
+            _ => return None,
+        }
+    };
+    let num = &word[..word.len() - cut];
+    let starts_ok = num
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '.');
+    if !starts_ok || num.parse::<f64>().is_err() {
+        return None;
+    }
+    let integral = num.chars().all(|c| c.is_ascii_digit());
+    match ty {
+        "BIGINT" | "SMALLINT" | "TINYINT" if !integral => return None,
+        "DECIMAL" if num.contains(['e', 'E']) => return None,
+        _ => {}
+    }
+    Some((num, ty))
+}
+
 /// Spark function names that DataFusion spells differently in SQL (planner-level
 /// functions that cannot be registered as aliases): `explode` is `unnest`.
 pub fn rename_functions(stmt: &mut ast::Statement) {
@@ -358,6 +429,46 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         std::ops::ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(stmt, |e| {
+        // `10L`, `1.5D`...: Spark's typed numeric literals, as casts of the number
+        // (the column keeps the number as its name: `alias_select_items` ran first).
+        if let A::Identifier(i) = e {
+            if i.quote_style.is_none() {
+                if let Some((num, ty)) = suffixed_number(&i.value) {
+                    let data_type = match ty {
+                        "BIGINT" => ast::DataType::BigInt(None),
+                        "SMALLINT" => ast::DataType::SmallInt(None),
+                        "TINYINT" => ast::DataType::TinyInt(None),
+                        "DOUBLE" => ast::DataType::Double(ast::ExactNumberInfo::None),
+                        "FLOAT" => ast::DataType::Float(ast::ExactNumberInfo::None),
+                        _ => {
+                            let scale = num.split_once('.').map_or(0, |(_, f)| f.len() as i64);
+                            let digits = num.chars().filter(|c| c.is_ascii_digit()).count() as u64;
+                            ast::DataType::Decimal(ast::ExactNumberInfo::PrecisionAndScale(
+                                digits.max(scale as u64).max(1),
+                                scale,
+                            ))
+                        }
+                    };
+                    *e = A::Cast {
+                        kind: ast::CastKind::Cast,
+                        expr: Box::new(A::Value(ast::Value::Number(num.to_string(), false).into())),
+                        data_type,
+                        array: false,
+                        format: None,
+                    };
+                    return std::ops::ControlFlow::<()>::Continue(());
+                }
+            }
+        }
+        // Spark's `BINARY` type is DataFusion's `BYTEA`.
+        if let A::Cast { data_type, .. } = e {
+            if matches!(
+                data_type,
+                ast::DataType::Binary(_) | ast::DataType::Varbinary(_)
+            ) {
+                *data_type = ast::DataType::Bytea;
+            }
+        }
         if let A::Function(f) = e {
             let n = f.name.to_string().to_ascii_lowercase();
             if n == "explode" {
@@ -492,6 +603,24 @@ fn cast_function(name: &str, f: &ast::Function) -> Option<ast::Expr> {
 /// name as an explicit alias (`SELECT count(*)` → `SELECT count(*) AS `count(1)``).
 /// Items whose Spark name repeats another output name keep DataFusion's name, since
 /// DataFusion needs unique names.
+/// The column a top-level cast (`CAST(x AS T)`, `x::T`, nested casts) converts,
+/// whose name the cast takes.
+fn cast_source_name(e: &ast::Expr) -> Option<String> {
+    fn source(e: &ast::Expr) -> Option<String> {
+        match e {
+            ast::Expr::Identifier(i) => Some(i.value.clone()),
+            ast::Expr::CompoundIdentifier(p) => p.last().map(|i| i.value.clone()),
+            ast::Expr::Nested(x) => source(x),
+            ast::Expr::Cast { expr, .. } => source(expr),
+            _ => None,
+        }
+    }
+    match e {
+        ast::Expr::Cast { expr, .. } => source(expr),
+        _ => None,
+    }
+}
+
 pub fn alias_select_items(stmt: &mut ast::Statement) {
     let ast::Statement::Query(q) = stmt else {
         return;
@@ -545,7 +674,9 @@ pub fn alias_select_items(stmt: &mut ast::Statement) {
                     if matches!(e, ast::Expr::CompoundIdentifier(_)) {
                         continue;
                     }
-                    let name = ast_name(e);
+                    // A cast of a column keeps the column's name (Spark's
+                    // `ResolveAliases`: `CAST(id AS STRING)` is column `id`).
+                    let name = cast_source_name(e).unwrap_or_else(|| ast_name(e));
                     if taken.contains(&name.to_lowercase()) {
                         continue;
                     }
