@@ -276,3 +276,14 @@ def test_na_drop_counts_nan_as_null(utc):
     assert names(d.na.drop(thresh=2)) == ["Alice", "Bob"]
     assert names(d.na.drop(subset=["age", "name"])) == ["Alice", "Bob"]
     assert names(d.na.drop(subset=["height"])) == ["Alice"]
+
+
+def test_window_time_beside_aggregates(utc):
+    import datetime
+    df = utc.createDataFrame([(datetime.datetime(2016, 3, 11, 9, 0, 7), 1)], ["dt", "v"])
+    df2 = df.groupBy(F.window("dt", "5 seconds")).agg(F.sum("v"))
+    out = df2.select("*", F.window_time("window"), F.col("window").getField("end").alias("e"))
+    assert out.columns == ["window", "sum(v)", "window_time(window)", "e"]
+    row = out.collect()[0]
+    assert row["window_time(window)"] == datetime.datetime(2016, 3, 11, 9, 0, 9, 999999)
+    assert row["sum(v)"] == 1

@@ -553,5 +553,9 @@ fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send 
         .rules
         .into_iter()
         .filter(|r| r.name() != "eliminate_duplicated_expr")
+        // Pulling struct-field reads out into their own projection named the
+        // aggregate's output twice (`select("sum(v)", col("window").getField("end"))`
+        // over a grouped window failed with COLUMN_ALREADY_EXISTS).
+        .filter(|r| !matches!(r.name(), "extract_leaf_expressions" | "push_down_leaf_projections"))
         .collect()
 }
