@@ -1307,6 +1307,10 @@ fn display_call(
     ) {
         args.truncate(1);
     }
+    // Spark's try_make_timestamp with a time zone shows only the six fields.
+    if lname == "try_make_timestamp" && args.len() == 7 {
+        args.truncate(6);
+    }
     if lname == "window" {
         return "window".to_string();
     }

@@ -27,6 +27,7 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, Operator};
+use ember_core::functions::zones::SHORT_IDS;
 use ember_core::EmberError;
 
 use crate::error::Result;
@@ -71,38 +72,6 @@ fn int_literal(e: &Expr) -> Option<i64> {
         _ => None,
     }
 }
-
-/// Java's `ZoneId.SHORT_IDS`, which Spark accepts wherever it takes a zone id.
-const SHORT_IDS: [(&str, &str); 28] = [
-    ("ACT", "Australia/Darwin"),
-    ("AET", "Australia/Sydney"),
-    ("AGT", "America/Argentina/Buenos_Aires"),
-    ("ART", "Africa/Cairo"),
-    ("AST", "America/Anchorage"),
-    ("BET", "America/Sao_Paulo"),
-    ("BST", "Asia/Dhaka"),
-    ("CAT", "Africa/Harare"),
-    ("CNT", "America/St_Johns"),
-    ("CST", "America/Chicago"),
-    ("CTT", "Asia/Shanghai"),
-    ("EAT", "Africa/Addis_Ababa"),
-    ("ECT", "Europe/Paris"),
-    ("IET", "America/Indiana/Indianapolis"),
-    ("IST", "Asia/Kolkata"),
-    ("JST", "Asia/Tokyo"),
-    ("MIT", "Pacific/Apia"),
-    ("NET", "Asia/Yerevan"),
-    ("NST", "Pacific/Auckland"),
-    ("PLT", "Asia/Karachi"),
-    ("PNT", "America/Phoenix"),
-    ("PRT", "America/Puerto_Rico"),
-    ("PST", "America/Los_Angeles"),
-    ("SST", "Pacific/Guadalcanal"),
-    ("VST", "Asia/Ho_Chi_Minh"),
-    ("EST", "-05:00"),
-    ("MST", "-07:00"),
-    ("HST", "-10:00"),
-];
 
 /// A zone-id expression with Java's short ids replaced by the zones they stand for
 /// (a constant stays a constant).

@@ -11,6 +11,7 @@ pub mod collection;
 pub mod generator;
 pub mod json;
 pub mod lambda;
+mod make_ts;
 pub mod maps;
 pub mod mode;
 pub mod moments;
@@ -25,6 +26,8 @@ pub mod table;
 pub mod timestampadd;
 pub mod timewindow;
 pub mod window;
+mod xpath;
+pub mod zones;
 
 use std::sync::Arc;
 
@@ -527,6 +530,25 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     ];
     v.extend(more::functions(tz));
     v.extend(numfmt::functions(tz));
+    v.extend(make_ts::functions(tz));
+    v.extend(xpath::functions(tz));
+    // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
+    v.push(udf_coerced(
+        "typeof",
+        |args| {
+            args_between("typeof", args, 1, 1)?;
+            Ok(args.to_vec())
+        },
+        |_| Ok(DataType::Utf8),
+        |a, _| {
+            let name = crate::types::simple_string(a[0].data_type());
+            Ok(Arc::new(datafusion::arrow::array::StringArray::from(vec![
+                name;
+                a[0].len()
+            ])))
+        },
+        tz,
+    ));
     v.extend(collection::functions(tz));
     v.extend(arrays::functions(tz));
     v.extend(json::functions(tz));

@@ -333,6 +333,10 @@ pub fn ast_name(e: &ast::Expr) -> String {
                     if let Some(d) = shown_defaults(&name, args.len()) {
                         args.push(d.to_string());
                     }
+                    // Spark's try_make_timestamp with a time zone shows only the fields.
+                    if name == "try_make_timestamp" && args.len() == 7 {
+                        args.truncate(6);
+                    }
                     let name = match name.as_str() {
                         "std" | "stddev_samp" => "stddev".to_string(),
                         "var_samp" => "variance".to_string(),
