@@ -147,3 +147,23 @@ def test_python_udtf_bad_output_row_fails_with_spark_class(spark):
 
     with pytest.raises(PythonException, match="UDTF_INVALID_OUTPUT_ROW_TYPE"):
         Bad().collect()
+
+
+def test_printing_functions_do_not_break_the_worker(spark):
+    # print() inside a UDF or a foreach function goes to the worker's stderr (as
+    # Spark's workers), never into the frames the worker sends back.
+    @F.udf("int")
+    def noisy(x):
+        print("value", x, "x" * 70000)
+        return x * 2
+
+    rows = spark.range(0, 20, numPartitions=2).select(noisy("id").alias("d")).collect()
+    assert sorted(r.d for r in rows) == [2 * i for i in range(20)]
+
+    def shout(row):
+        print(row.name)
+
+    df = spark.createDataFrame([(2, "Alice"), (5, "Bob")], ["age", "name"])
+    df.foreach(shout)
+    df.foreachPartition(lambda rows: [print(r) for r in rows])
+    assert df.count() == 2

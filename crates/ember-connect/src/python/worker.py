@@ -29,6 +29,7 @@ frame, so that it stays in step with ember and can be reused.
 import inspect
 import io
 import json
+import os
 import struct
 import sys
 import traceback
@@ -73,7 +74,11 @@ def main():
 
     pickle = CloudPickleSerializer()
     functions = {}
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    # Frames go out on a private copy of fd 1; what user code prints (print() in a
+    # foreach function) goes to stderr, as Spark redirects its Python workers' output.
+    stdin = sys.stdin.buffer
+    stdout = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
 
     def plain(v, t):
         """A Python value in the form pyarrow builds `t` from."""
