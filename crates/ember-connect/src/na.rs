@@ -179,8 +179,11 @@ pub async fn summary(
             ));
             let e = match s.as_str() {
                 "count" => af::count(c),
-                "mean" if *numeric => af::avg(f64c),
-                "stddev" if *numeric => af::stddev(f64c),
+                // Spark's own average and CentralMomentAgg stddev, as describe.
+                "mean" if *numeric => ember_core::functions::sums::avg_udaf().call(vec![f64c]),
+                "stddev" if *numeric => {
+                    ember_core::functions::moments::stddev_udaf().call(vec![f64c])
+                }
                 "mean" | "stddev" => null,
                 "min" => af::min(c),
                 "max" => af::max(c),

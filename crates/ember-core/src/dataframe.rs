@@ -422,15 +422,34 @@ impl DataFrame {
         Ok(self.wrap(df).with_partitions(n))
     }
 
-    /// `repartition(n, cols)`: hash partitioning on `cols`.
+    /// `repartition(n, cols)`: each row goes to partition `pmod(hash(cols), n)` (Spark's
+    /// murmur3 `hash` with seed 42, as Spark's `HashPartitioning`), so
+    /// `spark_partition_id()`, `foreachPartition` and the files written follow Spark.
+    /// Schema and order within a partition: the input's.
+    ///
+    /// Errors: as the projection of `cols` (an unknown column).
     pub fn repartition_by(&self, n: usize, cols: Vec<Expr>) -> Result<DataFrame> {
-        Ok(self
-            .wrap(
-                self.df
-                    .clone()
-                    .repartition(datafusion::logical_expr::Partitioning::Hash(cols, n.max(1)))?,
-            )
-            .with_partitions(n))
+        let n = n.max(1);
+        let hash = datafusion::execution::FunctionRegistry::udf(self.session.context(), "hash")?;
+        let m = datafusion::logical_expr::lit(n as i32);
+        let h = hash.call(cols);
+        let key = ((h % m.clone()) + m.clone()) % m;
+        let mut exprs: Vec<Expr> = self
+            .df
+            .schema()
+            .columns()
+            .into_iter()
+            .map(Expr::Column)
+            .collect();
+        exprs.push(key.alias("__ember_shuffle_partition"));
+        let keyed = self.df.clone().select(exprs)?;
+        let node = crate::round_robin::SparkRoundRobin::keyed(keyed.logical_plan().clone(), n)?;
+        let plan =
+            datafusion::logical_expr::LogicalPlan::Extension(datafusion::logical_expr::Extension {
+                node: std::sync::Arc::new(node),
+            });
+        let df = DfFrame::new(self.session.context().state(), plan);
+        Ok(self.wrap(df).with_partitions(n))
     }
 
     /// `sample(fraction, seed)` without replacement: keeps each row with probability

@@ -6,6 +6,14 @@
 //! rows), so `repartition(6).write.partitionBy(c)` writes six files per value of `c`,
 //! as Spark does; DataFusion's own round robin deals whole batches instead.
 //!
+//! `repartition(n, cols)` is the keyed form: the input carries one more column, last,
+//! with the target partition of each row (`pmod(hash(cols), n)`, Spark's
+//! `HashPartitioning`, computed by [`crate::DataFrame::repartition_by`]); rows go where
+//! it says and the column is dropped. DataFusion's own hash repartition is not used:
+//! its optimizer removes and re-places repartitions as its operators need, so
+//! `spark_partition_id()` and the number of files written would not follow the
+//! program.
+//!
 //! Spark also sorts each input partition before dealing
 //! (`spark.sql.execution.sortBeforeRepartition`, by the rows' binary form), which
 //! decides *which* rows land together; ember deals in input order.
@@ -14,7 +22,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{RecordBatch, UInt32Array};
-use datafusion::common::{DFSchemaRef, DataFusionError, Result};
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Int32Type, Schema, SchemaRef};
+use datafusion::common::{DFSchema, DFSchemaRef, DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use datafusion::physical_expr::EquivalenceProperties;
@@ -28,20 +38,50 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::functions::random::XorShiftRandom;
 
-/// Logical `repartition(n)` (see the module docs). Schema: the input's.
+/// Logical `repartition(n)` and, keyed, `repartition(n, cols)` (see the module
+/// docs). Schema: the input's (keyed: without its last column, the target partition).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SparkRoundRobin {
     input: LogicalPlan,
     partitions: usize,
+    keyed: bool,
+    schema: DFSchemaRef,
 }
 
 impl SparkRoundRobin {
     /// `repartition(partitions)` of `input`.
     pub fn new(input: LogicalPlan, partitions: usize) -> Self {
+        let schema = input.schema().clone();
         SparkRoundRobin {
             input,
             partitions: partitions.max(1),
+            keyed: false,
+            schema,
         }
+    }
+
+    /// Rows of `input` sent to the partition its last column (`INT`, in
+    /// `0..partitions`) names; that column is dropped.
+    ///
+    /// Errors: a plan error when `input` has no columns.
+    pub fn keyed(input: LogicalPlan, partitions: usize) -> Result<Self> {
+        let all = input.schema();
+        let n = all.fields().len();
+        if n == 0 {
+            return datafusion::common::plan_err!("a keyed repartition needs a key column");
+        }
+        let fields = all
+            .iter()
+            .take(n - 1)
+            .map(|(q, f)| (q.cloned(), f.clone()))
+            .collect();
+        let schema = Arc::new(DFSchema::new_with_metadata(fields, all.metadata().clone())?);
+        Ok(SparkRoundRobin {
+            input,
+            partitions: partitions.max(1),
+            keyed: true,
+            schema,
+        })
     }
 }
 
@@ -59,7 +99,7 @@ impl UserDefinedLogicalNodeCore for SparkRoundRobin {
         vec![&self.input]
     }
     fn schema(&self) -> &DFSchemaRef {
-        self.input.schema()
+        &self.schema
     }
     fn expressions(&self) -> Vec<Expr> {
         vec![]
@@ -69,21 +109,34 @@ impl UserDefinedLogicalNodeCore for SparkRoundRobin {
         Default::default()
     }
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RoundRobinRepartition: partitions={}", self.partitions)
+        if self.keyed {
+            write!(f, "HashRepartition: partitions={}", self.partitions)
+        } else {
+            write!(f, "RoundRobinRepartition: partitions={}", self.partitions)
+        }
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         let input = crate::planner::only_input(inputs, "RoundRobinRepartition")?;
-        Ok(SparkRoundRobin::new(input, self.partitions))
+        if self.keyed {
+            SparkRoundRobin::keyed(input, self.partitions)
+        } else {
+            Ok(SparkRoundRobin::new(input, self.partitions))
+        }
     }
     fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
-        Some(vec![output_columns.to_vec()])
+        let mut cols = output_columns.to_vec();
+        if self.keyed {
+            // The key column always flows in.
+            cols.push(self.schema.fields().len());
+        }
+        Some(vec![cols])
     }
 }
 
 impl SparkRoundRobin {
     /// The physical operator over the planned `input`.
     pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
-        Arc::new(RoundRobinExec::new(input, self.partitions))
+        Arc::new(RoundRobinExec::new(input, self.partitions, self.keyed))
     }
 }
 
@@ -108,6 +161,9 @@ impl Drop for AbortOnDrop {
 pub struct RoundRobinExec {
     input: Arc<dyn ExecutionPlan>,
     partitions: usize,
+    /// Rows go to the partition in the input's last column, which is dropped.
+    keyed: bool,
+    schema: SchemaRef,
     props: Arc<PlanProperties>,
     exchange: Mutex<Option<Arc<Mutex<Exchange>>>>,
 }
@@ -119,10 +175,20 @@ impl fmt::Debug for Exchange {
 }
 
 impl RoundRobinExec {
-    fn new(input: Arc<dyn ExecutionPlan>, partitions: usize) -> Self {
+    fn new(input: Arc<dyn ExecutionPlan>, partitions: usize, keyed: bool) -> Self {
         let p = input.properties();
+        let all = input.schema();
+        let schema = if keyed {
+            let n = all.fields().len().saturating_sub(1);
+            Arc::new(Schema::new_with_metadata(
+                all.fields()[..n].to_vec(),
+                all.metadata().clone(),
+            ))
+        } else {
+            all
+        };
         let props = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(input.schema()),
+            EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions),
             p.emission_type,
             p.boundedness,
@@ -130,6 +196,8 @@ impl RoundRobinExec {
         RoundRobinExec {
             input,
             partitions,
+            keyed,
+            schema,
             props,
             exchange: Mutex::new(None),
         }
@@ -144,7 +212,8 @@ impl RoundRobinExec {
         for p in 0..m {
             let stream = self.input.execute(p, context.clone())?;
             let senders = senders.clone();
-            tasks.push(AbortOnDrop(tokio::spawn(deal(stream, p, senders))));
+            let keyed = self.keyed.then(|| self.schema.clone());
+            tasks.push(AbortOnDrop(tokio::spawn(deal(stream, p, senders, keyed))));
         }
         Ok(Arc::new(Mutex::new(Exchange {
             receivers: receivers.into_iter().map(Some).collect(),
@@ -158,11 +227,13 @@ pub fn start_position(partition: usize, n: usize) -> usize {
     XorShiftRandom::new(partition as i64).next_int_below(n as i32) as usize
 }
 
-/// Deals the rows of one input partition (see the module docs).
+/// Deals the rows of one input partition (see the module docs); `keyed` is the
+/// output schema when rows go where their last column says.
 async fn deal(
     mut stream: SendableRecordBatchStream,
     partition: usize,
     senders: Vec<UnboundedSender<Result<RecordBatch>>>,
+    keyed: Option<SchemaRef>,
 ) {
     let n = senders.len();
     let mut position = start_position(partition, n);
@@ -179,10 +250,42 @@ async fn deal(
             }
         };
         let mut indices: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for row in 0..batch.num_rows() {
-            position = (position + 1) % n;
-            indices[position].push(row as u32);
-        }
+        let batch = match &keyed {
+            None => {
+                for row in 0..batch.num_rows() {
+                    position = (position + 1) % n;
+                    indices[position].push(row as u32);
+                }
+                batch
+            }
+            Some(out) => {
+                let last = batch.num_columns().saturating_sub(1);
+                let Some(keys) = batch.columns().get(last) else {
+                    return;
+                };
+                let keys = keys.as_primitive::<Int32Type>();
+                for row in 0..batch.num_rows() {
+                    let k = if keys.is_valid(row) { keys.value(row) } else { 0 };
+                    indices[(k.rem_euclid(n as i32)) as usize].push(row as u32);
+                }
+                let cols = batch.columns()[..last].to_vec();
+                match RecordBatch::try_new_with_options(
+                    out.clone(),
+                    cols,
+                    &arrow::record_batch::RecordBatchOptions::new()
+                        .with_row_count(Some(batch.num_rows())),
+                ) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        for s in &senders {
+                            let _ = s.send(Err(DataFusionError::Execution(msg.clone())));
+                        }
+                        return;
+                    }
+                }
+            }
+        };
         let mut alive = false;
         for (target, idx) in indices.into_iter().enumerate() {
             if idx.is_empty() {
@@ -209,7 +312,11 @@ async fn deal(
 
 impl DisplayAs for RoundRobinExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RoundRobinExec: partitions={}", self.partitions)
+        if self.keyed {
+            write!(f, "HashRepartitionExec: partitions={}", self.partitions)
+        } else {
+            write!(f, "RoundRobinExec: partitions={}", self.partitions)
+        }
     }
 }
 
@@ -234,7 +341,11 @@ impl ExecutionPlan for RoundRobinExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = crate::planner::only_input(children, "RoundRobinExec")?;
-        Ok(Arc::new(RoundRobinExec::new(input, self.partitions)))
+        Ok(Arc::new(RoundRobinExec::new(
+            input,
+            self.partitions,
+            self.keyed,
+        )))
     }
     fn execute(
         &self,
@@ -273,7 +384,7 @@ impl ExecutionPlan for RoundRobinExec {
             rx.recv().await.map(|b| (b, (rx, ex)))
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.input.schema(),
+            self.schema.clone(),
             stream,
         )))
     }
