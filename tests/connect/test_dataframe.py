@@ -357,3 +357,14 @@ def test_freq_items(spark):
     assert "p" in r.s_freqItems and len(r.s_freqItems) <= 2
     with pytest.raises(AnalysisException):
         df.freqItems(["n"], 0.00001).collect()
+
+
+def test_zip_with_index_numbers_rows_in_partition_order(spark):
+    df = spark.range(0, 10, 1, 3)
+    assert [(r.id, r["index"]) for r in df.zipWithIndex().collect()] == [(i, i) for i in range(10)]
+    shuffled = df.repartition(3, "id").select("id", F.spark_partition_id().alias("p"))
+    rows = shuffled.zipWithIndex("row_id").collect()
+    assert [r.row_id for r in rows] == list(range(10))
+    # Partition 0's rows first, then partition 1's, ...
+    assert [r.p for r in rows] == sorted(r.p for r in rows)
+    assert sorted(r.id for r in rows) == list(range(10))

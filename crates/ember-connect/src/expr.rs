@@ -890,6 +890,30 @@ impl<'a> Scope<'a> {
                 };
                 e.alias(shown)
             }
+            // distributed_sequence_id() (zipWithIndex, pandas_api): 0, 1, 2, ... over the
+            // rows in partition order, as Spark's AttachDistributedSequence.
+            "distributed_sequence_id" => {
+                use datafusion::logical_expr::ExprFunctionExt;
+                // pandas-on-Spark passes a flag (whether to cache): the sequence is
+                // the same either way.
+                if a.len() > 1 {
+                    arity(1)?;
+                }
+                let ctx = self.input.session().context();
+                let mono = ctx
+                    .udf("monotonically_increasing_id")
+                    .map_err(EmberError::from)?
+                    .call(vec![]);
+                let rn = datafusion::functions_window::expr_fn::row_number()
+                    .order_by(vec![mono.sort(true, false)])
+                    .build()
+                    .map_err(EmberError::from)?;
+                Expr::Cast(Cast::new(
+                    Box::new(rn - Expr::Literal(ScalarValue::UInt64(Some(1)), None)),
+                    arrow::datatypes::DataType::Int64,
+                ))
+                .alias("distributed_sequence_id()")
+            }
             // typeof(x): the Spark type name, known at analysis (a constant).
             "typeof" => {
                 arity(1)?;

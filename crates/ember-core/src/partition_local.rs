@@ -8,7 +8,7 @@
 //! partitionIndex)`; the random ones seed a generator with `seed + partitionIndex`).
 //! DataFusion's scalar functions see batches, not partitions, so ember plans them as
 //! columns: [`rewrite`] (run by [`crate::sql::rules::analyze`]) replaces each call in a
-//! projection, filter, sort or aggregation by a column that a [`PartitionLocal`] node
+//! projection, filter, sort, aggregation or window by a column that a [`PartitionLocal`] node
 //! appends to the operator's input, and [`PartitionLocalExec`] computes those columns
 //! per partition, in row order. Predicates and limits are not pushed below the node,
 //! as Spark does not push them below nondeterministic expressions.
@@ -290,6 +290,7 @@ pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
                 | LogicalPlan::Filter(_)
                 | LogicalPlan::Sort(_)
                 | LogicalPlan::Aggregate(_)
+                | LogicalPlan::Window(_)
         );
         if !supported || !has_marker(&node) {
             return Ok(Transformed::no(node));
@@ -408,7 +409,7 @@ fn rewrite_node(node: LogicalPlan) -> Result<LogicalPlan> {
         node: Arc::new(local),
     });
     let new_node = node.with_new_exprs(exprs, vec![new_input])?;
-    // A filter or sort passes its input's columns through: drop the added ones.
+    // A filter, sort or window passes its input's columns through: drop the added ones.
     if new_node.schema().fields().len() != node.schema().fields().len() {
         return LogicalPlanBuilder::from(new_node)
             .project(original)?
