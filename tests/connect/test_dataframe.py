@@ -368,3 +368,24 @@ def test_zip_with_index_numbers_rows_in_partition_order(spark):
     # Partition 0's rows first, then partition 1's, ...
     assert [r.p for r in rows] == sorted(r.p for r in rows)
     assert sorted(r.id for r in rows) == list(range(10))
+
+
+def test_column_metadata_as_spark(spark):
+    df = spark.createDataFrame([(2, "Alice"), (5, "Bob")], ["age", "name"])
+    m = df.withMetadata("age", {"foo": "bar", "n": 1, "l": [1, 2]})
+    meta = {"foo": "bar", "n": 1, "l": [1, 2]}
+    assert m.schema["age"].metadata == meta
+    # Kept by a column reference, a filter and a sort; gone from a computed column.
+    assert m.select("age").schema["age"].metadata == meta
+    assert m.filter("age > 3").orderBy("age").schema["age"].metadata == meta
+    assert m.select((F.col("age") + 1).alias("b")).schema["b"].metadata == {}
+    aliased = df.select(F.col("age").alias("a", metadata={"x": {"y": 1}}))
+    assert aliased.schema["a"].metadata == {"x": {"y": 1}}
+    # Plans over such columns run: aggregation, distinct, union, join, window, SQL.
+    assert m.groupBy("age").count().count() == 2
+    assert m.distinct().count() == 2 and m.union(df).count() == 4
+    assert m.join(df, "age").count() == 2
+    w = Window.orderBy("age")
+    assert [r.r for r in m.select(F.row_number().over(w).alias("r")).collect()] == [1, 2]
+    m.createOrReplaceTempView("with_meta")
+    assert spark.sql("SELECT age, count(*) c FROM with_meta GROUP BY age").count() == 2

@@ -162,7 +162,12 @@ impl<'a> Scope<'a> {
             ExprType::Alias(a) => {
                 let inner = self.expr(a.expr.as_deref().ok_or_else(|| missing("alias input"))?)?;
                 match a.name.as_slice() {
-                    [name] => Ok(strip_alias(inner).alias(name)),
+                    // Spark's column metadata (`alias(name, metadata=...)`,
+                    // `withMetadata`) rides on the field as its JSON text.
+                    [name] => Ok(match spark_metadata(a.metadata.as_deref()) {
+                        Some(meta) => strip_alias(inner).alias_with_metadata(name, Some(meta)),
+                        None => strip_alias(inner).alias(name),
+                    }),
                     names => Err(ConnectError::unsupported(format!(
                         "an alias with {} names ({})",
                         names.len(),
@@ -1374,6 +1379,17 @@ fn spark_alias(name: &str) -> &str {
 
 fn null() -> Expr {
     Expr::Literal(ScalarValue::Null, None)
+}
+
+/// A column's Spark metadata (the JSON object of `alias(..., metadata=)` and
+/// `withMetadata`) as Arrow field metadata; `None` when absent or empty.
+pub(crate) fn spark_metadata(
+    json: Option<&str>,
+) -> Option<datafusion::common::metadata::FieldMetadata> {
+    let m = json.map(str::trim).filter(|m| !m.is_empty() && *m != "{}")?;
+    let meta =
+        std::collections::BTreeMap::from([(crate::types::SPARK_METADATA.to_string(), m.to_string())]);
+    Some(datafusion::common::metadata::FieldMetadata::from(meta))
 }
 
 fn strip_alias(e: Expr) -> Expr {

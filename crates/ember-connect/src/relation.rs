@@ -370,6 +370,10 @@ impl<'a> Planner<'a> {
                         Expr::Alias(al) => *al.expr,
                         v => v,
                     };
+                    let v = match crate::expr::spark_metadata(a.metadata.as_deref()) {
+                        Some(meta) => v.alias_with_metadata(name, Some(meta)),
+                        None => v,
+                    };
                     let existing = out
                         .columns()
                         .into_iter()

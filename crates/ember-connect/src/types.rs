@@ -96,6 +96,10 @@ pub fn to_proto(t: &DataType) -> PbType {
     }
 }
 
+/// The field-metadata key under which a column's Spark metadata (a JSON object, as
+/// `StructField.metadata`) is kept.
+pub const SPARK_METADATA: &str = "spark.metadata";
+
 fn struct_of(fields: &Fields) -> dt::Struct {
     dt::Struct {
         fields: fields
@@ -104,7 +108,7 @@ fn struct_of(fields: &Fields) -> dt::Struct {
                 name: f.name().clone(),
                 data_type: Some(to_proto(f.data_type())),
                 nullable: f.is_nullable(),
-                metadata: None,
+                metadata: f.metadata().get(SPARK_METADATA).cloned(),
             })
             .collect(),
         type_variation_reference: 0,

@@ -190,6 +190,10 @@ impl SparkSession {
         // `avg`/`stddev` of doubles round exactly as Spark's. DataFusion's round-robin
         // insertion would split it and merge partial sums in arrival order.
         opts.optimizer.enable_round_robin_repartition = false;
+        // Spark's column metadata (`withMetadata`) rides on logical fields; physical
+        // projections drop field metadata, which DataFusion's aggregate planning would
+        // otherwise refuse as a schema difference.
+        opts.execution.skip_physical_aggregate_schema_check = true;
 
         // Expert escape hatch: `datafusion.*` keys set DataFusion options directly.
         for (k, v) in conf.iter().filter(|(k, _)| k.starts_with("datafusion.")) {
