@@ -50,28 +50,37 @@ pub fn output_name(e: &Expr) -> String {
     }
 }
 
-/// Spark allows a select list to repeat a column name (`select(nanvl(a, b),
-/// nanvl(a, b))`); DataFusion does not, unless the qualifiers differ: a repeated
-/// (qualifier, name) gets a qualifier of its own (`__dup<i>`), keeping the name.
+/// Spark allows a select list to repeat a column name (`select("a", "a")`,
+/// `select(nanvl(a, b), nanvl(a, b))`); DataFusion does not, unless the qualifiers
+/// differ, and refuses an unqualified name beside a qualified one. So every unqualified
+/// occurrence of a repeated name, and every repeat of a (qualifier, name), gets a
+/// qualifier of its own (`__dup<i>`), keeping the name. A later reference to the bare
+/// name is then ambiguous, as in Spark (`AMBIGUOUS_REFERENCE`).
 pub fn distinct_names(exprs: Vec<Expr>) -> Vec<Expr> {
+    let key = |e: &Expr| match e {
+        Expr::Column(c) => (c.relation.clone(), c.name.clone()),
+        Expr::Alias(a) => (a.relation.clone(), a.name.clone()),
+        other => (None, output_name(other)),
+    };
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for e in &exprs {
+        *count.entry(key(e).1).or_default() += 1;
+    }
     let mut seen = std::collections::HashSet::new();
     exprs
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            let key = match &e {
-                Expr::Column(c) => (c.relation.clone(), c.name.clone()),
-                Expr::Alias(a) => (a.relation.clone(), a.name.clone()),
-                other => (None, output_name(other)),
-            };
-            if seen.insert(key.clone()) {
+            let k = key(&e);
+            let repeated = count.get(&k.1).is_some_and(|n| *n > 1);
+            if seen.insert(k.clone()) && !(repeated && k.0.is_none()) {
                 return e;
             }
             let inner = match e {
                 Expr::Alias(a) => *a.expr,
                 e => e,
             };
-            inner.alias_qualified(Some(TableReference::bare(format!("__dup{i}"))), key.1)
+            inner.alias_qualified(Some(TableReference::bare(format!("__dup{i}"))), k.1)
         })
         .collect()
 }

@@ -18,7 +18,7 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{cast, interleave, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
+use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
@@ -151,9 +151,18 @@ impl SparkGenerator {
                 let n = stack_rows(scalars.first().copied().flatten())?;
                 let k = args.len() - 1;
                 let m = k.div_ceil(n).max(1);
+                // Each column's type: the common type of its values (Spark requires
+                // the values of a column to share one).
                 Ok((0..m)
                     .map(|j| {
-                        let t = args.get(1 + j).map(|f| f.data_type().clone()).unwrap_or(DataType::Null);
+                        let types: Vec<DataType> = (0..n)
+                            .filter_map(|s| args.get(1 + s * m + j))
+                            .map(|f| f.data_type().clone())
+                            .filter(|t| *t != DataType::Null)
+                            .collect();
+                        let t = type_union_resolution(&types)
+                            .or_else(|| types.first().cloned())
+                            .unwrap_or(DataType::Null);
                         Field::new(format!("col{j}"), t, true)
                     })
                     .collect())
@@ -209,18 +218,10 @@ impl ScalarUDFImpl for SparkGenerator {
         if arg_types.len() < 2 {
             return plan_err!("[WRONG_NUM_ARGS] stack needs at least 2 arguments");
         }
-        let k = arg_types.len() - 1;
+        // The values keep their types: each output column is cast to the common type
+        // of its own values (`return_field_from_args`, which knows `n`).
         let mut out = arg_types.to_vec();
         out[0] = DataType::Int32;
-        // Without the value of `n`, columns are coerced over every value: Spark
-        // requires the same type per column, and a common type over all is a superset.
-        let mut common = arg_types[1].clone();
-        for t in &arg_types[1..] {
-            common = comparison_coercion(&common, t).unwrap_or(common);
-        }
-        for t in out.iter_mut().skip(1).take(k) {
-            *t = common.clone();
-        }
         Ok(out)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -371,19 +372,24 @@ fn stack(values: &[ArrayRef], n: usize, fields: &Fields, rows: usize) -> Result<
     let m = fields.len();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(m);
     for (j, f) in fields.iter().enumerate() {
-        let mut sources: Vec<&dyn Array> = values.iter().map(|a| a.as_ref()).collect();
-        let null = new_null_array(f.data_type(), 1);
-        let null_idx = sources.len();
-        sources.push(null.as_ref());
+        // The values of column j (row s's is value s * m + j), as the column's type.
+        let mut owned: Vec<ArrayRef> = Vec::with_capacity(n + 1);
+        for s in 0..n {
+            if let Some(v) = values.get(s * m + j) {
+                owned.push(if v.data_type() == f.data_type() {
+                    v.clone()
+                } else {
+                    cast(v, f.data_type())?
+                });
+            }
+        }
+        let present = owned.len();
+        owned.push(new_null_array(f.data_type(), 1));
+        let sources: Vec<&dyn Array> = owned.iter().map(|a| a.as_ref()).collect();
         let mut idx = Vec::with_capacity(rows * n);
         for r in 0..rows {
             for s in 0..n {
-                let v = s * m + j;
-                idx.push(if v < values.len() {
-                    (v, r)
-                } else {
-                    (null_idx, 0)
-                });
+                idx.push(if s < present { (s, r) } else { (present, 0) });
             }
         }
         let col = interleave(&sources, &idx)?;

@@ -5,6 +5,7 @@
 //! Spark's dialect settings and the [`rules`] that give Spark's semantics.
 
 pub mod errors;
+pub mod generators;
 pub mod naming;
 pub mod rules;
 pub mod statements;

@@ -473,6 +473,43 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                 *data_type = ast::DataType::Bytea;
             }
         }
+        // `struct(a, 1 AS b)` (parsed as a struct literal): Spark names the fields
+        // after the columns given, the `AS` names, else `col<n>` (1-based).
+        if let A::Struct { values, fields } = e {
+            if fields.is_empty() && !values.is_empty() {
+                let mut args = Vec::new();
+                for (i, v) in values.iter().enumerate() {
+                    let (name, x) = match v {
+                        A::Named { expr, name } => (name.value.clone(), expr.as_ref().clone()),
+                        A::Identifier(id) => (id.value.clone(), v.clone()),
+                        A::CompoundIdentifier(ids) => (
+                            ids.last().map(|id| id.value.clone()).unwrap_or_default(),
+                            v.clone(),
+                        ),
+                        other => (format!("col{}", i + 1), other.clone()),
+                    };
+                    args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(
+                        ast::Value::SingleQuotedString(name).into(),
+                    ))));
+                    args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)));
+                }
+                *e = A::Function(ast::Function {
+                    name: ast::ObjectName::from(vec![ast::Ident::new("named_struct")]),
+                    uses_odbc_syntax: false,
+                    parameters: ast::FunctionArguments::None,
+                    args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                        duplicate_treatment: None,
+                        args,
+                        clauses: vec![],
+                    }),
+                    filter: None,
+                    null_treatment: None,
+                    over: None,
+                    within_group: vec![],
+                });
+                return std::ops::ControlFlow::<()>::Continue(());
+            }
+        }
         if let A::Function(f) = e {
             let n = f.name.to_string().to_ascii_lowercase();
             if n == "explode" {
@@ -491,6 +528,35 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
             }
             if n == "map" {
                 f.name = ast::ObjectName::from(vec![ast::Ident::new("create_map")]);
+            }
+            // (`struct(...)` parsed as a function call.)
+            // Spark's `struct(a, 1)` names its fields after the columns it is given and
+            // `col<n>` (1-based) otherwise: DataFusion's `struct` says `c0`, `c1`.
+            if n == "struct" {
+                if let ast::FunctionArguments::List(l) = &mut f.args {
+                    let mut pairs = Vec::new();
+                    for (i, a) in l.args.iter().enumerate() {
+                        let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a else {
+                            pairs.clear();
+                            break;
+                        };
+                        let name = match x {
+                            A::Identifier(id) => id.value.clone(),
+                            A::CompoundIdentifier(ids) => {
+                                ids.last().map(|id| id.value.clone()).unwrap_or_default()
+                            }
+                            _ => format!("col{}", i + 1),
+                        };
+                        pairs.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(
+                            A::Value(ast::Value::SingleQuotedString(name).into()),
+                        )));
+                        pairs.push(a.clone());
+                    }
+                    if !pairs.is_empty() {
+                        l.args = pairs;
+                        f.name = ast::ObjectName::from(vec![ast::Ident::new("named_struct")]);
+                    }
+                }
             }
             // Spark's type-named cast functions: `float('NaN')` is `CAST('NaN' AS FLOAT)`.
             if CAST_FUNCTIONS.contains(&n.as_str()) {

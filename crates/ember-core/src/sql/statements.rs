@@ -258,6 +258,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
                 st.as_ref(),
                 datafusion::sql::sqlparser::ast::Statement::Query(_)
             ) {
+                crate::sql::generators::rewrite(session, st).await?;
                 crate::sql::naming::alias_select_items(st);
                 crate::sql::naming::rename_functions(st);
                 resolve_column_case(session, st).await;
