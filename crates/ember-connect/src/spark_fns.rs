@@ -367,7 +367,17 @@ pub fn rewrite(
                 ScalarValue::List(ScalarValue::new_list_nullable(&[], &t)),
                 None,
             );
-            datafusion::functions::expr_fn::coalesce(vec![agg, empty]).alias(shown)
+            // No NULL elements: Spark's type says `containsNull = false`.
+            let list = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new(
+                "item",
+                t.clone(),
+                false,
+            )));
+            Expr::Cast(datafusion::logical_expr::Cast::new(
+                Box::new(datafusion::functions::expr_fn::coalesce(vec![agg, empty])),
+                list,
+            ))
+            .alias(shown)
         }
         ("array_append", 2) => case(
             vec![(

@@ -112,12 +112,21 @@ impl SparkGenerator {
         match self.kind {
             GeneratorKind::Explode | GeneratorKind::PosExplode => match args.first().map(|f| f.data_type()) {
                 Some(DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)) => {
-                    Ok(with_pos(vec![Field::new("col", f.data_type().clone(), true)]))
+                    // Spark: `col` is NULL only where the array holds NULLs (or outer).
+                    Ok(with_pos(vec![Field::new(
+                        "col",
+                        f.data_type().clone(),
+                        f.is_nullable() || self.outer,
+                    )]))
                 }
                 Some(DataType::Map(entries, _)) => match entries.data_type() {
                     DataType::Struct(kv) if kv.len() == 2 => Ok(with_pos(vec![
                         Field::new("key", kv[0].data_type().clone(), self.outer),
-                        Field::new("value", kv[1].data_type().clone(), true),
+                        Field::new(
+                            "value",
+                            kv[1].data_type().clone(),
+                            kv[1].is_nullable() || self.outer,
+                        ),
                     ])),
                     other => plan_err!("map entries of type {other}"),
                 },
@@ -187,7 +196,7 @@ fn stack_rows(n: Option<&ScalarValue>) -> Result<usize> {
 }
 
 fn list_of(fields: Fields) -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Struct(fields), true)))
+    DataType::List(Arc::new(Field::new("item", DataType::Struct(fields), false)))
 }
 
 impl ScalarUDFImpl for SparkGenerator {
@@ -310,7 +319,7 @@ impl SparkGenerator {
         };
         let rows = StructArray::try_new(fields.clone(), columns, item_nulls)?;
         let list = ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Struct(fields.clone()), true)),
+            Arc::new(Field::new("item", DataType::Struct(fields.clone()), false)),
             OffsetBuffer::new(out_offsets.into()),
             Arc::new(rows),
             None,
@@ -359,7 +368,7 @@ fn json_tuple(args: &[ArrayRef], fields: &Fields, rows: usize) -> Result<ArrayRe
     let rows_array = StructArray::try_new(fields.clone(), columns, None)?;
     let offsets: Vec<i32> = (0..=rows as i32).collect();
     Ok(Arc::new(ListArray::try_new(
-        Arc::new(Field::new("item", DataType::Struct(fields.clone()), true)),
+        Arc::new(Field::new("item", DataType::Struct(fields.clone()), false)),
         OffsetBuffer::new(offsets.into()),
         Arc::new(rows_array),
         None,
@@ -402,7 +411,7 @@ fn stack(values: &[ArrayRef], n: usize, fields: &Fields, rows: usize) -> Result<
     let offsets: Vec<i32> = (0..=rows).map(|r| (r * n) as i32).collect();
     let rows_arr = StructArray::try_new(fields.clone(), columns, None)?;
     Ok(Arc::new(ListArray::try_new(
-        Arc::new(Field::new("item", DataType::Struct(fields.clone()), true)),
+        Arc::new(Field::new("item", DataType::Struct(fields.clone()), false)),
         OffsetBuffer::new(offsets.into()),
         Arc::new(rows_arr),
         None,

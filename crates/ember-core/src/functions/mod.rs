@@ -12,6 +12,7 @@ pub mod generator;
 pub mod json;
 pub mod lambda;
 mod make_ts;
+pub mod named_struct;
 pub mod maps;
 pub mod mode;
 pub mod moments;
@@ -532,6 +533,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(numfmt::functions(tz));
     v.extend(make_ts::functions(tz));
     v.extend(xpath::functions(tz));
+    v.push(named_struct::SparkNamedStruct::udf());
     // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
     v.push(udf_coerced(
         "typeof",

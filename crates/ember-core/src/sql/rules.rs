@@ -290,9 +290,8 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let rows = widen_decimal_with_double(untyped_nulls(rows));
-                return Ok(Transformed::yes(
-                    datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?,
-                ));
+                let built = datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?;
+                return Ok(Transformed::yes(values_nullability(built)?));
             }
             let names = NamePreserver::new(&p);
             p.map_expressions(|e| {
@@ -301,6 +300,35 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             })
         })?
         .data)
+}
+
+/// A VALUES column is nullable only when one of its rows can be NULL, as Spark's
+/// `LocalRelation` of an inline table (`VALUES (1), (2)` is `int NOT NULL`);
+/// DataFusion marks every column nullable.
+fn values_nullability(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let LogicalPlan::Values(v) = plan else {
+        return Ok(plan);
+    };
+    let empty = DFSchema::empty();
+    let fields = v
+        .schema
+        .iter()
+        .enumerate()
+        .map(|(c, (q, f))| {
+            let mut nullable = false;
+            for row in &v.values {
+                if let Some(e) = row.get(c) {
+                    nullable |= datafusion::logical_expr::ExprSchemable::nullable(e, &empty)?;
+                }
+            }
+            Ok((q.cloned(), Arc::new(f.as_ref().clone().with_nullable(nullable))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let schema = Arc::new(DFSchema::new_with_metadata(fields, v.schema.metadata().clone())?);
+    Ok(LogicalPlan::Values(datafusion::logical_expr::Values {
+        schema,
+        values: v.values,
+    }))
 }
 
 /// The SQL planner typed the NULL rows of VALUES with the column's type before
