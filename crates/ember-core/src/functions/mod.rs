@@ -13,6 +13,7 @@ pub mod json;
 pub mod lambda;
 mod make_ts;
 pub mod named_struct;
+mod strict_math;
 pub mod maps;
 pub mod mode;
 pub mod moments;
@@ -534,6 +535,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(make_ts::functions(tz));
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
+    v.extend(strict_math::functions(tz));
     // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
     v.push(udf_coerced(
         "typeof",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int32Builder, StringBuilder,
+    Array, ArrayRef, AsArray, Int32Array, Int32Builder, StringBuilder,
 };
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -46,13 +46,6 @@ pub fn functions(tz: &str) -> Vec<datafusion::logical_expr::ScalarUDF> {
             Signature::variadic_any(imm),
             |_| Ok(DataType::Int32),
             hash_impl,
-            tz,
-        ),
-        udf(
-            "log1p",
-            Signature::exact(vec![DataType::Float64], imm),
-            |_| Ok(DataType::Float64),
-            log1p_impl,
             tz,
         ),
         udf_coerced(
@@ -363,15 +356,6 @@ fn like_escape_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
         }
     }
     Ok(Arc::new(b.finish()))
-}
-
-fn log1p_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    let x = a[0].as_primitive::<Float64Type>();
-    Ok(Arc::new(
-        x.iter()
-            .map(|v| v.filter(|v| *v > -1.0).map(f64::ln_1p))
-            .collect::<Float64Array>(),
-    ))
 }
 
 /// `locate(substr, str, pos)` as Spark's `StringLocate` (character positions).
