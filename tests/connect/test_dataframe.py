@@ -389,3 +389,16 @@ def test_column_metadata_as_spark(spark):
     assert [r.r for r in m.select(F.row_number().over(w).alias("r")).collect()] == [1, 2]
     m.createOrReplaceTempView("with_meta")
     assert spark.sql("SELECT age, count(*) c FROM with_meta GROUP BY age").count() == 2
+
+
+def test_first_and_last_follow_a_preceding_sort(spark):
+    # The "latest row per key" idiom: the aggregation reads the sorted rows in order.
+    rows = [("a", 1, "x1"), ("a", 3, "x3"), ("b", 2, "y2"), ("a", 2, "x2"), ("b", 5, "y5"),
+            ("b", None, "y0")]
+    df = spark.createDataFrame(rows, "k string, ts int, v string")
+    latest = df.orderBy(F.desc("ts")).groupBy("k").agg(
+        F.first("v").alias("newest"), F.last("v").alias("oldest")).orderBy("k")
+    assert [tuple(r) for r in latest.collect()] == [("a", "x3", "x1"), ("b", "y5", "y0")]
+    # Ascending with NULLs first (Spark's default), as the pyspark docs show.
+    firsts = df.orderBy("ts").groupBy("k").agg(F.first("ts").alias("f")).orderBy("k")
+    assert [tuple(r) for r in firsts.collect()] == [("a", 1), ("b", None)]

@@ -429,7 +429,80 @@ pub fn analyze(
         divide: fns.divide.clone(),
     };
     let plan = rule.analyze(plan, state.config_options())?;
+    let plan = ordered_first_last(plan)?;
     crate::partition_local::rewrite(plan)
+}
+
+/// `first`/`last` of an aggregation over sorted rows take the sort's order, as Spark's
+/// aggregation reads its input in order (`orderBy(desc("ts")).groupBy("id")
+/// .agg(first("x"))` keeps the latest `x`): DataFusion would otherwise drop the sort,
+/// since `first_value` without `ORDER BY` does not ask for one. The sort is the
+/// aggregation's input, or below projections, filters and aliases of it; only sort
+/// keys that are columns of the aggregation's input are used.
+fn ordered_first_last(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::logical_expr::expr::AggregateFunction;
+    Ok(plan
+        .transform_up_with_subqueries(|p| {
+            let LogicalPlan::Aggregate(agg) = &p else {
+                return Ok(Transformed::no(p));
+            };
+            let mut below = agg.input.as_ref();
+            let sort = loop {
+                match below {
+                    LogicalPlan::Sort(s) => break Some(s),
+                    LogicalPlan::Projection(x) => below = x.input.as_ref(),
+                    LogicalPlan::Filter(x) => below = x.input.as_ref(),
+                    LogicalPlan::SubqueryAlias(x) => below = x.input.as_ref(),
+                    _ => break None,
+                }
+            };
+            let Some(sort) = sort else {
+                return Ok(Transformed::no(p));
+            };
+            let schema = agg.input.schema();
+            let keys: Vec<datafusion::logical_expr::SortExpr> = sort
+                .expr
+                .iter()
+                .filter(|k| {
+                    k.expr
+                        .column_refs()
+                        .iter()
+                        .all(|c| schema.has_column(c))
+                })
+                .cloned()
+                .collect();
+            if keys.is_empty() {
+                return Ok(Transformed::no(p));
+            }
+            let order_free = |e: &Expr| {
+                matches!(e, Expr::AggregateFunction(AggregateFunction { func, params })
+                    if matches!(func.name(), "first_value" | "last_value")
+                        && params.order_by.is_empty())
+            };
+            let touches = agg.aggr_expr.iter().any(|e| match e {
+                Expr::Alias(a) => order_free(&a.expr),
+                e => order_free(e),
+            });
+            if !touches {
+                return Ok(Transformed::no(p));
+            }
+            let names = NamePreserver::new(&p);
+            p.map_expressions(|e| {
+                let saved = names.save(&e);
+                let out = e.transform_up(|x| {
+                    if !order_free(&x) {
+                        return Ok(Transformed::no(x));
+                    }
+                    let Expr::AggregateFunction(mut af) = x else {
+                        return Ok(Transformed::no(x));
+                    };
+                    af.params.order_by = keys.clone();
+                    Ok(Transformed::yes(Expr::AggregateFunction(af)))
+                })?;
+                Ok(out.update_data(|e| saved.restore(e)))
+            })
+        })?
+        .data)
 }
 
 /// The argument positions of string functions that Spark fills by an implicit cast
