@@ -316,3 +316,18 @@ def test_seeded_uuid_and_shuffle_follow_spark(spark):
     got = rows(nulls.select(F.shuffle("a", 1)))
     # A NULL array stays NULL; a non-null one is a permutation of itself.
     assert len(got) == 2 and sorted(got[0][0]) == [1, 2] and got[1] == (None,)
+
+
+def test_second_field_keeps_its_fraction(spark):
+    # Spark's SecondWithFraction: DECIMAL(8, 6) for date_part / datepart / extract.
+    import decimal
+    r = spark.sql(
+        "SELECT date_part('SECOND', TIMESTAMP'2015-04-08 13:08:15.123456') AS a, "
+        "datepart('S', TIMESTAMP'2015-04-08 13:08:15') AS b, "
+        "extract(SECOND FROM TIMESTAMP'2015-04-08 13:08:59.5') AS c, "
+        "date_part('MINUTE', TIMESTAMP'2015-04-08 13:08:15') AS d"
+    )
+    assert [f.dataType.simpleString() for f in r.schema.fields] == [
+        "decimal(8,6)", "decimal(8,6)", "decimal(8,6)", "int"]
+    assert tuple(r.first()) == (decimal.Decimal("15.123456"), decimal.Decimal("15.000000"),
+                                decimal.Decimal("59.500000"), 8)

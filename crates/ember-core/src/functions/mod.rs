@@ -11,6 +11,7 @@ pub mod collection;
 pub mod generator;
 pub mod json;
 pub mod lambda;
+mod date_part;
 mod make_ts;
 pub mod named_struct;
 mod strict_math;
@@ -535,6 +536,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(make_ts::functions(tz));
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
+    v.push(date_part::SparkDatePart::udf());
     v.extend(strict_math::functions(tz));
     // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
     v.push(udf_coerced(

@@ -473,6 +473,31 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                 *data_type = ast::DataType::Bytea;
             }
         }
+        // `EXTRACT(field FROM x)` is `date_part('field', x)` (ember's, with Spark's
+        // fractional SECOND; DataFusion's planner would call its own directly).
+        if let A::Extract { field, expr, .. } = e {
+            let args = vec![
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(
+                    ast::Value::SingleQuotedString(field.to_string()).into(),
+                ))),
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(expr.as_ref().clone())),
+            ];
+            *e = A::Function(ast::Function {
+                name: ast::ObjectName::from(vec![ast::Ident::new("date_part")]),
+                uses_odbc_syntax: false,
+                parameters: ast::FunctionArguments::None,
+                args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args,
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+            return std::ops::ControlFlow::<()>::Continue(());
+        }
         // `struct(a, 1 AS b)` (parsed as a struct literal): Spark names the fields
         // after the columns given, the `AS` names, else `col<n>` (1-based).
         if let A::Struct { values, fields } = e {
