@@ -402,3 +402,13 @@ def test_first_and_last_follow_a_preceding_sort(spark):
     # Ascending with NULLs first (Spark's default), as the pyspark docs show.
     firsts = df.orderBy("ts").groupBy("k").agg(F.first("ts").alias("f")).orderBy("k")
     assert [tuple(r) for r in firsts.collect()] == [("a", 1), ("b", None)]
+
+
+def test_row_numbers_after_a_sort_follow_it(spark):
+    # zipWithIndex / monotonically_increasing_id number the sorted rows: the sort
+    # below them is kept (their values depend on row positions).
+    df = spark.createDataFrame([(3, "c"), (1, "a"), (4, "d"), (2, "b")], "id int, s string")
+    z = df.orderBy(F.desc("s")).zipWithIndex()
+    assert [(r.s, r["index"]) for r in z.collect()] == [("d", 0), ("c", 1), ("b", 2), ("a", 3)]
+    m = df.orderBy("s").select("s", F.monotonically_increasing_id().alias("m"))
+    assert [(r.s, r.m) for r in m.orderBy("m").collect()] == [("a", 0), ("b", 1), ("c", 2), ("d", 3)]

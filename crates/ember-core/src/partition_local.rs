@@ -32,7 +32,7 @@ use datafusion::logical_expr::{
     cast, ColumnarValue, Expr, Extension, LogicalPlan, LogicalPlanBuilder, ScalarFunctionArgs,
     ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, UserDefinedLogicalNodeCore, Volatility,
 };
-use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_expr::{EquivalenceProperties, OrderingRequirements};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
@@ -483,7 +483,10 @@ impl UserDefinedLogicalNodeCore for PartitionLocal {
 impl PartitionLocal {
     /// The physical operator over the planned `input`.
     pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
-        Arc::new(PartitionLocalExec::new(input, self.columns.clone()))
+        let required = datafusion::physical_plan::ExecutionPlanProperties::output_ordering(&input)
+            .cloned()
+            .map(OrderingRequirements::from);
+        Arc::new(PartitionLocalExec::new(input, self.columns.clone(), required))
     }
 }
 
@@ -495,10 +498,17 @@ pub struct PartitionLocalExec {
     columns: Vec<(String, Generated)>,
     schema: SchemaRef,
     props: Arc<PlanProperties>,
+    /// The order the input had when planned (`orderBy(...)` below): required, so that
+    /// no optimizer drops that sort (the values depend on row positions).
+    required: Option<OrderingRequirements>,
 }
 
 impl PartitionLocalExec {
-    fn new(input: Arc<dyn ExecutionPlan>, columns: Vec<(String, Generated)>) -> Self {
+    fn new(
+        input: Arc<dyn ExecutionPlan>,
+        columns: Vec<(String, Generated)>,
+        required: Option<OrderingRequirements>,
+    ) -> Self {
         let mut fields: Vec<Arc<Field>> = input.schema().fields().iter().cloned().collect();
         for (n, g) in &columns {
             fields.push(Arc::new(Field::new(n, g.data_type(), g.nullable())));
@@ -527,6 +537,7 @@ impl PartitionLocalExec {
         PartitionLocalExec {
             input,
             columns,
+            required,
             schema,
             props,
         }
@@ -660,6 +671,9 @@ impl ExecutionPlan for PartitionLocalExec {
     fn maintains_input_order(&self) -> Vec<bool> {
         vec![true]
     }
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        vec![self.required.clone()]
+    }
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
         // Repartitioning the input would change which rows a partition holds.
         vec![false]
@@ -672,6 +686,7 @@ impl ExecutionPlan for PartitionLocalExec {
         Ok(Arc::new(PartitionLocalExec::new(
             input,
             self.columns.clone(),
+            self.required.clone(),
         )))
     }
     fn execute(
