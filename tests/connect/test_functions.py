@@ -331,3 +331,22 @@ def test_second_field_keeps_its_fraction(spark):
         "decimal(8,6)", "decimal(8,6)", "decimal(8,6)", "int"]
     assert tuple(r.first()) == (decimal.Decimal("15.123456"), decimal.Decimal("15.000000"),
                                 decimal.Decimal("59.500000"), 8)
+
+
+def test_date_format_quarters_day_of_year_and_iso_offsets(spark):
+    ts = "TIMESTAMP'2013-03-10 11:20:00'"
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    r = spark.sql(
+        f"SELECT date_format({ts}, 'D') a, date_format({ts}, 'DDD') b, "
+        f"date_format({ts}, 'QQQ MMMM') c, date_format({ts}, 'Q/QQ') d, "
+        f"date_format({ts}, 'yyyy-MM-dd HH:mm:ss X') e, date_format({ts}, 'QQQQ') f, "
+        f"date_format({ts}, 'XXX') g"
+    ).first()
+    assert tuple(r) == ("69", "069", "Q1 March", "1/01", "2013-03-10 11:20:00 Z",
+                        "1st quarter", "Z")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        r = spark.sql("SELECT date_format(TIMESTAMP'2013-01-10 11:20:00', 'X|XX|XXX') a").first()
+        assert r.a == "-05|-0500|-05:00"
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")

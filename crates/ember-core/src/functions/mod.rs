@@ -942,7 +942,7 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     let m = micros.as_primitive::<TimestampMicrosecondType>();
     let fmts = a[1].as_string::<i32>();
     let mut b = StringBuilder::new();
-    let mut cache: Option<(String, String)> = None;
+    let mut cache: Option<(String, Vec<FormatPiece>)> = None;
     for i in 0..m.len() {
         if m.is_null(i) || fmts.is_null(i) {
             b.append_null();
@@ -950,18 +950,117 @@ fn date_format_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
         }
         let f = fmts.value(i);
         if cache.as_ref().map(|c| c.0 != f).unwrap_or(true) {
-            cache = Some((
-                f.to_string(),
-                ember_datasource::values::java_pattern_to_chrono(f),
-            ));
+            cache = Some((f.to_string(), format_pieces(f)));
         }
-        let cf = &cache.as_ref().map(|c| c.1.clone()).unwrap_or_default();
+        let pieces = cache.as_ref().map(|c| c.1.as_slice()).unwrap_or_default();
         match chrono::DateTime::from_timestamp_micros(m.value(i)) {
-            Some(t) => b.append_value(t.with_timezone(tz).format(cf).to_string()),
+            Some(t) => {
+                let t = t.with_timezone(tz);
+                let mut out = String::new();
+                for p in pieces {
+                    p.write(&t, &mut out);
+                }
+                b.append_value(out)
+            }
             None => b.append_null(),
         }
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// A piece of a Java datetime pattern as `date_format` prints it: chrono's text for
+/// what chrono spells the same, ember's own for what it lacks — quarters (`Q`..`QQQQ`),
+/// day of year with Java's padding (`D`, `DDD`), and ISO offsets that print `Z` for
+/// UTC (`X`, `XX`, `XXX`).
+enum FormatPiece {
+    Chrono(String),
+    Quarter(usize),
+    DayOfYear(usize),
+    OffsetX(usize),
+}
+
+impl FormatPiece {
+    fn write(&self, t: &chrono::DateTime<Tz>, out: &mut String) {
+        use chrono::Offset;
+        match self {
+            FormatPiece::Chrono(f) => out.push_str(&t.format(f).to_string()),
+            FormatPiece::Quarter(n) => {
+                let q = (t.month() - 1) / 3 + 1;
+                out.push_str(&match n {
+                    1 => q.to_string(),
+                    2 => format!("{q:02}"),
+                    3 => format!("Q{q}"),
+                    _ => format!(
+                        "{q}{} quarter",
+                        ["st", "nd", "rd", "th"][(q as usize - 1).min(3)]
+                    ),
+                })
+            }
+            FormatPiece::DayOfYear(n) => out.push_str(&format!("{:0w$}", t.ordinal(), w = *n)),
+            FormatPiece::OffsetX(n) => {
+                let secs = t.offset().fix().local_minus_utc();
+                if secs == 0 {
+                    out.push('Z');
+                    return;
+                }
+                let sign = if secs < 0 { '-' } else { '+' };
+                let (h, mi) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
+                out.push_str(&match n {
+                    1 if mi == 0 => format!("{sign}{h:02}"),
+                    1 | 2 => format!("{sign}{h:02}{mi:02}"),
+                    _ => format!("{sign}{h:02}:{mi:02}"),
+                })
+            }
+        }
+    }
+}
+
+/// `pattern` split into [`FormatPiece`]s (quoted text stays with chrono's pieces).
+fn format_pieces(pattern: &str) -> Vec<FormatPiece> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut pieces = Vec::new();
+    let mut plain = String::new();
+    let mut i = 0;
+    let mut quoted = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            quoted = !quoted;
+            plain.push(c);
+            i += 1;
+            continue;
+        }
+        let mut n = 1;
+        while !quoted && i + n < chars.len() && chars[i + n] == c {
+            n += 1;
+        }
+        let special = match c {
+            _ if quoted => None,
+            'Q' | 'q' => Some(FormatPiece::Quarter(n)),
+            'D' => Some(FormatPiece::DayOfYear(n)),
+            'X' => Some(FormatPiece::OffsetX(n)),
+            _ => None,
+        };
+        match special {
+            Some(p) => {
+                if !plain.is_empty() {
+                    pieces.push(FormatPiece::Chrono(
+                        ember_datasource::values::java_pattern_to_chrono(&plain),
+                    ));
+                    plain.clear();
+                }
+                pieces.push(p);
+            }
+            None => plain.extend(std::iter::repeat_n(c, n)),
+        }
+        i += n;
+    }
+    if !plain.is_empty() {
+        pieces.push(FormatPiece::Chrono(
+            ember_datasource::values::java_pattern_to_chrono(&plain),
+        ));
+    }
+    pieces
 }
 
 /// The compiled `pat` (kept in `cache` while rows repeat it), checked to have group
