@@ -412,3 +412,15 @@ def test_row_numbers_after_a_sort_follow_it(spark):
     assert [(r.s, r["index"]) for r in z.collect()] == [("d", 0), ("c", 1), ("b", 2), ("a", 3)]
     m = df.orderBy("s").select("s", F.monotonically_increasing_id().alias("m"))
     assert [(r.s, r.m) for r in m.orderBy("m").collect()] == [("a", 0), ("b", 1), ("c", 2), ("d", 3)]
+
+
+def test_collect_list_of_structs_and_arrays(spark):
+    df = spark.createDataFrame([(1, "a", [1]), (1, "b", [2]), (2, "c", None)],
+                               "k int, s string, arr array<int>")
+    r = df.groupBy("k").agg(F.collect_list(F.struct("s")).alias("l"),
+                            F.collect_set("s").alias("cs"),
+                            F.collect_list("arr").alias("la")).orderBy("k").collect()
+    assert [(x.k, [y.s for y in x.l], sorted(x.cs), x.la) for x in r] == [
+        (1, ["a", "b"], ["a", "b"], [[1], [2]]), (2, ["c"], ["c"], [])]
+    # Spark: no NULL elements in a collect_set of strings.
+    assert df.groupBy("k").agg(F.collect_set("s").alias("cs")).schema["cs"].dataType.containsNull is False

@@ -367,17 +367,20 @@ pub fn rewrite(
                 ScalarValue::List(ScalarValue::new_list_nullable(&[], &t)),
                 None,
             );
-            // No NULL elements: Spark's type says `containsNull = false`.
-            let list = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new(
-                "item",
-                t.clone(),
-                false,
-            )));
-            Expr::Cast(datafusion::logical_expr::Cast::new(
-                Box::new(datafusion::functions::expr_fn::coalesce(vec![agg, empty])),
-                list,
-            ))
-            .alias(shown)
+            let collected = datafusion::functions::expr_fn::coalesce(vec![agg, empty]);
+            if t.is_nested() {
+                // (Arrow cannot cast a list of structs to one with non-null items.)
+                collected.alias(shown)
+            } else {
+                // No NULL elements: Spark's type says `containsNull = false`.
+                let list = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new(
+                    "item",
+                    t.clone(),
+                    false,
+                )));
+                Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(collected), list))
+                    .alias(shown)
+            }
         }
         ("array_append", 2) => case(
             vec![(

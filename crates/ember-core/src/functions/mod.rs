@@ -12,6 +12,7 @@ pub mod generator;
 pub mod json;
 pub mod lambda;
 mod date_part;
+mod json_path;
 mod make_ts;
 pub mod named_struct;
 mod strict_math;
@@ -537,6 +538,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());
+    v.extend(json_path::functions(tz));
     v.extend(strict_math::functions(tz));
     // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
     v.push(udf_coerced(
