@@ -227,6 +227,13 @@ pub fn start_position(partition: usize, n: usize) -> usize {
     XorShiftRandom::new(partition as i64).next_int_below(n as i32) as usize
 }
 
+/// Sends the error `msg` to every output.
+fn fail_all(senders: &[UnboundedSender<Result<RecordBatch>>], msg: &str) {
+    for s in senders {
+        let _ = s.send(Err(DataFusionError::Execution(msg.to_string())));
+    }
+}
+
 /// Deals the rows of one input partition (see the module docs); `keyed` is the
 /// output schema when rows go where their last column says.
 async fn deal(
@@ -242,10 +249,7 @@ async fn deal(
             Ok(b) => b,
             Err(e) => {
                 // Every output fails with the input's error.
-                let msg = e.to_string();
-                for s in &senders {
-                    let _ = s.send(Err(DataFusionError::Execution(msg.clone())));
-                }
+                fail_all(&senders, &e.to_string());
                 return;
             }
         };
@@ -277,10 +281,7 @@ async fn deal(
                 ) {
                     Ok(b) => b,
                     Err(e) => {
-                        let msg = e.to_string();
-                        for s in &senders {
-                            let _ = s.send(Err(DataFusionError::Execution(msg.clone())));
-                        }
+                        fail_all(&senders, &e.to_string());
                         return;
                     }
                 }

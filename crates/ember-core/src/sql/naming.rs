@@ -417,6 +417,24 @@ pub fn suffixed_number(word: &str) -> Option<(&str, &'static str)> {
     Some((num, ty))
 }
 
+/// A plain call `name(args)` in the SQL syntax tree.
+fn call_of(name: &str, args: Vec<ast::FunctionArg>) -> ast::Expr {
+    ast::Expr::Function(ast::Function {
+        name: ast::ObjectName::from(vec![ast::Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: ast::FunctionArguments::None,
+        args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args,
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
 /// Spark function names that DataFusion spells differently in SQL (planner-level
 /// functions that cannot be registered as aliases): `explode` is `unnest`.
 pub fn rename_functions(stmt: &mut ast::Statement) {
@@ -482,20 +500,7 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                 ))),
                 ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(expr.as_ref().clone())),
             ];
-            *e = A::Function(ast::Function {
-                name: ast::ObjectName::from(vec![ast::Ident::new("date_part")]),
-                uses_odbc_syntax: false,
-                parameters: ast::FunctionArguments::None,
-                args: ast::FunctionArguments::List(ast::FunctionArgumentList {
-                    duplicate_treatment: None,
-                    args,
-                    clauses: vec![],
-                }),
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: vec![],
-            });
+            *e = call_of("date_part", args);
             return std::ops::ControlFlow::<()>::Continue(());
         }
         // `struct(a, 1 AS b)` (parsed as a struct literal): Spark names the fields
@@ -518,20 +523,7 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                     ))));
                     args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)));
                 }
-                *e = A::Function(ast::Function {
-                    name: ast::ObjectName::from(vec![ast::Ident::new("named_struct")]),
-                    uses_odbc_syntax: false,
-                    parameters: ast::FunctionArguments::None,
-                    args: ast::FunctionArguments::List(ast::FunctionArgumentList {
-                        duplicate_treatment: None,
-                        args,
-                        clauses: vec![],
-                    }),
-                    filter: None,
-                    null_treatment: None,
-                    over: None,
-                    within_group: vec![],
-                });
+                *e = call_of("named_struct", args);
                 return std::ops::ControlFlow::<()>::Continue(());
             }
         }
