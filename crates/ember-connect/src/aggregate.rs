@@ -45,7 +45,22 @@ pub fn aggregate_exprs(
         Some(Grouping::Cube) => vec![Expr::GroupingSet(GroupingSet::Cube(group.clone()))],
         Some(Grouping::Sets(sets)) => vec![Expr::GroupingSet(GroupingSet::GroupingSets(sets))],
     };
-    let agg_df = input.inner().clone().aggregate(group_by, aggs.clone())?;
+    // DataFusion names `count(CAST(id AS INT))` like `count(id)`: aggregates whose
+    // planner names repeat get unique ones (the output columns are named below).
+    let mut seen = std::collections::HashSet::new();
+    let named: Vec<Expr> = aggs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let n = a.schema_name().to_string();
+            if seen.insert(n.clone()) {
+                a.clone()
+            } else {
+                a.clone().alias(format!("{n}#{i}"))
+            }
+        })
+        .collect();
+    let agg_df = input.inner().clone().aggregate(group_by, named)?;
     let out_schema = agg_df.schema().clone();
     let n_out = out_schema.fields().len();
     let col_at = |i: usize| {
@@ -142,7 +157,11 @@ pub fn drop_null_window_times(input: &DataFrame, exprs: &[Expr]) -> Result<DataF
         })
         .map_err(EmberError::from)?;
     }
-    let Some(cond) = times.into_iter().map(|t| t.is_not_null()).reduce(|a, b| a.and(b)) else {
+    let Some(cond) = times
+        .into_iter()
+        .map(|t| t.is_not_null())
+        .reduce(|a, b| a.and(b))
+    else {
         return Ok(input.clone());
     };
     Ok(input.filter(cond)?)
@@ -161,9 +180,10 @@ fn expand_sliding_windows(input: &DataFrame, group: Vec<Expr>) -> Result<(DataFr
             return Ok(false);
         }
         match (&f.args[1], &f.args[2]) {
-            (Expr::Literal(ScalarValue::Utf8(Some(w)), _), Expr::Literal(ScalarValue::Utf8(Some(s)), _)) => {
-                Ok(ember_core::functions::timewindow::is_sliding(w, s).map_err(EmberError::from)?)
-            }
+            (
+                Expr::Literal(ScalarValue::Utf8(Some(w)), _),
+                Expr::Literal(ScalarValue::Utf8(Some(s)), _),
+            ) => Ok(ember_core::functions::timewindow::is_sliding(w, s).map_err(EmberError::from)?),
             _ => Ok(false),
         }
     };
@@ -186,9 +206,13 @@ fn expand_sliding_windows(input: &DataFrame, group: Vec<Expr>) -> Result<(DataFr
     let expanded = input
         .inner()
         .clone()
-        .with_column(SLIDING_WINDOW, Expr::ScalarFunction(
-            datafusion::logical_expr::expr::ScalarFunction::new_udf(std::sync::Arc::new(all), f.args),
-        ))?
+        .with_column(
+            SLIDING_WINDOW,
+            Expr::ScalarFunction(datafusion::logical_expr::expr::ScalarFunction::new_udf(
+                std::sync::Arc::new(all),
+                f.args,
+            )),
+        )?
         .unnest_columns(&[SLIDING_WINDOW])?;
     let mut group = group;
     group[i] = datafusion::prelude::col(SLIDING_WINDOW).alias(name);
@@ -264,7 +288,11 @@ pub async fn aggregate(p: &Planner<'_>, input: &DataFrame, a: &Aggregate) -> Res
                     let e = strip(it.clone());
                     let two_phase = is_two_phase(&e, input)?;
                     let e = for_value(e, &pcol, v, two_phase)?;
-                    let e = if two_phase { null_when_absent(e, &pcol, v) } else { e };
+                    let e = if two_phase {
+                        null_when_absent(e, &pcol, v)
+                    } else {
+                        e
+                    };
                     pivoted.push(e.alias(name));
                 }
             }
@@ -300,7 +328,9 @@ fn pivot_cond(pcol: &Expr, v: &ScalarValue) -> Expr {
 /// 0). Other result types aggregate `if(pivot = v, x, null)` over all rows.
 fn is_two_phase(e: &Expr, input: &DataFrame) -> Result<bool> {
     use datafusion::arrow::datatypes::DataType as T;
-    let t = e.get_type(input.inner().schema()).map_err(EmberError::from)?;
+    let t = e
+        .get_type(input.inner().schema())
+        .map_err(EmberError::from)?;
     Ok(t.is_numeric() || matches!(t, T::Boolean))
 }
 
@@ -315,7 +345,11 @@ fn null_when_absent(e: Expr, pcol: &Expr, v: &ScalarValue) -> Expr {
         None,
     )))
     .gt(Expr::Literal(ScalarValue::Int64(Some(0)), None));
-    Expr::Case(Case::new(None, vec![(Box::new(present), Box::new(e))], None))
+    Expr::Case(Case::new(
+        None,
+        vec![(Box::new(present), Box::new(e))],
+        None,
+    ))
 }
 
 /// Rewrites every aggregate in `e` to aggregate only the rows where `pcol` = `v`:
@@ -337,7 +371,11 @@ fn for_value(e: Expr, pcol: &Expr, v: &ScalarValue, filter: bool) -> Result<Expr
         }
         Expr::AggregateFunction(mut af) => {
             let only = |a: Expr| {
-                Expr::Case(Case::new(None, vec![(Box::new(cond.clone()), Box::new(a))], None))
+                Expr::Case(Case::new(
+                    None,
+                    vec![(Box::new(cond.clone()), Box::new(a))],
+                    None,
+                ))
             };
             // A filter on an argument (collect_list's `x IS NOT NULL`) tests the
             // rewritten argument.
@@ -346,7 +384,11 @@ fn for_value(e: Expr, pcol: &Expr, v: &ScalarValue, filter: bool) -> Result<Expr
                 let f = f
                     .transform_down(|n| {
                         if args.contains(&n) {
-                            Ok(Transformed::new(only(n), true, datafusion::common::tree_node::TreeNodeRecursion::Jump))
+                            Ok(Transformed::new(
+                                only(n),
+                                true,
+                                datafusion::common::tree_node::TreeNodeRecursion::Jump,
+                            ))
                         } else {
                             Ok(Transformed::no(n))
                         }

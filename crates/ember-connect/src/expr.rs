@@ -860,10 +860,9 @@ impl<'a> Scope<'a> {
                         // `cardinality` counts nested elements too).
                         self.call_registry("size", vec![next()], false)?
                     }
-                    "approx_count_distinct" => Expr::Cast(Cast::new(
-                        Box::new(self.call_registry("approx_distinct", vec![next()], false)?),
-                        arrow::datatypes::DataType::Int64,
-                    )),
+                    "approx_count_distinct" => {
+                        self.call_registry("approx_count_distinct", a.clone(), false)?
+                    }
                     "count_if" => {
                         arity(1)?;
                         let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
@@ -1386,9 +1385,13 @@ fn null() -> Expr {
 pub(crate) fn spark_metadata(
     json: Option<&str>,
 ) -> Option<datafusion::common::metadata::FieldMetadata> {
-    let m = json.map(str::trim).filter(|m| !m.is_empty() && *m != "{}")?;
-    let meta =
-        std::collections::BTreeMap::from([(crate::types::SPARK_METADATA.to_string(), m.to_string())]);
+    let m = json
+        .map(str::trim)
+        .filter(|m| !m.is_empty() && *m != "{}")?;
+    let meta = std::collections::BTreeMap::from([(
+        crate::types::SPARK_METADATA.to_string(),
+        m.to_string(),
+    )]);
     Some(datafusion::common::metadata::FieldMetadata::from(meta))
 }
 

@@ -26,6 +26,7 @@ pub mod functions;
 pub mod generate;
 pub mod literal;
 pub mod local;
+mod missing_refs;
 pub mod na;
 pub mod observe;
 pub mod persist;

@@ -141,6 +141,63 @@ impl<'a> Planner<'a> {
         DataFrame::from_datafusion(self.spark(), df)
     }
 
+    pub(crate) fn wrap_plan(&self, plan: datafusion::logical_expr::LogicalPlan) -> DataFrame {
+        self.wrap(DfFrame::new(self.spark().context().state(), plan))
+    }
+
+    /// `filter(condition)` over `input`.
+    pub(crate) fn filter(
+        &self,
+        input: DataFrame,
+        f: &spark_connect_proto::Filter,
+    ) -> Result<DataFrame> {
+        let cond = self.scope(&input).expr(
+            f.condition
+                .as_ref()
+                .ok_or_else(|| missing("filter condition"))?,
+        )?;
+        Ok(input.filter(cond)?)
+    }
+
+    /// `orderBy(keys)` / `sortWithinPartitions(keys)` over `input`.
+    pub(crate) fn sort(
+        &self,
+        input: DataFrame,
+        s: &spark_connect_proto::Sort,
+    ) -> Result<DataFrame> {
+        let sc = self.scope(&input);
+        let orders = s
+            .order
+            .iter()
+            .map(|o| sc.sort_expr(o))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self.wrap(input.inner().clone().sort(orders)?))
+    }
+
+    /// Retries `op` (a filter or sort that failed with `err` over `input`) with the
+    /// columns earlier projections dropped carried through them, as Spark's
+    /// `ResolveMissingReferences`; the output keeps `input`'s columns. `err` is
+    /// returned when the retry fails too.
+    async fn with_missing_refs(
+        &mut self,
+        rel: &Option<Box<Relation>>,
+        input: DataFrame,
+        err: ConnectError,
+        op: impl Fn(&Self, DataFrame) -> Result<DataFrame>,
+    ) -> Result<DataFrame> {
+        let Some(r) = rel.as_deref() else {
+            return Err(err);
+        };
+        let width = input.columns().len();
+        let Ok(Some(ext)) = crate::missing_refs::extended(self, r).await else {
+            return Err(err);
+        };
+        match op(self, ext) {
+            Ok(done) => crate::missing_refs::first_columns(self, done, width),
+            Err(_) => Err(err),
+        }
+    }
+
     /// An expression scope over `input` in this plan.
     pub fn scope<'s>(&'s self, input: &'s DataFrame) -> Scope<'s> {
         let mut s = Scope::new(input, &self.plans);
@@ -195,24 +252,25 @@ impl<'a> Planner<'a> {
             }
             RelType::Filter(f) => {
                 let input = self.input(&f.input).await?;
-                let cond = self.scope(&input).expr(
-                    f.condition
-                        .as_ref()
-                        .ok_or_else(|| missing("filter condition"))?,
-                )?;
-                Ok(input.filter(cond)?)
+                match self.filter(input.clone(), f) {
+                    Err(e) if crate::missing_refs::carries(&f.input) => {
+                        self.with_missing_refs(&f.input, input, e, |p, df| p.filter(df, f))
+                            .await
+                    }
+                    r => r,
+                }
             }
             RelType::Join(j) => self.join(j).await,
             RelType::SetOp(s) => self.set_op(s).await,
             RelType::Sort(s) => {
                 let input = self.input(&s.input).await?;
-                let sc = self.scope(&input);
-                let orders = s
-                    .order
-                    .iter()
-                    .map(|o| sc.sort_expr(o))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(self.wrap(input.inner().clone().sort(orders)?))
+                match self.sort(input.clone(), s) {
+                    Err(e) if crate::missing_refs::carries(&s.input) => {
+                        self.with_missing_refs(&s.input, input, e, |p, df| p.sort(df, s))
+                            .await
+                    }
+                    r => r,
+                }
             }
             RelType::Limit(l) => {
                 let input = self.input(&l.input).await?;

@@ -265,8 +265,9 @@ impl SparkSession {
         if let Ok(prev) = ctx.udf("element_at") {
             ctx.register_udf(crate::functions::ElementAt::udf(prev));
         }
-        let spark_round = ctx.udf("round")?;
-        ctx.register_udf(crate::functions::round::SparkRound::udf(spark_round));
+        use crate::functions::round::{Mode, SparkRound};
+        ctx.register_udf(SparkRound::udf(Mode::HalfUp));
+        ctx.register_udf(SparkRound::udf(Mode::HalfEven));
         ctx.register_udf(crate::functions::window::Nullability::udf(true));
         ctx.register_udf(crate::functions::window::Nullability::udf(false));
         let ansi = conf

@@ -23,6 +23,7 @@ pub mod more;
 pub mod numfmt;
 pub mod quantile;
 pub mod random;
+pub mod hllpp;
 pub mod round;
 pub mod sketches;
 pub mod sums;
@@ -168,16 +169,6 @@ fn coerce_split(args: &[DataType]) -> Result<Vec<DataType>> {
     Ok(v)
 }
 
-/// `bround(double[, int])`.
-fn coerce_bround(args: &[DataType]) -> Result<Vec<DataType>> {
-    args_between("bround", args, 1, 2)?;
-    let mut v = vec![DataType::Float64];
-    if args.len() == 2 {
-        v.push(DataType::Int32);
-    }
-    Ok(v)
-}
-
 fn date_sig(ts: &DataType) -> Signature {
     Signature::one_of(
         vec![
@@ -234,6 +225,7 @@ pub fn register_aggregate_aliases(
     ctx.register_udaf(sums::sum_udaf().as_ref().clone());
     ctx.register_udaf(sums::avg_udaf().as_ref().clone());
     ctx.register_udaf(mode::udaf());
+    ctx.register_udaf(hllpp::udaf());
     ctx.register_udaf(quantile::percentile_approx_udaf());
     ctx.register_udaf(quantile::approx_quantile_udaf());
     for f in sketches::udafs() {
@@ -472,13 +464,6 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             date_int_sig(&ts),
             |_| Ok(DataType::Date32),
             date_sub_impl,
-            tz,
-        ),
-        udf_coerced(
-            "bround",
-            coerce_bround,
-            |_| Ok(DataType::Float64),
-            bround_impl,
             tz,
         ),
         udf(
@@ -843,38 +828,6 @@ fn date_add_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
 /// `date_sub(start, days)`.
 fn date_sub_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
     shift_days(a, tz, -1)
-}
-
-/// `bround(x, d)`: HALF_EVEN rounding on the decimal form of the double, as Spark.
-fn bround_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
-    use datafusion::arrow::array::Float64Array;
-    let x = a[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-    let d = a.get(1).map(|d| {
-        d.as_primitive::<datafusion::arrow::datatypes::Int32Type>()
-            .clone()
-    });
-    let out: Float64Array = (0..x.len())
-        .map(|i| {
-            if x.is_null(i) || d.as_ref().is_some_and(|d| d.is_null(i)) {
-                return None;
-            }
-            let v = x.value(i);
-            let scale = d.as_ref().map(|d| d.value(i)).unwrap_or(0);
-            if !v.is_finite() {
-                return Some(v);
-            }
-            let f = 10f64.powi(scale);
-            let y = v * f;
-            let r = y.round();
-            let r = if (y - y.trunc()).abs() == 0.5 {
-                2.0 * (y / 2.0).round()
-            } else {
-                r
-            };
-            Some(r / f)
-        })
-        .collect();
-    Ok(Arc::new(out))
 }
 
 fn map_ts(a: &ArrayRef, tz: &Tz, f: impl Fn(chrono::DateTime<Tz>) -> i32) -> Result<ArrayRef> {

@@ -6,6 +6,7 @@
 
 pub mod errors;
 pub mod generators;
+pub mod grouping;
 pub mod naming;
 pub mod rules;
 pub mod statements;

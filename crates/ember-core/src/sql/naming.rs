@@ -441,6 +441,7 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
     use datafusion::sql::sqlparser::ast::VisitMut;
     use datafusion::sql::sqlparser::ast::{visit_expressions_mut, visit_relations_mut, Expr as A};
     let _ = stmt.visit(&mut EmptyMapsInValues);
+    crate::sql::grouping::rewrite_grouping_id(stmt);
     // Table-valued functions resolve case-insensitively (`FROM RANGE(5)`).
     let _ = visit_relations_mut(stmt, |name| {
         if let [ast::ObjectNamePart::Identifier(i)] = name.0.as_mut_slice() {

@@ -79,7 +79,7 @@ per = (flights.filter("carrier IN ('AS', 'HA', 'OO', 'VX', 'F9')").groupBy("carr
        .groupBy("carrier").agg(F.sort_array(F.collect_list(F.struct("origin", "count"))).alias("s")))
 maps = per.select("carrier", F.map_from_arrays(F.transform("s", lambda x: x["origin"]),
                                                F.transform("s", lambda x: x["count"])).alias("m"))
-maps.printSchema()
+print(maps.schema.simpleString())
 maps.orderBy("carrier").show(truncate=False)
 (maps.select("carrier", F.map_keys("m").alias("keys"), F.map_values("m").alias("vals"),
              F.element_at("m", F.lit("JFK")).alias("jfk"), F.size("m").alias("n")).orderBy("carrier").show())
@@ -122,7 +122,7 @@ spark.sql("SELECT round(2.5) r, bround(2.5) b, round(-3.5) rn, bround(-3.5) bn, 
 stats = flights.groupBy("origin").agg(
     F.percentile_approx("dep_delay", 0.5).alias("median"),
     F.percentile_approx("arr_delay", [0.25, 0.5, 0.75, 0.99]).alias("q"),
-    F.approx_count_distinct("tailnum").alias("planes_approx"),
+    F.approx_count_distinct("tailnum", 0.01).alias("planes_approx"),
     F.countDistinct("tailnum").alias("planes_exact"),
     F.approx_count_distinct("dest").alias("dests_approx"),
     F.approx_count_distinct("dest", 0.01).alias("dests_approx01"),
