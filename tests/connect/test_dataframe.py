@@ -424,3 +424,38 @@ def test_collect_list_of_structs_and_arrays(spark):
         (1, ["a", "b"], ["a", "b"], [[1], [2]]), (2, ["c"], ["c"], [])]
     # Spark: no NULL elements in a collect_set of strings.
     assert df.groupBy("k").agg(F.collect_set("s").alias("cs")).schema["cs"].dataType.containsNull is False
+
+
+def test_range_frame_offsets_over_an_int_key(spark):
+    # Spark compares the key's values: rows within 1 of the current `m` (an `int`).
+    from pyspark.sql import Window
+    df = spark.createDataFrame([("a", 1, 1.0), ("a", 2, 2.0), ("a", 3, 4.0), ("b", 1, 8.0)],
+                               "k string, m int, t double")
+    w = Window.partitionBy("k").orderBy("m").rangeBetween(-1, 1)
+    got = df.select("k", "m", F.sum("t").over(w).alias("s")).orderBy("k", "m").collect()
+    assert [tuple(r) for r in got] == [("a", 1, 3.0), ("a", 2, 7.0), ("a", 3, 6.0), ("b", 1, 8.0)]
+    w = Window.orderBy(F.col("m").cast("smallint")).rangeBetween(0, 1)
+    got = df.select("k", "m", F.count("*").over(w).alias("n")).orderBy("k", "m").collect()
+    assert [r.n for r in got] == [3, 2, 1, 3]
+
+
+def test_csv_and_json_writer_options(spark, tmp_path):
+    import datetime
+    import os
+    df = spark.createDataFrame(
+        [(1, "a;b", None, datetime.datetime(2013, 1, 2, 14, 0)), (2, "", 1.5, None)],
+        "id int, s string, x double, ts timestamp")
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    out = str(tmp_path / "csv")
+    (df.orderBy("id").coalesce(1).write.option("header", True).option("sep", ";")
+     .option("nullValue", "NULL").csv(out))
+    part = [f for f in sorted(os.listdir(out)) if f.startswith("part-")][0]
+    # As Spark 4.3 writes it: the separator in the header too, NULL for nulls, `""`
+    # for an empty string, timestamps as yyyy-MM-dd'T'HH:mm:ss.SSSXXX.
+    assert open(os.path.join(out, part)).read().splitlines() == [
+        "id;s;x;ts", '1;"a;b";NULL;2013-01-02T14:00:00.000Z', '2;"";1.5;NULL']
+    out = str(tmp_path / "json")
+    df.orderBy("id").coalesce(1).write.json(out)
+    part = [f for f in sorted(os.listdir(out)) if f.startswith("part-")][0]
+    assert open(os.path.join(out, part)).read().splitlines() == [
+        '{"id":1,"s":"a;b","ts":"2013-01-02T14:00:00.000Z"}', '{"id":2,"s":"","x":1.5}']

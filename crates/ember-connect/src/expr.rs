@@ -545,6 +545,10 @@ impl<'a> Scope<'a> {
             }
         };
         let unordered = order.is_empty();
+        // RANGE offsets take the type of the (single) ORDER BY key.
+        let key_type = order
+            .first()
+            .and_then(|s| s.expr.get_type(self.input.inner().schema()).ok());
         let mut b = e.partition_by(partition);
         // No ORDER BY: the default frame is the whole partition (DataFusion picks a
         // RANGE frame as soon as an ORDER BY list is given, even an empty one).
@@ -552,7 +556,7 @@ impl<'a> Scope<'a> {
             b = b.order_by(order);
         }
         if let Some(frame) = &w.frame_spec {
-            let mut frame = self.frame(frame)?;
+            let mut frame = self.frame(frame, key_type)?;
             if unordered && frame.units == WindowFrameUnits::Range {
                 // Without ORDER BY every row is a peer of every other: a RANGE frame
                 // bounded by UNBOUNDED/CURRENT ROW is the whole partition (Spark);
@@ -575,7 +579,11 @@ impl<'a> Scope<'a> {
         Ok(b.build().map_err(EmberError::from)?)
     }
 
-    fn frame(&self, f: &pe::window::WindowFrame) -> Result<WindowFrame> {
+    fn frame(
+        &self,
+        f: &pe::window::WindowFrame,
+        key_type: Option<arrow::datatypes::DataType>,
+    ) -> Result<WindowFrame> {
         use pe::window::window_frame::{frame_boundary::Boundary, FrameType};
         let units = if f.frame_type == FrameType::Row as i32 {
             WindowFrameUnits::Rows
@@ -609,7 +617,15 @@ impl<'a> Scope<'a> {
                     };
                     let abs = |n: i64| match units {
                         WindowFrameUnits::Rows => ScalarValue::UInt64(Some(n.unsigned_abs())),
-                        _ => ScalarValue::Int64(Some(n.abs())),
+                        _ => {
+                            let v = ScalarValue::Int64(Some(n.abs()));
+                            match &key_type {
+                                Some(t) if t.is_integer() || t.is_floating() => {
+                                    v.cast_to(t).unwrap_or(v)
+                                }
+                                _ => v,
+                            }
+                        }
                     };
                     if n == 0 && !matches!(v, ScalarValue::Int32(_) | ScalarValue::Int64(_)) {
                         WindowFrameBound::Preceding(v)

@@ -372,8 +372,9 @@ fn from_json(
 
 // ---- to_json --------------------------------------------------------------------
 
-/// How values are written (Spark's JSONOptions for the generator).
-struct Writer {
+/// How values are written (Spark's JSONOptions for the generator): `to_json` and the
+/// JSON / CSV file writers.
+pub(crate) struct Writer {
     tz: Tz,
     date_format: Option<String>,
     timestamp_format: Option<String>,
@@ -381,7 +382,9 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(opts: &HashMap<String, String>, tz: Tz) -> Self {
+    /// Options as Spark's (`dateFormat`, `timestampFormat`, `ignoreNullFields`; keys
+    /// in any case); timestamps are written in `tz`.
+    pub(crate) fn new(opts: &HashMap<String, String>, tz: Tz) -> Self {
         let get = |k: &str| {
             opts.iter()
                 .find(|(key, _)| key.eq_ignore_ascii_case(k))
@@ -413,6 +416,62 @@ fn to_json(input: &ArrayRef, w: &Writer) -> Result<ArrayRef> {
         b.append_value(String::from_utf8_lossy(&buf));
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// Spark's text for timestamp `i` of `a` in the JSON and CSV writers: the
+/// `timestampFormat` option, else `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` in the session time
+/// zone (`Z` for UTC); `timestamp_ntz` without an offset and with milliseconds only
+/// when there are any.
+pub(crate) fn timestamp_text(a: &ArrayRef, i: usize, w: &Writer) -> Result<String> {
+    use datafusion::arrow::datatypes::{TimeUnit, TimestampMicrosecondType};
+    let tz = match a.data_type() {
+        DataType::Timestamp(_, tz) => tz.clone(),
+        _ => None,
+    };
+    let micros = datafusion::arrow::compute::cast(
+        &a.slice(i, 1),
+        &DataType::Timestamp(TimeUnit::Microsecond, None),
+    )?;
+    let m = micros.as_primitive::<TimestampMicrosecondType>().value(0);
+    let Some(t) = chrono::DateTime::from_timestamp_micros(m) else {
+        return Ok(m.to_string());
+    };
+    let text = match (tz, &w.timestamp_format) {
+        (Some(_), Some(f)) => t.with_timezone(&w.tz).format(f).to_string(),
+        (Some(_), None) => t
+            .with_timezone(&w.tz)
+            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string()
+            .replace("+00:00", "Z"),
+        (None, Some(f)) => t.naive_utc().format(f).to_string(),
+        (None, None) => {
+            let base = t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string();
+            let frac = m.rem_euclid(1_000_000);
+            if frac == 0 {
+                base
+            } else {
+                format!("{base}.{:03}", frac / 1000)
+            }
+        }
+    };
+    Ok(text)
+}
+
+/// One JSON document per row of `batch` (as Spark's JSON data source writes them:
+/// NULL fields left out unless `ignoreNullFields` is false).
+pub(crate) fn json_lines(
+    batch: &datafusion::arrow::record_batch::RecordBatch,
+    w: &Writer,
+) -> Result<Vec<String>> {
+    let rows: ArrayRef = Arc::new(StructArray::from(batch.clone()));
+    let mut out = Vec::with_capacity(batch.num_rows());
+    let mut buf = Vec::new();
+    for i in 0..rows.len() {
+        buf.clear();
+        write_value(&mut buf, &rows, i, w)?;
+        out.push(String::from_utf8_lossy(&buf).into_owned());
+    }
+    Ok(out)
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) -> Result<()> {
@@ -506,33 +565,8 @@ fn write_value(out: &mut Vec<u8>, a: &ArrayRef, i: usize, w: &Writer) -> Result<
             };
             write_str(out, &text)?;
         }
-        DataType::Timestamp(_, tz) => {
-            let micros = datafusion::arrow::compute::cast(
-                &a.slice(i, 1),
-                &DataType::Timestamp(TimeUnit::Microsecond, None),
-            )?;
-            let m = micros.as_primitive::<TimestampMicrosecondType>().value(0);
-            let Some(t) = chrono::DateTime::from_timestamp_micros(m) else {
-                return write_str(out, &m.to_string());
-            };
-            let text = match (tz, &w.timestamp_format) {
-                (Some(_), Some(f)) => t.with_timezone(&w.tz).format(f).to_string(),
-                (Some(_), None) => t
-                    .with_timezone(&w.tz)
-                    .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-                    .to_string()
-                    .replace("+00:00", "Z"),
-                (None, Some(f)) => t.naive_utc().format(f).to_string(),
-                (None, None) => {
-                    let base = t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string();
-                    let frac = m.rem_euclid(1_000_000);
-                    if frac == 0 {
-                        base
-                    } else {
-                        format!("{base}.{:03}", frac / 1000)
-                    }
-                }
-            };
+        DataType::Timestamp(..) => {
+            let text = timestamp_text(a, i, w)?;
             write_str(out, &text)?;
         }
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {

@@ -25,7 +25,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::dataframe::DataFrame;
 use crate::error::{EmberError, ErrorKind, Result};
-use crate::format::{value_json, value_string, FormatOptions};
+use crate::format::{value_string, FormatOptions};
 
 /// Spark's `SaveMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,12 +291,13 @@ impl DataFrameWriter {
                                         .get("header")
                                         .is_some_and(|h| h.eq_ignore_ascii_case("true"))
                                 {
+                                    let text = TextOptions::new(&options, &fo);
                                     let names: Vec<String> = data_schema
                                         .fields()
                                         .iter()
-                                        .map(|f| csv_quote(f.name(), ","))
+                                        .map(|f| text.quote(f.name()))
                                         .collect();
-                                    writeln!(w, "{}", names.join(","))
+                                    writeln!(w, "{}", names.join(&text.sep))
                                         .map_err(|e| io_err(&p, e))?;
                                 }
                                 Sink::Text(w)
@@ -311,12 +312,8 @@ impl DataFrameWriter {
                                 EmberError::internal(format!("{}: {e}", p.display()))
                             })?,
                             Sink::Text(w) => {
-                                let sep = options
-                                    .get("sep")
-                                    .or_else(|| options.get("delimiter"))
-                                    .cloned()
-                                    .unwrap_or_else(|| ",".into());
-                                write_text_rows(w, &sub, &format, &sep, &fo)
+                                let text = TextOptions::new(&options, &fo);
+                                write_text_rows(w, &sub, &format, &text, &fo)
                                     .map_err(|e| io_err(p, e))?
                             }
                         }
@@ -422,22 +419,72 @@ fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(batch.schema(), cols)?)
 }
 
-/// Spark's CSV writer quoting: quote values holding the separator, a quote, a line
-/// break, or nothing (an empty string is written as `""`), escaping quotes with `\`.
-fn csv_quote(v: &str, sep: &str) -> String {
-    if v.is_empty() {
-        return "\"\"".into();
+/// Options of Spark's CSV / JSON writers (keys lower-cased): `sep` / `delimiter`
+/// (default `,`), `nullValue` (default empty), `emptyValue` (default `""`),
+/// `quoteAll` (default false), `dateFormat`, `timestampFormat` (default
+/// `yyyy-MM-dd'T'HH:mm:ss.SSSXXX`, session time zone), `ignoreNullFields` (JSON,
+/// default true).
+struct TextOptions {
+    sep: String,
+    null_value: String,
+    empty_value: String,
+    quote_all: bool,
+    json: crate::functions::json::Writer,
+}
+
+impl TextOptions {
+    fn new(options: &HashMap<String, String>, fo: &FormatOptions) -> Self {
+        TextOptions {
+            sep: options
+                .get("sep")
+                .or_else(|| options.get("delimiter"))
+                .cloned()
+                .unwrap_or_else(|| ",".into()),
+            null_value: options.get("nullvalue").cloned().unwrap_or_default(),
+            empty_value: options
+                .get("emptyvalue")
+                .cloned()
+                .unwrap_or_else(|| "\"\"".into()),
+            quote_all: options
+                .get("quoteall")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            json: crate::functions::json::Writer::new(options, fo.session_tz),
+        }
     }
-    if v.contains(sep)
-        || v.contains('"')
-        || v.contains('\n')
-        || v.contains('\r')
-        || v.starts_with(' ')
-        || v.ends_with(' ')
-    {
-        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
-    } else {
-        v.to_string()
+
+    /// Spark's CSV writer quoting: quote values holding the separator, a quote, a
+    /// line break or edge spaces (all values with `quoteAll`), escaping quotes with
+    /// `\`.
+    fn quote(&self, v: &str) -> String {
+        if v.is_empty() {
+            return self.empty_value.clone();
+        }
+        if self.quote_all
+            || v.contains(self.sep.as_str())
+            || v.contains('"')
+            || v.contains('\n')
+            || v.contains('\r')
+            || v.starts_with(' ')
+            || v.ends_with(' ')
+        {
+            format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+        } else {
+            v.to_string()
+        }
+    }
+
+    fn cell(&self, c: &ArrayRef, r: usize, fo: &FormatOptions) -> std::io::Result<String> {
+        if c.is_null(r) {
+            return Ok(self.null_value.clone());
+        }
+        let text = match c.data_type() {
+            datafusion::arrow::datatypes::DataType::Timestamp(..) => {
+                crate::functions::json::timestamp_text(c, r, &self.json)
+                    .map_err(std::io::Error::other)?
+            }
+            _ => value_string(c.as_ref(), r, fo).unwrap_or_default(),
+        };
+        Ok(self.quote(&text))
     }
 }
 
@@ -445,29 +492,23 @@ fn write_text_rows(
     w: &mut impl Write,
     b: &RecordBatch,
     format: &str,
-    sep: &str,
+    text: &TextOptions,
     fo: &FormatOptions,
 ) -> std::io::Result<()> {
-    let schema = b.schema();
-    for r in 0..b.num_rows() {
-        if format == "csv" {
-            let cells: Vec<String> = b
+    if format == "csv" {
+        for r in 0..b.num_rows() {
+            let cells = b
                 .columns()
                 .iter()
-                .map(|c| match value_string(c.as_ref(), r, fo) {
-                    None => String::new(),
-                    Some(s) => csv_quote(&s, sep),
-                })
-                .collect();
-            writeln!(w, "{}", cells.join(sep))?;
-        } else {
-            let mut m = serde_json::Map::new();
-            for (f, c) in schema.fields().iter().zip(b.columns()) {
-                if !c.is_null(r) {
-                    m.insert(f.name().clone(), value_json(c.as_ref(), r, fo));
-                }
-            }
-            writeln!(w, "{}", serde_json::Value::Object(m))?;
+                .map(|c| text.cell(c, r, fo))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            writeln!(w, "{}", cells.join(&text.sep))?;
+        }
+    } else {
+        let lines =
+            crate::functions::json::json_lines(b, &text.json).map_err(std::io::Error::other)?;
+        for l in lines {
+            writeln!(w, "{l}")?;
         }
     }
     Ok(())
