@@ -459,3 +459,20 @@ def test_csv_and_json_writer_options(spark, tmp_path):
     part = [f for f in sorted(os.listdir(out)) if f.startswith("part-")][0]
     assert open(os.path.join(out, part)).read().splitlines() == [
         '{"id":1,"s":"a;b","ts":"2013-01-02T14:00:00.000Z"}', '{"id":2,"s":"","x":1.5}']
+
+
+def test_struct_star_expansion(spark):
+    df = spark.createDataFrame([(1, ("a", 2, (3.0, "z")))],
+                               "id int, s struct<x:string,y:int,n:struct<p:double,q:string>>")
+    assert df.selectExpr("s.*", "id").columns == ["x", "y", "n", "id"]
+    assert df.select("s.n.*").collect() == [Row(p=3.0, q="z")]
+    # struct() of a field path names the field after its last part, as Spark.
+    assert df.select(F.struct("id", "s.x").alias("r")).select("r.*").columns == ["id", "x"]
+    df.createOrReplaceTempView("nested_t")
+    got = spark.sql("SELECT s.*, id FROM nested_t")
+    assert got.columns == ["x", "y", "n", "id"]
+    assert spark.sql("SELECT t.id, t.s.n.* FROM nested_t t").collect() == [Row(id=1, p=3.0, q="z")]
+    # A relation's star is still the relation's columns.
+    assert spark.sql("SELECT t.* FROM nested_t t").columns == ["id", "s"]
+    assert spark.sql("SELECT s.* FROM VALUES (named_struct('a', 1, 'b', 'x')) v(s)").collect() == [
+        Row(a=1, b="x")]

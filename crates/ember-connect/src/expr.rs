@@ -226,6 +226,12 @@ impl<'a> Scope<'a> {
         self.spellings.borrow_mut().clear();
         match &e.expr_type {
             Some(ExprType::UnresolvedStar(s)) => self.star(s.unparsed_target.as_deref(), s.plan_id),
+            // `selectExpr("s.*")`: a struct's fields or a relation's columns.
+            Some(ExprType::ExpressionString(s))
+                if s.expression.trim().ends_with(".*") && s.expression.trim().len() > 2 =>
+            {
+                self.star(Some(s.expression.trim()), None)
+            }
             Some(ExprType::UnresolvedRegex(r)) => {
                 let pat = r.col_name.trim_matches('`');
                 let re = regex_lite(pat)?;
@@ -984,6 +990,11 @@ impl<'a> Scope<'a> {
                     let name = match &e {
                         Expr::Alias(al) => al.name.clone(),
                         Expr::Column(c) => c.name.clone(),
+                        // `struct("s.x")`: the field is named `x`.
+                        Expr::ScalarFunction(f) if f.name() == "get_field" => match f.args.last() {
+                            Some(Expr::Literal(ScalarValue::Utf8(Some(n)), _)) => n.clone(),
+                            _ => format!("col{}", i + 1),
+                        },
                         _ => format!("col{}", i + 1),
                     };
                     named_args.push(Expr::Literal(ScalarValue::Utf8(Some(name)), None));

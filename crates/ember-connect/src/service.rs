@@ -16,9 +16,10 @@ use crate::relation::Planner;
 use crate::service_stub::spark_connect_service_server::SparkConnectService;
 use crate::session::{ConnectSession, SessionManager};
 
-/// The Spark version ember reports (`spark.version`): the Spark Connect protocol
-/// it speaks.
-pub const SPARK_VERSION: &str = "4.2.0";
+/// The Spark version ember reports (`spark.version`): the Spark release whose
+/// behaviour it follows (outputs are compared with Spark 4.3's), as Spark 4.3's own
+/// Connect server reports to a 4.2 client.
+pub const SPARK_VERSION: &str = "4.3.0";
 
 /// The service: sessions by client session id.
 pub struct EmberConnect {

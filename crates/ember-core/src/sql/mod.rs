@@ -10,6 +10,7 @@ pub mod grouping;
 pub mod naming;
 pub mod rules;
 pub mod statements;
+pub mod struct_star;
 
 use crate::dataframe::DataFrame;
 use crate::error::Result;

@@ -262,6 +262,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
                 crate::sql::naming::alias_select_items(st);
                 crate::sql::naming::rename_functions(st);
                 resolve_column_case(session, st).await;
+                crate::sql::struct_star::expand(session, st).await;
                 let stmt = parsed
                     .pop_front()
                     .ok_or_else(|| EmberError::internal("empty statement"))?;
