@@ -188,9 +188,37 @@ impl DataFrameReader {
                 let listing =
                     blocking(move || ember_datasource::listing::list(&storage, &owned)).await?;
                 let ctx = self.session.context();
-                if paths.len() == 1 && !listing.partition_columns.is_empty() {
+                let flag = |k: &str| {
+                    self.options.iter().any(|(key, v)| {
+                        key.eq_ignore_ascii_case(k) && v.eq_ignore_ascii_case("true")
+                    })
+                };
+                // As Spark's Parquet source: without `mergeSchema` the schema is the first
+                // file's (files lacking a column read NULL, extra columns are dropped);
+                // `recursiveFileLookup` turns partition discovery off.
+                let merge = flag("mergeSchema")
+                    || self
+                        .session
+                        .conf_get("spark.sql.parquet.mergeSchema")
+                        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                let recursive = flag("recursiveFileLookup");
+                let files: Vec<String> = listing.files.iter().map(|f| f.path.display()).collect();
+                let file_schema = match (merge, files.first()) {
+                    (false, Some(first)) => Some(
+                        ctx.read_parquet(first.clone(), ParquetReadOptions::default())
+                            .await?
+                            .schema()
+                            .as_arrow()
+                            .clone(),
+                    ),
+                    _ => None,
+                };
+                if paths.len() == 1 && !listing.partition_columns.is_empty() && !recursive {
                     let cols: Vec<(String, DataType)> = listing.partition_columns.clone();
-                    let opts = ParquetReadOptions::default().table_partition_cols(cols);
+                    let mut opts = ParquetReadOptions::default().table_partition_cols(cols);
+                    if let Some(s) = &file_schema {
+                        opts = opts.schema(s);
+                    }
                     let mut dir = paths[0].clone();
                     if ember_datasource::storage::is_remote(&dir) && !dir.ends_with('/') {
                         dir.push('/');
@@ -198,10 +226,11 @@ impl DataFrameReader {
                     let df = ctx.read_parquet(dir, opts).await?;
                     return Ok((crate::nullable::nullable_table(df.into_view()), None));
                 }
-                let files: Vec<String> = listing.files.iter().map(|f| f.path.display()).collect();
-                let df = ctx
-                    .read_parquet(files, ParquetReadOptions::default())
-                    .await?;
+                let mut opts = ParquetReadOptions::default();
+                if let Some(s) = &file_schema {
+                    opts = opts.schema(s);
+                }
+                let df = ctx.read_parquet(files, opts).await?;
                 Ok((crate::nullable::nullable_table(df.into_view()), None))
             }
             other => Err(EmberError::analysis(

@@ -268,6 +268,7 @@ impl SparkSession {
         use crate::functions::round::{Mode, SparkRound};
         ctx.register_udf(SparkRound::udf(Mode::HalfUp));
         ctx.register_udf(SparkRound::udf(Mode::HalfEven));
+        ctx.register_udf(crate::functions::sequence::udf());
         ctx.register_udf(crate::functions::window::Nullability::udf(true));
         ctx.register_udf(crate::functions::window::Nullability::udf(false));
         let ansi = conf

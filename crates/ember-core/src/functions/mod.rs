@@ -24,7 +24,9 @@ pub mod numfmt;
 pub mod quantile;
 pub mod random;
 pub mod hllpp;
+pub mod percentile;
 pub mod round;
+pub mod sequence;
 pub mod sketches;
 pub mod sums;
 pub mod table;
@@ -226,6 +228,8 @@ pub fn register_aggregate_aliases(
     ctx.register_udaf(sums::avg_udaf().as_ref().clone());
     ctx.register_udaf(mode::udaf());
     ctx.register_udaf(hllpp::udaf());
+    ctx.register_udaf(percentile::udaf());
+    ctx.register_udaf(percentile::median_udaf());
     ctx.register_udaf(quantile::percentile_approx_udaf());
     ctx.register_udaf(quantile::approx_quantile_udaf());
     for f in sketches::udafs() {

@@ -366,6 +366,7 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("hll_sketch_agg" | "theta_sketch_agg" | "theta_union_agg", 1) => "12",
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
+        ("percentile", 2) => "1",
         (n_, 2) if n_.starts_with("tuple_sketch_agg_") => "12, sum",
         (n_, 3) if n_.starts_with("tuple_sketch_agg_") => "sum",
         (n_, 1) if n_.starts_with("tuple_union_agg_") => "12, sum",
