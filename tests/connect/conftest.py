@@ -47,9 +47,9 @@ def free_port() -> int:
 class Server:
     """A running `ember connect`."""
 
-    def __init__(self, *conf: str):
+    def __init__(self, *conf: str, master: str = "local[2]"):
         self.port = free_port()
-        args = [ember_binary(), "connect", "--port", str(self.port), "--master", "local[2]"]
+        args = [ember_binary(), "connect", "--port", str(self.port), "--master", master]
         # A fresh warehouse per server, as a new Spark installation has: tables that
         # tests and doctests save (`saveAsTable`) neither leak into the repository nor
         # exist already on the next run.

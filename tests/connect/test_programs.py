@@ -5,6 +5,7 @@ and `tests/programs` (ember's own, recorded the same way). Each runs twice: by
 Spark Connect server) and by the stock pyspark-client against `ember connect`."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,14 @@ from conftest import ROOT, SHARED, Server, ember_binary
 
 SHARED_PROGRAMS = SHARED / "programs"
 OWN_PROGRAMS = ROOT / "tests" / "programs"
-# Programs that use sparkContext / df.rdd belong to the RDD issue (#23): the stock
-# Connect client refuses them before ember sees a request.
-NEEDS_RDD = {"p03_rdd_pairs"}
+# Programs that use sparkContext / df.rdd: `ember submit` activates ember_pyspark for
+# them; the stock client run unchanged refuses them before ember sees a request (a
+# `remote()` program adds `import ember_pyspark`, tested in test_rdd.py).
+RDD_USE = re.compile(r"\.sparkContext\b|\.rdd\b|SparkContext")
+
+
+def uses_rdd(root: Path, name: str) -> bool:
+    return bool(RDD_USE.search((root / "progs" / f"{name}.py").read_text()))
 # Known differences from Spark still open (#21), run and expected to fail until fixed
 # (strict: a fix makes the test fail until the entry is removed).
 KNOWN_GAPS = {
@@ -41,11 +47,12 @@ def programs(root: Path):
     progs = root / "progs"
     if not progs.is_dir():
         return []
-    return sorted(p.stem for p in progs.glob("[pq][0-9][0-9]_*.py") if p.stem not in NEEDS_RDD | NOT_RUN)
+    return sorted(p.stem for p in progs.glob("[pq][0-9][0-9]_*.py") if p.stem not in NOT_RUN)
 
 
 CASES = [pytest.param(SHARED_PROGRAMS, p, id=p, marks=gap(p)) for p in programs(SHARED_PROGRAMS)] + \
         [pytest.param(OWN_PROGRAMS, p, id=p, marks=gap(p)) for p in programs(OWN_PROGRAMS)]
+CONNECT_CASES = [c for c in CASES if not uses_rdd(*c.values)]
 
 
 def run_check(root: Path, name: str, *engine: str):
@@ -73,18 +80,10 @@ def test_program_by_ember_submit(root, name):
     assert rc == 0 and "programs: 1/1 passed" in out, out[-4000:]
 
 
-@pytest.mark.parametrize("root,name", CASES)
+@pytest.mark.parametrize("root,name", CONNECT_CASES)
 def test_program_by_stock_client(program_server, root, name):
     rc, out = run_check(root, name, "connect", program_server.url, "--python", sys.executable)
     assert rc == 0 and "programs: 1/1 passed" in out, out[-4000:]
-
-
-def test_rdd_program_fails_with_sparks_error():
-    """Until the RDD layer exists, `sc`/`df.rdd` fail as the stock client fails them
-    (a clear PySpark error), and ember submit returns the program's exit status."""
-    rc, out = run_check(SHARED_PROGRAMS, "p03_rdd_pairs", "submit", ember_binary())
-    assert rc != 0
-    assert "JVM_ATTRIBUTE_NOT_SUPPORTED" in out or "sparkContext" in out, out[-3000:]
 
 
 @pytest.mark.parametrize("example", ["plane_documents", "weather_pandas_udfs"])

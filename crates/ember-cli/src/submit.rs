@@ -226,12 +226,22 @@ pub async fn run_python(
     ] {
         cmd.env_remove(k);
     }
+    // As spark-submit: the driver's string hashes are fixed too (0 unless set).
+    if std::env::var_os("PYTHONHASHSEED").is_none() {
+        cmd.env("PYTHONHASHSEED", "0");
+    }
     cmd.env("SPARK_REMOTE", format!("sc://localhost:{port}"))
         .env("SPARK_CONNECT_AUTHENTICATE_TOKEN", &token);
     // A sitecustomize that lets `builder.master(...)` through (see the file).
     let bootstrap = tempfile::tempdir().context("cannot create a temporary directory")?;
     std::fs::write(bootstrap.path().join("sitecustomize.py"), BOOTSTRAP)?;
     paths.insert(0, bootstrap.path().to_path_buf());
+    // RDDs and sparkContext (`ember_pyspark`, activated by the sitecustomize).
+    paths.insert(
+        1,
+        ember_connect::pyspark_package::package_root()
+            .context("cannot write the ember_pyspark package")?,
+    );
     if let Ok(existing) = std::env::var("PYTHONPATH") {
         paths.extend(std::env::split_paths(&existing));
     }

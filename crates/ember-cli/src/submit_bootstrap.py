@@ -1,5 +1,7 @@
 """sitecustomize for programs run by `ember submit` (put first on PYTHONPATH).
 
+It activates `ember_pyspark` (RDDs and `spark.sparkContext` over Spark Connect).
+
 The stock pyspark-client refuses `SparkSession.builder.master(...)` whenever
 SPARK_REMOTE is set (CANNOT_CONFIGURE_SPARK_CONNECT_MASTER), while spark-submit runs
 such programs: `--master` on the command line wins and the builder's master is
@@ -32,6 +34,12 @@ def _allow_master():
 
 
 _allow_master()
+
+# RDDs, `spark.sparkContext`, `df.rdd` (the package ember carries; see its docs).
+try:
+    import ember_pyspark  # noqa: F401  (activates on import)
+except ImportError:  # no pyspark client: ember submit reported that already
+    pass
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _rest = [p for p in sys.path if os.path.abspath(p or ".") != _here]

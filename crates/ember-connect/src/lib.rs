@@ -30,6 +30,7 @@ mod missing_refs;
 pub mod na;
 pub mod observe;
 pub mod persist;
+pub mod pyspark_package;
 mod python_agg;
 pub mod python_map;
 pub mod read;

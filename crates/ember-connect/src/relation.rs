@@ -349,6 +349,22 @@ impl<'a> Planner<'a> {
             RelType::RepartitionByExpression(r) => {
                 let input = self.input(&r.input).await?;
                 let sc = self.scope(&input);
+                // repartitionById: rows go to the partition their expression names.
+                if let [Expression {
+                    expr_type: Some(ExprType::DirectShufflePartitionId(d)),
+                    ..
+                }] = r.partition_exprs.as_slice()
+                {
+                    let child = d
+                        .child
+                        .as_deref()
+                        .ok_or_else(|| missing("partition id expression"))?;
+                    let n = match r.num_partitions {
+                        Some(n) if n > 0 => n as usize,
+                        _ => self.shuffle_partitions(),
+                    };
+                    return Ok(input.repartition_by_id(n, sc.expr(child)?)?);
+                }
                 let mut exprs = Vec::new();
                 for e in &r.partition_exprs {
                     match &e.expr_type {

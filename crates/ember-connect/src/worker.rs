@@ -102,10 +102,22 @@ pub(crate) fn py_err(msg: impl Into<String>) -> DataFusionError {
 impl Pool {
     fn spawn(&self) -> std::result::Result<Worker, DataFusionError> {
         // The worker's source goes on the command line: no script file to leave behind.
+        // RDD tasks import `ember_pyspark` (carried in the binary); string hashes are
+        // the same in every worker (`PYTHONHASHSEED`, 0 unless set, as Spark's workers).
+        let mut path = vec![crate::pyspark_package::package_root()
+            .map_err(|e| py_err(format!("cannot write the ember_pyspark package: {e}")))?];
+        if let Some(existing) = std::env::var_os("PYTHONPATH") {
+            path.extend(std::env::split_paths(&existing));
+        }
+        let path = std::env::join_paths(path).map_err(|e| py_err(e.to_string()))?;
+        let seed = std::env::var("PYTHONHASHSEED").unwrap_or_else(|_| "0".to_string());
         let mut child = Command::new(&self.python)
             .arg("-u")
             .arg("-c")
             .arg(WORKER_PY)
+            .env("PYTHONPATH", path)
+            .env("PYTHONHASHSEED", seed)
+            .env("EMBER_PYTHON_WORKER", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -434,6 +434,24 @@ impl DataFrame {
         let m = datafusion::logical_expr::lit(n as i32);
         let h = hash.call(cols);
         let key = ((h % m.clone()) + m.clone()) % m;
+        self.keyed_exchange(n, key)
+    }
+
+    /// `repartitionById(n, expr)` (Spark's `DirectShufflePartitionID`): each row goes to
+    /// the partition `expr` names (an integer, taken modulo `n`; null goes to 0). Within
+    /// a partition the rows come in the order of the input partitions, each in its own
+    /// order, as a Spark shuffle reads its map outputs. Schema: the input's.
+    ///
+    /// Errors: as the projection of `expr` (an unknown column, a non-integer type).
+    pub fn repartition_by_id(&self, n: usize, expr: Expr) -> Result<DataFrame> {
+        let n = n.max(1);
+        let key = datafusion::logical_expr::cast(expr, datafusion::arrow::datatypes::DataType::Int32);
+        self.keyed_exchange(n, key)
+    }
+
+    /// The keyed exchange of [`crate::round_robin`]: `key` (an `INT` in `0..n`) names
+    /// each row's partition.
+    fn keyed_exchange(&self, n: usize, key: Expr) -> Result<DataFrame> {
         let mut exprs: Vec<Expr> = self
             .df
             .schema()

@@ -14,6 +14,11 @@
 //! `spark_partition_id()` and the number of files written would not follow the
 //! program.
 //!
+//! Every output partition reads the rows of input partition 0 first, then of input
+//! partition 1, and so on, each in its own order: a Spark shuffle reads its map
+//! outputs in map order, and PySpark's `reduceByKey` / `groupByKey` results keep the
+//! order in which their keys arrive (the dealing itself runs for every input at once).
+//!
 //! Spark also sorts each input partition before dealing
 //! (`spark.sql.execution.sortBeforeRepartition`, by the rows' binary form), which
 //! decides *which* rows land together; ember deals in input order.
@@ -142,7 +147,8 @@ impl SparkRoundRobin {
 
 /// The dealing tasks of one execution and the receivers not yet handed out.
 struct Exchange {
-    receivers: Vec<Option<UnboundedReceiver<Result<RecordBatch>>>>,
+    /// Per output partition: one receiver per input partition, in input order.
+    receivers: Vec<Option<Vec<UnboundedReceiver<Result<RecordBatch>>>>>,
     /// Aborted when the last output stream (or the plan) lets go of the exchange.
     _tasks: Vec<AbortOnDrop>,
 }
@@ -206,12 +212,17 @@ impl RoundRobinExec {
     /// Starts dealing every input partition (once per execution).
     fn start(&self, context: &Arc<TaskContext>) -> Result<Arc<Mutex<Exchange>>> {
         let n = self.partitions;
-        let (senders, receivers): (Vec<_>, Vec<_>) = (0..n).map(|_| unbounded_channel()).unzip();
         let m = self.input.output_partitioning().partition_count();
+        let mut receivers: Vec<Vec<_>> = (0..n).map(|_| Vec::with_capacity(m)).collect();
         let mut tasks = Vec::with_capacity(m);
         for p in 0..m {
             let stream = self.input.execute(p, context.clone())?;
-            let senders = senders.clone();
+            let mut senders = Vec::with_capacity(n);
+            for r in receivers.iter_mut() {
+                let (tx, rx) = unbounded_channel();
+                senders.push(tx);
+                r.push(rx);
+            }
             let keyed = self.keyed.then(|| self.schema.clone());
             tasks.push(AbortOnDrop(tokio::spawn(deal(stream, p, senders, keyed))));
         }
@@ -371,7 +382,7 @@ impl ExecutionPlan for RoundRobinExec {
                 .clone()
                 .ok_or_else(|| DataFusionError::Internal("round robin not started".into()))?
         };
-        let rx = exchange
+        let rxs = exchange
             .lock()
             .map_err(|_| DataFusionError::Internal("round robin state poisoned".into()))?
             .receivers
@@ -380,9 +391,19 @@ impl ExecutionPlan for RoundRobinExec {
             .ok_or_else(|| {
                 DataFusionError::Internal(format!("round robin partition {partition} out of range"))
             })?;
-        // The stream keeps the exchange (and so its dealing tasks) alive.
-        let stream = futures::stream::unfold((rx, exchange), |(mut rx, ex)| async move {
-            rx.recv().await.map(|b| (b, (rx, ex)))
+        // The stream keeps the exchange (and so its dealing tasks) alive; it drains
+        // the inputs' channels one after the other.
+        let rxs: std::collections::VecDeque<_> = rxs.into();
+        let stream = futures::stream::unfold((rxs, exchange), |(mut rxs, ex)| async move {
+            loop {
+                let rx = rxs.front_mut()?;
+                match rx.recv().await {
+                    Some(b) => return Some((b, (rxs, ex))),
+                    None => {
+                        rxs.pop_front();
+                    }
+                }
+            }
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),

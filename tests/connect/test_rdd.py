@@ -1,0 +1,153 @@
+"""RDDs through `ember_pyspark` (python/ember_pyspark) on the stock pyspark-client
+against `ember connect`: the package activated by one import, as a `remote()`
+program does. Whole RDD programs (compared with Spark 4.3's output) run in
+test_programs.py through `ember submit`; this file checks the contract around them:
+partitioning and shuffle order as Spark's, errors, accumulators, DataFrames of RDDs.
+Expected values were printed by Spark 4.3 classic (`local[2]`) unless noted."""
+
+import os
+import sys
+from operator import add
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "python"))
+import ember_pyspark  # noqa: E402,F401  (activates sparkContext / df.rdd)
+
+
+@pytest.fixture(scope="module")
+def sc(spark):
+    return spark.sparkContext
+
+
+def test_session_has_a_spark_context(spark, sc):
+    from pyspark import SparkContext
+
+    assert SparkContext.getOrCreate() is sc
+    assert sc.defaultParallelism == 2  # the test server runs local[2]
+    assert sc.defaultMinPartitions == 2
+    assert isinstance(sc.applicationId, str) and sc.applicationId
+    assert sc.getConf().get("spark.sql.shuffle.partitions") == "4"
+
+
+def test_parallelize_slices_as_spark(sc):
+    assert sc.parallelize(range(10), 4).glom().collect() == [[0, 1], [2, 3, 4], [5, 6], [7, 8, 9]]
+    assert sc.parallelize(list(range(10)), 4).glom().collect() == [[0, 1], [2, 3], [4, 5], [6, 7, 8, 9]]
+    assert sc.parallelize([1, 2, 3], 5).glom().collect() == [[], [1], [], [2], [3]]
+    assert sc.parallelize(range(6)).getNumPartitions() == 2
+
+
+def test_reduce_by_key_keeps_the_order_keys_arrive_in(sc):
+    small = sc.parallelize([("b", 2), ("a", 1), ("c", 5), ("a", 3), ("b", 4), ("a", 6), ("d", 0)], 3)
+    assert small.reduceByKey(add).collect() == [("b", 6), ("a", 10), ("c", 5), ("d", 0)]
+    # portable_hash with PYTHONHASHSEED=0 in the workers, as Spark's.
+    assert small.reduceByKey(add, 2).glom().collect() == [[("b", 6), ("c", 5), ("d", 0)], [("a", 10)]]
+    assert small.groupByKey().mapValues(list).collect() == [("b", [2, 4]), ("a", [1, 3, 6]), ("c", [5]), ("d", [0])]
+
+
+def test_shuffles_keep_partition_counts(sc):
+    pairs = sc.parallelize([(i % 5, i) for i in range(50)], 4)
+    assert pairs.reduceByKey(add).getNumPartitions() == 4
+    assert pairs.reduceByKey(add, 7).getNumPartitions() == 7
+    assert pairs.partitionBy(3, lambda k: k).glom().map(lambda p: sorted({k for k, _ in p})).collect() == \
+        [[0, 3], [1, 4], [2]]
+    assert sorted(pairs.reduceByKey(add).collect()) == [(k, sum(range(k, 50, 5))) for k in range(5)]
+
+
+def test_coalesce_and_repartition_place_records_as_spark(sc):
+    six = sc.parallelize(range(24), 6)
+    assert six.coalesce(4).glom().collect() == [
+        [0, 1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19, 20, 21, 22, 23]]
+    assert [sorted(p) for p in six.repartition(3).glom().collect()] == [
+        [0, 1, 2, 3, 12, 13, 14, 15], [4, 5, 6, 7], [8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23]]
+
+
+def test_sort_by_key_and_take_ordered(sc):
+    words = sc.parallelize(["pear", "fig", "apple", "kiwi", "banana", "cherry", "date"], 3)
+    assert words.map(lambda w: (w, len(w))).sortByKey().keys().collect() == \
+        ["apple", "banana", "cherry", "date", "fig", "kiwi", "pear"]
+    assert words.sortBy(len, ascending=False, numPartitions=2).collect()[:2] == ["banana", "cherry"]
+    assert words.takeOrdered(2) == ["apple", "banana"]
+    assert words.top(2, key=len) == ["banana", "cherry"]
+
+
+def test_accumulators_and_broadcast(sc):
+    acc = sc.accumulator(0)
+    total = sc.accumulator(0.0)
+    lookup = sc.broadcast({1: "a", 2: "b"})
+
+    def visit(x):
+        acc.add(1)
+        total.add(x / 4)
+
+    sc.parallelize(range(1, 9), 3).foreach(visit)
+    assert (acc.value, total.value) == (8, 9.0)
+    assert sc.parallelize([1, 2, 3], 2).map(lambda x: lookup.value.get(x, "-")).collect() == ["a", "b", "-"]
+    # Updates made before a shuffle reach the driver with the action's results.
+    seen = sc.accumulator(0)
+    sc.parallelize(range(10), 2).map(lambda x: seen.add(1) or (x % 2, x)).reduceByKey(add).collect()
+    assert seen.value == 10
+
+
+def test_accumulator_value_is_driver_only(sc):
+    a = sc.accumulator(1)
+    with pytest.raises(Exception, match="VALUE_NOT_ACCESSIBLE|Accumulator.value"):
+        sc.parallelize([1, 2]).map(lambda x: a.value).collect()
+
+
+def test_python_error_fails_the_job_with_the_users_traceback(sc):
+    def boom(x):
+        return 1 // (x - 3)
+
+    with pytest.raises(Exception) as e:
+        sc.parallelize(range(6), 2).map(boom).collect()
+    text = str(e.value)
+    assert "ZeroDivisionError" in text and "boom" in text, text[-2000:]
+
+
+def test_unpicklable_closure_is_refused_on_the_driver(sc):
+    import threading
+
+    lock = threading.Lock()
+    with pytest.raises(Exception) as e:
+        sc.parallelize([1]).map(lambda x: (x, lock)).collect()
+    assert "pickle" in str(e.value).lower(), str(e.value)
+
+
+def test_dataframe_rdd_and_back(spark, sc):
+    from pyspark.sql import Row
+
+    df = spark.createDataFrame([(1, "x"), (2, "y"), (3, None)], "id INT, tag STRING")
+    rows = df.rdd
+    assert rows.collect() == [Row(id=1, tag="x"), Row(id=2, tag="y"), Row(id=3, tag=None)]
+    assert rows.map(lambda r: r.id * 10).sum() == 60
+    back = rows.map(lambda r: (r.id, (r.tag or "").upper())).toDF(["id", "up"])
+    assert back.schema.simpleString() == "struct<id:bigint,up:string>"
+    assert [tuple(r) for r in back.orderBy("id").collect()] == [(1, "X"), (2, "Y"), (3, "")]
+    typed = spark.createDataFrame(sc.parallelize([("k", 1)]), "k STRING, v INT")
+    assert typed.schema.simpleString() == "struct<k:string,v:int>"
+    with pytest.raises(Exception, match="CANNOT_INFER_EMPTY_SCHEMA"):
+        spark.createDataFrame(sc.emptyRDD())
+
+
+def test_zips_and_cartesian(sc):
+    letters = sc.parallelize("abcdefgh", 3)
+    assert letters.zipWithUniqueId().collect()[:4] == [("a", 0), ("b", 3), ("c", 1), ("d", 4)]
+    assert letters.zipWithIndex().map(lambda t: t[1]).collect() == list(range(8))
+    assert letters.zip(sc.parallelize(list(range(8)), 3)).collect()[-1] == ("h", 7)
+    with pytest.raises(Exception, match="same number of partitions"):
+        letters.zip(sc.parallelize(range(8), 2)).collect()
+    assert sc.parallelize([1, 2], 2).cartesian(sc.parallelize("ab", 2)).collect() == \
+        [(1, "a"), (1, "b"), (2, "a"), (2, "b")]
+
+
+def test_text_files(tmp_path, sc):
+    out = str(tmp_path / "out")
+    sc.parallelize(["x", "y", "z"], 2).saveAsTextFile(out)
+    assert sorted(os.listdir(out)) == ["_SUCCESS", "part-00000", "part-00001"]
+    assert (tmp_path / "out" / "part-00001").read_text() == "y\nz\n"
+    assert sorted(sc.textFile(out).collect()) == ["x", "y", "z"]
+    with pytest.raises(Exception, match="already exists"):
+        sc.parallelize([1]).saveAsTextFile(out)
