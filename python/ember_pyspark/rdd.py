@@ -606,15 +606,13 @@ class RDD:
                 bufs[i].append(v)
             return tuple(ResultIterable(vs) for vs in bufs)
 
-        if numPartitions is None:
-            numPartitions = self._defaultReducePartitions()
+        # Without numPartitions, the union's partitions (PySpark's python_cogroup).
         return tagged.groupByKey(numPartitions).mapValues(dispatch)
 
     def _join(self, other, numPartitions, dispatch):
         vs = self.mapValues(lambda v: (1, v))
         ws = other.mapValues(lambda v: (2, v))
-        if numPartitions is None:
-            numPartitions = self._defaultReducePartitions()
+        # Without numPartitions, the union's partitions (PySpark's _do_python_join).
         return vs.union(ws).groupByKey(numPartitions).flatMapValues(dispatch)
 
     def join(self, other, numPartitions=None):

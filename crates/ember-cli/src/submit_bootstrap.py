@@ -35,11 +35,89 @@ def _allow_master():
 
 _allow_master()
 
-# RDDs, `spark.sparkContext`, `df.rdd` (the package ember carries; see its docs).
-try:
-    import ember_pyspark  # noqa: F401  (activates on import)
-except ImportError:  # no pyspark client: ember submit reported that already
-    pass
+
+
+_STAND_INS = {"pyspark.rdd", "pyspark.context", "pyspark.broadcast"}
+
+
+class _ActivateRdds:
+    """RDDs, `spark.sparkContext`, `df.rdd` (`ember_pyspark`, the package ember
+    carries), activated once the program imports the Connect session (or asks for
+    `pyspark.SparkContext`, `pyspark.rdd`...). Not at start-up: the Connect client
+    cannot be imported while the interpreter starts (it looks for SPARK_HOME from
+    sys.argv, which is not set yet)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        import importlib.util
+
+        if fullname in _STAND_INS:
+            if not _activate():
+                return None
+            module = sys.modules.get(fullname)
+            return None if module is None else importlib.util.spec_from_loader(
+                fullname, _Existing(module))
+        if fullname != "pyspark.sql.connect.session":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            _activate()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+
+class _Existing:
+    """Loader of a module that is already built (ember_pyspark's stand-ins)."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        pass
+
+
+def _activate():
+    try:
+        import ember_pyspark
+
+        ember_pyspark.activate()
+        return True
+    except Exception as e:  # noqa: BLE001 - the program runs without RDDs
+        print(f"ember submit: RDD support not active: {e}", file=sys.stderr)
+        return False
+
+
+def _lazy_names():
+    try:
+        import pyspark
+    except Exception:  # no pyspark client: ember submit reported that already
+        return
+
+    def lazy(name):
+        if name in ("SparkContext", "RDD", "Broadcast") and _activate():
+            return getattr(pyspark, name)
+        raise AttributeError(f"module 'pyspark' has no attribute {name!r}")
+
+    pyspark.__getattr__ = lazy
+
+
+sys.meta_path.insert(0, _ActivateRdds())
+_lazy_names()
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _rest = [p for p in sys.path if os.path.abspath(p or ".") != _here]
