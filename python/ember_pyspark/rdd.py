@@ -24,7 +24,19 @@ from functools import reduce
 from ember_pyspark import tasks
 from ember_pyspark.tasks import portable_hash
 
-__all__ = ["RDD", "Partitioner", "portable_hash"]
+__all__ = ["RDD", "BoundedFloat", "Partitioner", "portable_hash"]
+
+
+class BoundedFloat(float):
+    """A float with an error bound (PySpark's ``BoundedFloat``): ``confidence``,
+    ``low`` and ``high``."""
+
+    def __new__(cls, mean, confidence, low, high):
+        obj = float.__new__(cls, mean)
+        obj.confidence = confidence
+        obj.low = low
+        obj.high = high
+        return obj
 
 
 class Partitioner:
@@ -187,6 +199,10 @@ class RDD:
         from pyspark.storagelevel import StorageLevel
 
         level = storageLevel or StorageLevel.MEMORY_ONLY
+        if self._storage_level is not None and level != self._storage_level:
+            raise RuntimeError(
+                "java.lang.UnsupportedOperationException: Cannot change storage level of "
+                "an RDD after it was already assigned a level")
         if not self.is_cached:
             df = self._stage_df().persist(level)
             self._df, self._source, self._func, self._schema = df, "pickled", None, None
@@ -1054,12 +1070,14 @@ class RDD:
         return self.count()
 
     def sumApprox(self, timeout, confidence=0.95):
-        """The exact sum (ember finishes the job)."""
-        return float(self.sum())
+        """The exact sum as a ``BoundedFloat`` (ember finishes the job)."""
+        s = float(self.sum())
+        return BoundedFloat(s, confidence, s, s)
 
     def meanApprox(self, timeout, confidence=0.95):
-        """The exact mean (ember finishes the job)."""
-        return float(self.mean())
+        """The exact mean as a ``BoundedFloat`` (ember finishes the job)."""
+        m = float(self.mean())
+        return BoundedFloat(m, confidence, m, m)
 
     def saveAsTextFile(self, path, compressionCodecClass=None):
         """Each partition written as ``part-NNNNN`` (``str`` of each record, one per

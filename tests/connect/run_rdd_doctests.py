@@ -46,7 +46,7 @@ from pyspark.rddsampler import RDDSampler, RDDRangeSampler, RDDStratifiedSampler
 from pyspark.storagelevel import StorageLevel
 from pyspark.resultiterable import ResultIterable
 from pyspark.errors import PySparkRuntimeError
-from ember_pyspark.rdd import RDD, Partitioner, portable_hash
+from ember_pyspark.rdd import RDD, BoundedFloat, Partitioner, portable_hash
 """
 
 
@@ -100,6 +100,18 @@ def first_failure(output):
 
 
 def main():
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # As spark-submit and PySpark's test runner: the driver's string hashes are
+        # fixed too (portable_hash refuses to run otherwise).
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+    try:
+        # As PySpark's _test(): numpy 2 prints scalars as numpy 1.25 did.
+        import numpy as np
+
+        np.set_printoptions(legacy="1.25")
+    except (ImportError, TypeError):
+        pass
     ap = argparse.ArgumentParser()
     ap.add_argument("--url")
     ap.add_argument("--source", default=default_source())
