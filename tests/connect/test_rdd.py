@@ -29,7 +29,6 @@ def test_session_has_a_spark_context(spark, sc):
     assert sc.defaultParallelism == 2  # the test server runs local[2]
     assert sc.defaultMinPartitions == 2
     assert isinstance(sc.applicationId, str) and sc.applicationId
-    assert sc.getConf().get("spark.sql.shuffle.partitions") == "4"
 
 
 def test_parallelize_slices_as_spark(sc):
