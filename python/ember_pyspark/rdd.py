@@ -625,7 +625,19 @@ class RDD:
         # Without numPartitions, the union's partitions (PySpark's python_cogroup).
         return tagged.groupByKey(numPartitions).mapValues(dispatch)
 
-    def _join(self, other, numPartitions, dispatch):
+    def _join(self, other, numPartitions, pad_left=False, pad_right=False):
+        """PySpark's python join: both sides tagged, grouped by key, then the pairs
+        of each key (a None standing in for a missing side when padded)."""
+        def dispatch(seq):
+            vbuf, wbuf = [], []
+            for n, v in seq:
+                (vbuf if n == 1 else wbuf).append(v)
+            if pad_left and not vbuf:
+                vbuf.append(None)
+            if pad_right and not wbuf:
+                wbuf.append(None)
+            return ((v, w) for v in vbuf for w in wbuf)
+
         vs = self.mapValues(lambda v: (1, v))
         ws = other.mapValues(lambda v: (2, v))
         # Without numPartitions, the union's partitions (PySpark's _do_python_join).
@@ -633,51 +645,19 @@ class RDD:
 
     def join(self, other, numPartitions=None):
         """Inner join of key-value RDDs: ``(k, (v, w))``."""
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            return ((v, w) for v in vbuf for w in wbuf)
-
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions)
 
     def leftOuterJoin(self, other, numPartitions=None):
         """``(k, (v, w))``, ``w`` None where ``other`` lacks ``k``."""
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not wbuf:
-                wbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, pad_right=True)
 
     def rightOuterJoin(self, other, numPartitions=None):
         """``(k, (v, w))``, ``v`` None where this RDD lacks ``k``."""
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not vbuf:
-                vbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, pad_left=True)
 
     def fullOuterJoin(self, other, numPartitions=None):
         """``(k, (v, w))`` with None on the side that lacks ``k``."""
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not vbuf:
-                vbuf.append(None)
-            if not wbuf:
-                wbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, pad_left=True, pad_right=True)
 
     def subtractByKey(self, other, numPartitions=None):
         """Pairs whose key is not in ``other``."""
@@ -820,14 +800,7 @@ class RDD:
 
     def fold(self, zeroValue, op):
         """Each partition folded from ``zeroValue``, then the results."""
-        def func(iterator):
-            acc = zeroValue
-            for obj in iterator:
-                acc = op(acc, obj)
-            yield acc
-
-        vals = self.mapPartitions(func).collect()
-        return reduce(op, vals, zeroValue)
+        return self.aggregate(zeroValue, op, op)
 
     def aggregate(self, zeroValue, seqOp, combOp):
         """Each partition aggregated with ``seqOp`` from ``zeroValue``, then combined."""
