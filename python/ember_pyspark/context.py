@@ -60,6 +60,7 @@ class SparkContext:
 
     _active = None
     _lock = threading.RLock()
+    _system_properties = {}
 
     def __init__(self, master=None, appName=None, sparkHome=None, pyFiles=None,
                  environment=None, batchSize=0, serializer=None, conf=None,
@@ -85,6 +86,8 @@ class SparkContext:
         self._start_time = int(time.time() * 1000)
         self._parallelism = None
         self._local_properties = {}
+        self._added_files = []
+        self._added_archives = []
         self.pythonExec = os.environ.get("PYSPARK_PYTHON", "python3")
         self.pythonVer = "%d.%d" % sys.version_info[:2]
         with SparkContext._lock:
@@ -223,11 +226,8 @@ class SparkContext:
         from pyspark.conf import SparkConf
 
         conf = SparkConf(loadDefaults=False)
-        try:
-            items = self._session.conf.getAll
-            items = items() if callable(items) else items
-        except Exception:
-            items = {}
+        items = self._session.conf.getAll
+        items = items() if callable(items) else items
         for k, v in dict(items).items():
             conf.set(k, v)
         return conf
@@ -278,9 +278,70 @@ class SparkContext:
         """Interrupts the session's running operations."""
         self._session.interruptAll()
 
+    def addJobTag(self, tag):
+        """Adds a tag to the session's operations (Spark Connect's job tags)."""
+        self._session.addTag(tag)
+
+    def removeJobTag(self, tag):
+        """Removes a tag added by :meth:`addJobTag`."""
+        self._session.removeTag(tag)
+
+    def getJobTags(self):
+        """The tags of the session's operations, a set."""
+        return set(self._session.getTags())
+
+    def clearJobTags(self):
+        """Removes all tags."""
+        self._session.clearTags()
+
+    def cancelJobsWithTag(self, tag):
+        """Interrupts the running operations carrying ``tag``."""
+        self._session.interruptTag(tag)
+
+    @classmethod
+    def setSystemProperty(cls, key, value):
+        """Sets a process-wide property (kept by the driver; read back with
+        :meth:`getSystemProperty`)."""
+        cls._system_properties[key] = value
+
+    def getSystemProperty(self, key):
+        """A property set with :meth:`setSystemProperty`, or None."""
+        return SparkContext._system_properties.get(key)
+
+    def listFiles(self):
+        """The paths given to :meth:`addFile`."""
+        return list(self._added_files)
+
+    def listArchives(self):
+        """The paths given to :meth:`addArchive`."""
+        return list(self._added_archives)
+
+    def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
+        """``partitionFunc(iterator)`` on the given partitions (all by default),
+        their results concatenated in the order of ``partitions``, as PySpark's
+        ``runJob``."""
+        n = rdd.getNumPartitions()
+        partitions = list(range(n)) if partitions is None else list(partitions)
+        for p in partitions:
+            if p < 0 or p >= n:
+                raise ValueError("Partition index %d out of range 0..%d" % (p, n - 1))
+        wanted = set(partitions)
+
+        def run(split, iterator):
+            if split in wanted:
+                return [(split, list(partitionFunc(iterator)))]
+            return []
+
+        results = dict(rdd.mapPartitionsWithIndex(run).collect())
+        out = []
+        for p in partitions:
+            out.extend(results.get(p, []))
+        return out
+
     def addFile(self, path, recursive=False):
         """Ships a file to the workers (a session artifact)."""
         self._session.addArtifacts(path, file=True)
+        self._added_files.append(path)
 
     def addPyFile(self, path):
         """Ships a .py, .zip or .egg to the workers' import path."""
@@ -289,6 +350,7 @@ class SparkContext:
     def addArchive(self, path):
         """Ships an archive to the workers."""
         self._session.addArtifacts(path, archive=True)
+        self._added_archives.append(path)
 
     def stop(self):
         """Stops the session."""
@@ -354,6 +416,89 @@ class SparkContext:
         df = self._session.read.text(paths if len(paths) > 1 else paths[0])
         return RDD(self, df, "text")
 
+    def wholeTextFiles(self, path, minPartitions=None, use_unicode=True):
+        """``(path, content)`` pairs, one per file, as Spark's ``wholeTextFiles``:
+        ``path`` is ``file:/absolute/path``; ``.gz`` / ``.bz2`` / ``.xz`` files are
+        decompressed; content is decoded as UTF-8 (bytes when ``use_unicode`` is
+        false). Files are packed into partitions in listing order, each closed once it
+        reaches ``ceil(total bytes / minPartitions)`` (Spark's
+        ``WholeTextFileInputFormat.setMinPartitions`` with Hadoop's
+        ``CombineFileInputFormat`` on one host; listing order as
+        :func:`_list_input_files`), ``minPartitions`` default
+        ``defaultMinPartitions``. Reads local (or shared) paths: the files are
+        listed on the driver and read by ember's Python workers; raises
+        ``FileNotFoundError`` ("Input path does not exist: ...") when a path
+        matches nothing and ``NotImplementedError`` for object-storage URLs."""
+        return self._whole_files(path, minPartitions, "text" if use_unicode else "bytes")
+
+    def pickleFile(self, name, minPartitions=None):
+        """The records of a directory written by ``RDD.saveAsPickleFile`` (one
+        partition per part file, in part order). ember writes its own files
+        (pickled batches), not Spark's SequenceFiles: files written by Spark
+        are not read."""
+        files = [f for f, _ in _list_input_files(name)]
+        files.sort()
+
+        def read(fname):
+            import pickle
+
+            with open(fname, "rb") as f:
+                while True:
+                    try:
+                        batch = pickle.load(f)
+                    except EOFError:
+                        return
+                    yield from batch
+
+        return self.parallelize([[f] for f in files], max(len(files), 1)) \
+            .flatMap(lambda group: (x for f in group for x in read(f)))
+
+    def binaryRecords(self, path, recordLength):
+        """Fixed-length records of ``recordLength`` bytes from flat binary files
+        (one file's records in order; a trailing partial record raises
+        ``ValueError`` naming the file and byte offset)."""
+        recordLength = int(recordLength)
+        if recordLength <= 0:
+            raise ValueError("recordLength must be positive, got %d" % recordLength)
+
+        def split(pair):
+            name, data = pair
+            if len(data) % recordLength:
+                raise ValueError(
+                    "%s: %d bytes is not a multiple of the record length %d (partial "
+                    "record at byte offset %d)" % (name, len(data), recordLength,
+                                                   len(data) - len(data) % recordLength))
+            return [data[i:i + recordLength] for i in range(0, len(data), recordLength)]
+
+        return self._whole_files(path, None, "binary").flatMap(split)
+
+    def binaryFiles(self, path, minPartitions=None):
+        """``(path, bytes)`` pairs, one per file, packed into partitions as
+        :meth:`wholeTextFiles` (files are not decompressed, as Spark's
+        ``binaryFiles``)."""
+        return self._whole_files(path, minPartitions, "binary")
+
+    def _whole_files(self, path, minPartitions, mode):
+        files = _list_input_files(path)
+        n = int(minPartitions) if minPartitions is not None else self.defaultMinPartitions
+        total = sum(size for _, size in files)
+        max_split = -(-total // max(n, 1))
+        groups, current, current_size = [], [], 0
+        for name, size in files:
+            current.append(name)
+            current_size += size
+            if max_split and current_size >= max_split:
+                groups.append(current)
+                current, current_size = [], 0
+        if current:
+            groups.append(current)
+
+        def read(group):
+            for name in group:
+                yield "file:" + name, _read_whole_file(name, mode)
+
+        return self.parallelize(groups, max(len(groups), 1)).flatMap(read)
+
     def union(self, rdds):
         """The RDDs' partitions one after the other."""
         rdds = list(rdds)
@@ -387,7 +532,39 @@ class SparkContext:
 
     # ---- outputs ---------------------------------------------------------------
     def _save_as_text_file(self, rdd, path, codec):
-        """Writes ``part-NNNNN`` files from the tasks, then ``_SUCCESS``."""
+        """Writes ``part-NNNNN`` text files from the tasks, then ``_SUCCESS``."""
+        gzip_out = codec is not None and "gzip" in str(codec).lower()
+
+        def write(f, iterator):
+            for x in iterator:
+                if isinstance(x, bytes):
+                    f.write(x)
+                else:
+                    f.write(str(x).encode("utf-8"))
+                f.write(b"\n")
+
+        self._save_part_files(rdd, path, ".gz" if gzip_out else "", write)
+
+    def _save_as_pickle_file(self, rdd, path, batch_size):
+        """Writes ``part-NNNNN`` files of pickled batches of ``batch_size`` records."""
+        import pickle
+
+        batch_size = max(int(batch_size or 10), 1)
+
+        def write(f, iterator):
+            while True:
+                batch = list(itertools.islice(iterator, batch_size))
+                if not batch:
+                    break
+                pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+        self._save_part_files(rdd, path, "", write)
+
+    def _save_part_files(self, rdd, path, suffix, write):
+        """Runs ``write(binary file, iterator)`` for each partition into
+        ``path/part-NNNNN<suffix>`` (gzip-compressed when ``suffix`` is ``.gz``),
+        then creates ``_SUCCESS``; ``FileExistsError`` (Hadoop's message) when
+        ``path`` exists, as Spark."""
         local = path
         if local.startswith("file:"):
             local = local[len("file:"):]
@@ -395,30 +572,89 @@ class SparkContext:
                 local = local[1:]
         if "://" in local:
             raise NotImplementedError(
-                "saveAsTextFile writes to local (or shared) paths; use "
+                "saveAsTextFile/saveAsPickleFile write to local (or shared) paths; use "
                 "rdd.toDF().write.text(...) for object storage")
         local = os.path.abspath(local)
         if os.path.exists(local):
             raise FileExistsError(
                 "org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory "
                 "file:%s already exists" % local)
-        gzip_out = codec is not None and "gzip" in str(codec).lower()
 
-        def write(split, iterator):
+        def task(split, iterator):
             import gzip
 
             os.makedirs(local, exist_ok=True)
-            name = os.path.join(local, "part-%05d%s" % (split, ".gz" if gzip_out else ""))
-            opener = gzip.open if gzip_out else open
+            name = os.path.join(local, "part-%05d%s" % (split, suffix))
+            opener = gzip.open if suffix == ".gz" else open
             with opener(name, "wb") as f:
-                for x in iterator:
-                    if isinstance(x, bytes):
-                        f.write(x)
-                    else:
-                        f.write(str(x).encode("utf-8"))
-                    f.write(b"\n")
+                write(f, iterator)
             return iter([])
 
-        rdd.mapPartitionsWithIndex(write).count()
+        rdd.mapPartitionsWithIndex(task).count()
         os.makedirs(local, exist_ok=True)
         open(os.path.join(local, "_SUCCESS"), "wb").close()
+
+
+def _local_path(path):
+    """``path`` without a ``file:`` scheme, absolute; object-storage URLs raise
+    ``NotImplementedError``."""
+    local = path
+    if local.startswith("file:"):
+        local = local[len("file:"):]
+        while local.startswith("//"):
+            local = local[1:]
+    if "://" in local:
+        raise NotImplementedError(
+            "wholeTextFiles/binaryFiles read local (or shared) paths; %s is object "
+            "storage: use spark.read.text(path, wholetext=...) or textFile" % path)
+    return os.path.abspath(os.path.expanduser(local))
+
+
+def _list_input_files(paths):
+    """``[(absolute path, size in bytes)]`` of comma-separated paths (in the order
+    given), globs (matches sorted, as Hadoop's globber) and directories (a
+    directory's files in the file system's listing order, as Hadoop's local
+    ``listStatus``; not its subdirectories; names starting with ``_`` or ``.``
+    skipped, as Hadoop's input listing)."""
+    import glob
+
+    out = []
+    for raw in [p for p in str(paths).split(",") if p]:
+        local = _local_path(raw)
+        matches = sorted(glob.glob(local)) if glob.has_magic(local) else (
+            [local] if os.path.exists(local) else [])
+        if not matches:
+            raise FileNotFoundError("Input path does not exist: file:%s" % local)
+        for m in matches:
+            if os.path.isdir(m):
+                for name in os.listdir(m):
+                    full = os.path.join(m, name)
+                    if name.startswith(("_", ".")) or os.path.isdir(full):
+                        continue
+                    out.append((full, os.path.getsize(full)))
+            else:
+                out.append((m, os.path.getsize(m)))
+    return out
+
+
+def _read_whole_file(name, mode):
+    """One file's content: ``mode`` ``text`` (decompressed, UTF-8), ``bytes``
+    (decompressed) or ``binary`` (raw bytes)."""
+    if mode == "binary":
+        with open(name, "rb") as f:
+            return f.read()
+    if name.endswith(".gz"):
+        import gzip as codec
+    elif name.endswith(".bz2"):
+        import bz2 as codec
+    elif name.endswith(".xz"):
+        import lzma as codec
+    else:
+        codec = None
+    if codec is not None:
+        with codec.open(name, "rb") as f:
+            data = f.read()
+    else:
+        with open(name, "rb") as f:
+            data = f.read()
+    return data.decode("utf-8", errors="replace") if mode == "text" else data

@@ -945,6 +945,15 @@ class RDD:
 
         return buckets, self.mapPartitions(histogram).reduce(merge)
 
+    def countApproxDistinct(self, relativeSD=0.05):
+        """The number of distinct records, counted as PySpark does over
+        ``portable_hash(x) & 0xFFFFFFFF``; ember counts the distinct hashes
+        exactly (no sketch error; hash collisions aside). ``ValueError`` when
+        ``relativeSD`` < 0.000017, as Spark."""
+        if relativeSD < 0.000017:
+            raise ValueError("relativeSD should be greater than 0.000017")
+        return self.map(lambda x: portable_hash(x) & 0xFFFFFFFF).distinct().count()
+
     def countByValue(self):
         """``{record: count}`` (a ``defaultdict(int)``)."""
         def count_partition(iterator):
@@ -1057,6 +1066,13 @@ class RDD:
         line) under the directory ``path``, then ``_SUCCESS``, as Spark; the
         directory must not exist."""
         self.ctx._save_as_text_file(self, path, compressionCodecClass)
+
+    def saveAsPickleFile(self, path, batchSize=10):
+        """Each partition written as ``part-NNNNN`` of pickled batches of
+        ``batchSize`` records under the directory ``path`` (then ``_SUCCESS``),
+        read back by ``sc.pickleFile``. The files are ember's (pickle streams),
+        not Spark's SequenceFiles."""
+        self.ctx._save_as_pickle_file(self, path, batchSize)
 
     # ---- DataFrames ------------------------------------------------------------
     def toDF(self, schema=None, sampleRatio=None):

@@ -29,6 +29,10 @@ def test_session_has_a_spark_context(spark, sc):
     assert sc.defaultParallelism == 2  # the test server runs local[2]
     assert sc.defaultMinPartitions == 2
     assert isinstance(sc.applicationId, str) and sc.applicationId
+    spark.conf.set("spark.ember.test.rdd.marker", "seen")
+    conf = sc.getConf()
+    assert conf.get("spark.ember.test.rdd.marker") == "seen"
+    assert conf.get("spark.master", "").startswith("local")
 
 
 def test_parallelize_slices_as_spark(sc):
@@ -150,3 +154,59 @@ def test_text_files(tmp_path, sc):
     assert sorted(sc.textFile(out).collect()) == ["x", "y", "z"]
     with pytest.raises(Exception, match="already exists"):
         sc.parallelize([1]).saveAsTextFile(out)
+    pickled = str(tmp_path / "pickled")
+    sc.parallelize([{"k": i} for i in range(25)], 3).saveAsPickleFile(pickled, 4)
+    assert sorted(os.listdir(pickled)) == ["_SUCCESS", "part-00000", "part-00001", "part-00002"]
+    back = sc.pickleFile(pickled)
+    assert back.getNumPartitions() == 3
+    assert back.collect() == [{"k": i} for i in range(25)]
+
+
+def test_whole_text_files_binary_files_and_records(tmp_path, sc):
+    import gzip
+
+    d = tmp_path / "whole"
+    d.mkdir()
+    (d / "a.txt").write_text("one\ntwo\n")
+    (d / "b.txt").write_text("three\n")
+    with gzip.open(d / "c.txt.gz", "wt") as f:
+        f.write("four\n")
+    (d / "_SUCCESS").write_text("")
+    (d / ".hidden").write_text("skipped")
+    whole = sc.wholeTextFiles(str(d))
+    # Spark 4.3: ("file:" + absolute path, the whole decompressed text); _ and . files skipped
+    assert sorted(whole.collect()) == [("file:%s/a.txt" % d, "one\ntwo\n"),
+                                       ("file:%s/b.txt" % d, "three\n"),
+                                       ("file:%s/c.txt.gz" % d, "four\n")]
+    even = tmp_path / "even"
+    even.mkdir()
+    for i in range(4):
+        (even / ("f%d.txt" % i)).write_text("x" * 100)
+    # Spark 4.3: files packed up to ceil(total / minPartitions) bytes per partition
+    assert [sc.wholeTextFiles(str(even), n).getNumPartitions() for n in (None, 1, 3, 4)] == [2, 1, 2, 4]
+    assert sc.wholeTextFiles(str(even), 3).glom().map(len).collect() == [2, 2]
+    assert sc.wholeTextFiles(str(d / "a.txt") + "," + str(d / "b.txt"), 1).getNumPartitions() == 1
+    raw = dict(sc.binaryFiles(str(d / "*.gz")).collect())
+    assert gzip.decompress(raw["file:%s/c.txt.gz" % d]) == b"four\n"
+    with pytest.raises(FileNotFoundError, match="Input path does not exist"):
+        sc.wholeTextFiles(str(d / "missing"))
+    rec = tmp_path / "records.bin"
+    rec.write_bytes(b"abcdefgh")
+    assert sc.binaryRecords(str(rec), 4).collect() == [b"abcd", b"efgh"]
+    with pytest.raises(Exception, match="byte offset 4"):
+        rec.write_bytes(b"abcdefg")
+        sc.binaryRecords(str(rec), 4).collect()
+
+
+def test_run_job_job_tags_and_approximate_distinct(sc):
+    rdd = sc.parallelize(range(8), 4)
+    # PySpark: results concatenated in the order of the partitions asked for
+    assert sc.runJob(rdd, lambda it: [sum(it)], [3, 0]) == [13, 1]
+    assert sc.runJob(rdd, lambda it: list(it)) == list(range(8))
+    sc.addJobTag("nightly")
+    assert "nightly" in sc.getJobTags()
+    sc.removeJobTag("nightly")
+    assert "nightly" not in sc.getJobTags()
+    assert sc.parallelize([1, 2, 2, 3, 3, 3], 2).countApproxDistinct() == 3
+    with pytest.raises(ValueError, match="relativeSD"):
+        rdd.countApproxDistinct(0.00001)
