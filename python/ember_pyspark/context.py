@@ -411,9 +411,14 @@ class SparkContext:
     def textFile(self, name, minPartitions=None, use_unicode=True):
         """The lines of text files (a file, a directory, a glob, comma-separated
         paths; ``.gz`` and the other codecs ember reads; local or object storage),
-        through ember's text reader."""
+        read by ember's text source in Hadoop's input splits as Spark's
+        ``textFile``: split size ``max(1, min(total bytes / minPartitions, 32 MiB))``,
+        compressed files whole, one partition per split (``minPartitions`` default
+        ``defaultMinPartitions``)."""
         paths = [p for p in str(name).split(",") if p]
-        df = self._session.read.text(paths if len(paths) > 1 else paths[0])
+        n = int(minPartitions) if minPartitions is not None else self.defaultMinPartitions
+        df = self._session.read.option("minPartitions", str(max(n, 0))) \
+            .text(paths if len(paths) > 1 else paths[0])
         return RDD(self, df, "text")
 
     def wholeTextFiles(self, path, minPartitions=None, use_unicode=True):

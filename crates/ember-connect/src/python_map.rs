@@ -325,6 +325,12 @@ impl ExecutionPlan for PythonMapExec {
             ],
         }
     }
+    fn maintains_input_order(&self) -> Vec<bool> {
+        // A partition map reads its partition's rows in order and writes its output in
+        // order, so `df.orderBy(...).rdd` / `.mapInPandas` keep the sort (the optimizer
+        // would otherwise drop a sort no operator above requires).
+        vec![matches!(self.kind, MapKind::Partitions); self.children.len()]
+    }
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
         // A map runs once per partition the plan gives it, as Spark's.
         vec![false; self.children.len()]

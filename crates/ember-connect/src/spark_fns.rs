@@ -378,8 +378,11 @@ pub fn rewrite(
                     t.clone(),
                     false,
                 )));
-                Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(collected), list))
-                    .alias(shown)
+                Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(collected),
+                    list,
+                ))
+                .alias(shown)
             }
         }
         ("array_append", 2) => case(

@@ -283,11 +283,19 @@ pub fn approx_quantile(
     probabilities: &[f64],
     relative_error: f64,
 ) -> Result<DataFrame> {
-    use datafusion::logical_expr::ExprSchemable;
     use datafusion::execution::FunctionRegistry;
-    let invalid = |m: String| EmberError::analysis("INVALID_PARAMETER_VALUE", format!("requirement failed: {m}"));
+    use datafusion::logical_expr::ExprSchemable;
+    let invalid = |m: String| {
+        EmberError::analysis(
+            "INVALID_PARAMETER_VALUE",
+            format!("requirement failed: {m}"),
+        )
+    };
     if relative_error < 0.0 || relative_error.is_nan() {
-        return Err(invalid(format!("Relative Error must be non-negative but got {relative_error}")).into());
+        return Err(invalid(format!(
+            "Relative Error must be non-negative but got {relative_error}"
+        ))
+        .into());
     }
     if probabilities.iter().any(|q| !(0.0..=1.0).contains(q)) {
         return Err(invalid("percentile should be in the range [0.0, 1.0]".into()).into());
@@ -298,7 +306,10 @@ pub fn approx_quantile(
         .context()
         .udaf("ember_approx_quantile")
         .map_err(EmberError::from)?;
-    let probs: Vec<ScalarValue> = probabilities.iter().map(|q| ScalarValue::Float64(Some(*q))).collect();
+    let probs: Vec<ScalarValue> = probabilities
+        .iter()
+        .map(|q| ScalarValue::Float64(Some(*q)))
+        .collect();
     let probs = Expr::Literal(
         ScalarValue::List(ScalarValue::new_list_nullable(&probs, &DataType::Float64)),
         None,
@@ -306,7 +317,9 @@ pub fn approx_quantile(
     let mut aggs = Vec::new();
     for (i, c) in cols.iter().enumerate() {
         let e = sc.attribute(c, None)?;
-        let t = e.get_type(input.inner().schema()).map_err(EmberError::from)?;
+        let t = e
+            .get_type(input.inner().schema())
+            .map_err(EmberError::from)?;
         if !t.is_numeric() {
             return Err(invalid(format!(
                 "Quantile calculation for column {c} with data type {} is not supported.",
@@ -316,7 +329,10 @@ pub fn approx_quantile(
         }
         let x = Expr::Cast(Cast::new(Box::new(e), DataType::Float64));
         let rel = Expr::Literal(ScalarValue::Float64(Some(relative_error)), None);
-        aggs.push(agg.call(vec![x, probs.clone(), rel]).alias(format!("__q{i}")));
+        aggs.push(
+            agg.call(vec![x, probs.clone(), rel])
+                .alias(format!("__q{i}")),
+        );
     }
     let per_col = input.group_by_agg(vec![], aggs)?;
     let make_array = p
@@ -324,6 +340,8 @@ pub fn approx_quantile(
         .context()
         .udf("make_array")
         .map_err(EmberError::from)?;
-    let cols: Vec<Expr> = (0..cols.len()).map(|i| datafusion::prelude::col(format!("__q{i}"))).collect();
+    let cols: Vec<Expr> = (0..cols.len())
+        .map(|i| datafusion::prelude::col(format!("__q{i}")))
+        .collect();
     Ok(per_col.select_exprs(vec![make_array.call(cols).alias("approx_quantile")])?)
 }

@@ -445,7 +445,8 @@ impl DataFrame {
     /// Errors: as the projection of `expr` (an unknown column, a non-integer type).
     pub fn repartition_by_id(&self, n: usize, expr: Expr) -> Result<DataFrame> {
         let n = n.max(1);
-        let key = datafusion::logical_expr::cast(expr, datafusion::arrow::datatypes::DataType::Int32);
+        let key =
+            datafusion::logical_expr::cast(expr, datafusion::arrow::datatypes::DataType::Int32);
         self.keyed_exchange(n, key)
     }
 

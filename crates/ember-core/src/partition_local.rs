@@ -486,7 +486,11 @@ impl PartitionLocal {
         let required = datafusion::physical_plan::ExecutionPlanProperties::output_ordering(&input)
             .cloned()
             .map(OrderingRequirements::from);
-        Arc::new(PartitionLocalExec::new(input, self.columns.clone(), required))
+        Arc::new(PartitionLocalExec::new(
+            input,
+            self.columns.clone(),
+            required,
+        ))
     }
 }
 

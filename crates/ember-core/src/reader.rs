@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::ParquetReadOptions;
 
@@ -158,29 +158,28 @@ impl DataFrameReader {
                 Ok((Arc::new(MemTable::try_new(schema, parts)?), Some(report)))
             }
             "text" => {
+                let opts = ember_datasource::text::TextOptions::from_map(&self.options)?;
+                let bytes = |key: &str, default: u64| {
+                    self.session
+                        .conf_get(key)
+                        .and_then(|v| crate::config::parse_bytes(&v))
+                        .unwrap_or(default)
+                };
+                let conf = ember_datasource::text::FileScanConf {
+                    max_partition_bytes: bytes("spark.sql.files.maxPartitionBytes", 128 << 20),
+                    open_cost_bytes: bytes("spark.sql.files.openCostInBytes", 4 << 20),
+                    min_partition_num: self
+                        .session
+                        .conf_get("spark.sql.files.minPartitionNum")
+                        .and_then(|v| v.trim().parse().ok()),
+                };
                 let storage = self.session.storage().clone();
                 let paths = paths.to_vec();
-                let mut b = blocking(move || -> Result<_> {
-                    let listing = ember_datasource::listing::list(&storage, &paths)?;
-                    let mut b = datafusion::arrow::array::StringBuilder::new();
-                    for f in &listing.files {
-                        let data = ember_datasource::compression::read_all(&f.path)?;
-                        for line in String::from_utf8_lossy(&data).lines() {
-                            b.append_value(line);
-                        }
-                    }
-                    Ok(b)
+                let table = blocking(move || {
+                    ember_datasource::text::TextTable::try_new(&storage, &paths, opts, conf)
                 })
                 .await?;
-                let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
-                let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
-                    schema.clone(),
-                    vec![Arc::new(b.finish())],
-                )?;
-                Ok((
-                    Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-                    None,
-                ))
+                Ok((Arc::new(table), None))
             }
             "parquet" => {
                 let storage = self.session.storage().clone();

@@ -26,8 +26,8 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{RecordBatch, UInt32Array};
 use arrow::array::{Array, AsArray};
+use arrow::array::{RecordBatch, UInt32Array};
 use arrow::datatypes::{Int32Type, Schema, SchemaRef};
 use datafusion::common::{DFSchema, DFSchemaRef, DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -280,7 +280,11 @@ async fn deal(
                 };
                 let keys = keys.as_primitive::<Int32Type>();
                 for row in 0..batch.num_rows() {
-                    let k = if keys.is_valid(row) { keys.value(row) } else { 0 };
+                    let k = if keys.is_valid(row) {
+                        keys.value(row)
+                    } else {
+                        0
+                    };
                     indices[(k.rem_euclid(n as i32)) as usize].push(row as u32);
                 }
                 let cols = batch.columns()[..last].to_vec();

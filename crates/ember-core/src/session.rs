@@ -562,6 +562,11 @@ fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send 
         // Pulling struct-field reads out into their own projection named the
         // aggregate's output twice (`select("sum(v)", col("window").getField("end"))`
         // over a grouped window failed with COLUMN_ALREADY_EXISTS).
-        .filter(|r| !matches!(r.name(), "extract_leaf_expressions" | "push_down_leaf_projections"))
+        .filter(|r| {
+            !matches!(
+                r.name(),
+                "extract_leaf_expressions" | "push_down_leaf_projections"
+            )
+        })
         .collect()
 }

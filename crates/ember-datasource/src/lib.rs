@@ -16,6 +16,8 @@
 //!   exposed to DataFusion as a [`datafusion::catalog::TableProvider`].
 //! - [`json`]: JSON-lines reading with Spark's schema inference (fields sorted by name,
 //!   integers as `long`).
+//! - [`text`]: lines (or whole files) as Spark's text source and `textFile`, split
+//!   and partitioned by Spark's file-partition or Hadoop's input-split rule.
 //! - [`report`]: per-file counts of malformed rows with file, line and reason — what
 //!   Spark cannot tell its users.
 //! - [`values`]: Spark's text-to-value rules (Java number syntax, lenient dates and
@@ -28,6 +30,7 @@ pub mod json;
 pub mod listing;
 pub mod report;
 pub mod storage;
+pub mod text;
 pub mod values;
 
 pub use error::{DataSourceError, Result};

@@ -67,7 +67,7 @@ fn divide_decimal(
     (p1, s1, p2, s2): (u8, i8, u8, i8),
     ansi: bool,
 ) -> Result<datafusion::arrow::array::ArrayRef> {
-    use datafusion::arrow::compute::kernels::{cast::cast, numeric::div, nullif::nullif};
+    use datafusion::arrow::compute::kernels::{cast::cast, nullif::nullif, numeric::div};
     use datafusion::arrow::datatypes::Decimal128Type;
     let (p, s) = decimal_divide_type(p1, s1, p2, s2);
     let r = r.as_primitive::<Decimal128Type>();
@@ -106,7 +106,9 @@ impl ScalarUDFImpl for SparkDivide {
         let types: Vec<DataType> = args.args.iter().map(|a| a.data_type()).collect();
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         if let Some(d) = decimal_args(&types) {
-            return Ok(ColumnarValue::Array(divide_decimal(&arrays[0], &arrays[1], d, ansi)?));
+            return Ok(ColumnarValue::Array(divide_decimal(
+                &arrays[0], &arrays[1], d, ansi,
+            )?));
         }
         if types.iter().any(|t| t != &DataType::Float64) {
             return exec_err!("spark_divide expects two doubles or two decimals, got {types:?}");

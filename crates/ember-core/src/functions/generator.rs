@@ -196,7 +196,11 @@ fn stack_rows(n: Option<&ScalarValue>) -> Result<usize> {
 }
 
 fn list_of(fields: Fields) -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Struct(fields), false)))
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(fields),
+        false,
+    )))
 }
 
 impl ScalarUDFImpl for SparkGenerator {

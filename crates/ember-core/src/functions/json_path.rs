@@ -46,7 +46,11 @@ fn parse_path(path: &str) -> Option<Vec<Step>> {
             if key.is_empty() {
                 return None;
             }
-            steps.push(if key == "*" { Step::All } else { Step::Key(key.to_string()) });
+            steps.push(if key == "*" {
+                Step::All
+            } else {
+                Step::Key(key.to_string())
+            });
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
@@ -94,7 +98,8 @@ fn value_end(b: &[u8], mut i: usize) -> usize {
             i
         }
         _ => {
-            while i < b.len() && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+            while i < b.len() && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+            {
                 i += 1;
             }
             i
@@ -167,7 +172,10 @@ fn select<'a>(v: &'a str, steps: &[Step], out: &mut Vec<&'a str>) {
     let is_array = v.starts_with('[');
     match step {
         Step::Key(k) => {
-            if let Some((_, x)) = members(v).into_iter().find(|(key, _)| key.as_deref() == Some(k)) {
+            if let Some((_, x)) = members(v)
+                .into_iter()
+                .find(|(key, _)| key.as_deref() == Some(k))
+            {
                 select(x, rest, out);
             }
         }
@@ -256,7 +264,10 @@ mod tests {
         let j = r#"{"a":"b","n":1.50,"o":{"z":1,"a":[1,2,{"k":"v"}]},"x":null}"#;
         assert_eq!(get(j, "$.a").as_deref(), Some("b"));
         assert_eq!(get(j, "$.n").as_deref(), Some("1.50"));
-        assert_eq!(get(j, "$.o").as_deref(), Some(r#"{"z":1,"a":[1,2,{"k":"v"}]}"#));
+        assert_eq!(
+            get(j, "$.o").as_deref(),
+            Some(r#"{"z":1,"a":[1,2,{"k":"v"}]}"#)
+        );
         assert_eq!(get(j, "$.o.a[2].k").as_deref(), Some("v"));
         assert_eq!(get(j, "$['o']['a'][0]").as_deref(), Some("1"));
         assert_eq!(get(j, "$.o.a[*]").as_deref(), Some(r#"[1,2,{"k":"v"}]"#));

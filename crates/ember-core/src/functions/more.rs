@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int32Array, Int32Builder, StringBuilder,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, Int32Builder, StringBuilder};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
     TimestampMicrosecondType,

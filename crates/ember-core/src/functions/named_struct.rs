@@ -101,7 +101,10 @@ impl ScalarUDFImpl for SparkNamedStruct {
             other => other,
         })
     }
-    fn struct_field_mapping(&self, literal_args: &[Option<ScalarValue>]) -> Option<StructFieldMapping> {
+    fn struct_field_mapping(
+        &self,
+        literal_args: &[Option<ScalarValue>],
+    ) -> Option<StructFieldMapping> {
         self.inner.struct_field_mapping(literal_args)
     }
 }

@@ -100,7 +100,11 @@ impl QuantileSummaries {
             } else {
                 (2.0 * self.relative_error * count as f64).floor() as i64
             };
-            out.push(Stats { value: x, g: 1, delta });
+            out.push(Stats {
+                value: x,
+                g: 1,
+                delta,
+            });
         }
         out.extend_from_slice(&self.sampled[si..]);
         self.sampled = out;
@@ -145,7 +149,10 @@ impl QuantileSummaries {
                 j += 1;
                 (b[j - 1], if i > 0 { add_other } else { 0 })
             };
-            merged.push(Stats { delta: s.delta + extra, ..s });
+            merged.push(Stats {
+                delta: s.delta + extra,
+                ..s
+            });
         }
         merged.extend_from_slice(&a[i..]);
         merged.extend_from_slice(&b[j..]);
@@ -180,7 +187,9 @@ impl QuantileSummaries {
                 let mut found = None;
                 while i < s.len() - 1 {
                     let max_rank = mr + s[i].delta;
-                    if (max_rank as f64) - target <= rank as f64 && rank as f64 <= mr as f64 + target {
+                    if (max_rank as f64) - target <= rank as f64
+                        && rank as f64 <= mr as f64 + target
+                    {
                         found = Some(s[i].value);
                         break;
                     }
@@ -227,7 +236,11 @@ impl QuantileSummaries {
         let i = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
         let sampled = (16..b.len())
             .step_by(24)
-            .map(|o| Stats { value: f(o), g: i(o + 8), delta: i(o + 16) })
+            .map(|o| Stats {
+                value: f(o),
+                g: i(o + 8),
+                delta: i(o + 16),
+            })
             .collect();
         Ok(QuantileSummaries {
             relative_error: f(0),
@@ -303,7 +316,11 @@ fn list_of(t: DataType) -> DataType {
 }
 
 fn is_valid_input(t: &DataType) -> bool {
-    t.is_numeric() || matches!(t, DataType::Date32 | DataType::Timestamp(..) | DataType::Null)
+    t.is_numeric()
+        || matches!(
+            t,
+            DataType::Date32 | DataType::Timestamp(..) | DataType::Null
+        )
 }
 
 /// The literal value of an argument (evaluated on no rows).
@@ -399,7 +416,11 @@ impl AggregateUDFImpl for QuantileAgg {
         })
     }
     fn state_fields(&self, _: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new("summary", DataType::Binary, true))])
+        Ok(vec![Arc::new(Field::new(
+            "summary",
+            DataType::Binary,
+            true,
+        ))])
     }
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let (ps, _) = percentages(&literal_arg(&args.exprs[1])?)?;
@@ -408,7 +429,9 @@ impl AggregateUDFImpl for QuantileAgg {
                 let accuracy = match args.exprs.get(2) {
                     Some(e) => match literal_arg(e)?.cast_to(&DataType::Int64)? {
                         ScalarValue::Int64(Some(a)) => a,
-                        _ => return plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_NULL] The accuracy must not be null."),
+                        _ => return plan_err!(
+                            "[DATATYPE_MISMATCH.UNEXPECTED_NULL] The accuracy must not be null."
+                        ),
                     },
                     None => DEFAULT_ACCURACY,
                 };
@@ -422,9 +445,7 @@ impl AggregateUDFImpl for QuantileAgg {
             }
             Kind::Stat => match literal_arg(&args.exprs[2])?.cast_to(&DataType::Float64)? {
                 ScalarValue::Float64(Some(e)) if e >= 0.0 => e,
-                other => {
-                    return plan_err!("Relative Error must be non-negative but got {other}")
-                }
+                other => return plan_err!("Relative Error must be non-negative but got {other}"),
             },
         };
         Ok(Box::new(QuantileAcc {
@@ -480,7 +501,10 @@ impl Accumulator for QuantileAcc {
         let values = self.summary.query(&self.percentages);
         let Some(values) = values else {
             return match (self.kind, &self.out_type) {
-                (Kind::Stat, _) => Ok(ScalarValue::List(ScalarValue::new_list_nullable(&[], &item))),
+                (Kind::Stat, _) => Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+                    &[],
+                    &item,
+                ))),
                 (Kind::Percentile, t) => ScalarValue::try_from(t),
             };
         };
@@ -491,7 +515,9 @@ impl Accumulator for QuantileAcc {
                 let scalars = (0..typed.len())
                     .map(|i| ScalarValue::try_from_array(&typed, i))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(ScalarValue::List(ScalarValue::new_list_nullable(&scalars, &item)))
+                Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+                    &scalars, &item,
+                )))
             }
             _ => ScalarValue::try_from_array(&typed, 0),
         }

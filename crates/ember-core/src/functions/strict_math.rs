@@ -46,9 +46,7 @@ fn aliases(name: &str) -> Vec<&'static str> {
 fn map1(a: &[ArrayRef], f: Unary) -> Result<ArrayRef> {
     let x = a[0].as_primitive::<Float64Type>();
     Ok(Arc::new(
-        x.iter()
-            .map(|v| v.and_then(f))
-            .collect::<Float64Array>(),
+        x.iter().map(|v| v.and_then(f)).collect::<Float64Array>(),
     ))
 }
 
@@ -160,7 +158,10 @@ mod tests {
         // Values Spark 4.3 prints (StrictMath / fdlibm).
         assert_eq!(format!("{:?}", libm::exp(1.0)), "2.7182818284590455");
         assert_eq!(format!("{:?}", libm::cosh(1.0)), "1.543080634815244");
-        assert_eq!(format!("{:?}", log2(9.0).unwrap_or_default()), "3.1699250014423126");
+        assert_eq!(
+            format!("{:?}", log2(9.0).unwrap_or_default()),
+            "3.1699250014423126"
+        );
         assert_eq!(log2(0.0), None);
         assert_eq!(log1p(-1.0), None);
         // NaN is not <= 0: its logarithm is NaN, as Spark's.

@@ -26,7 +26,10 @@ const MICROS: [(&str, i64); 5] = [
 fn unit_of(u: &str, func: &str) -> Result<String> {
     let up = u.trim().to_ascii_uppercase();
     let known = MICROS.iter().any(|(n, _)| *n == up)
-        || matches!(up.as_str(), "DAY" | "DAYOFYEAR" | "WEEK" | "MONTH" | "QUARTER" | "YEAR");
+        || matches!(
+            up.as_str(),
+            "DAY" | "DAYOFYEAR" | "WEEK" | "MONTH" | "QUARTER" | "YEAR"
+        );
     if !known {
         return exec_err!(
             "[INVALID_PARAMETER_VALUE.DATETIME_UNIT] The value of parameter(s) `unit` in `{func}` is invalid: expects one of the units without quotes YEAR, QUARTER, MONTH, WEEK, DAY, DAYOFYEAR, HOUR, MINUTE, SECOND, MILLISECOND, MICROSECOND, but got the string literal '{u}'."
@@ -43,7 +46,10 @@ fn to_micros(t: NaiveDateTime, tz: &Tz) -> Option<i64> {
     // A wall-clock time in a gap or overlap resolves as java.time does: the earlier offset.
     let z = tz.from_local_datetime(&t);
     z.earliest()
-        .or_else(|| tz.from_local_datetime(&(t + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|d| d.timestamp_micros())
 }
 
@@ -132,7 +138,10 @@ pub(super) fn add_type(t: &[DataType]) -> Result<DataType> {
 }
 
 fn micros(a: &ArrayRef) -> Result<ArrayRef> {
-    Ok(cast(&cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?, &DataType::Int64)?)
+    Ok(cast(
+        &cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?,
+        &DataType::Int64,
+    )?)
 }
 
 pub(super) fn add_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
@@ -149,7 +158,12 @@ pub(super) fn add_impl(a: &[ArrayRef], tz: &Tz) -> Result<ArrayRef> {
         let unit = unit_of(units.value(i), "timestampadd")?;
         match add(&unit, n.value(i), ts.value(i), tz) {
             Some(v) => out.push(Some(v)),
-            None => return exec_err!("[DATETIME_OVERFLOW] Datetime operation overflow: add {} {unit} to TIMESTAMP.", n.value(i)),
+            None => {
+                return exec_err!(
+                    "[DATETIME_OVERFLOW] Datetime operation overflow: add {} {unit} to TIMESTAMP.",
+                    n.value(i)
+                )
+            }
         }
     }
     let arr = TimestampMicrosecondArray::from(out);
@@ -177,17 +191,35 @@ mod tests {
     use super::*;
 
     fn ts(s: &str) -> i64 {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap().and_utc().timestamp_micros()
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
     }
 
     #[test]
     fn adds_as_spark() {
         let utc = chrono_tz::UTC;
-        assert_eq!(add("YEAR", 2, ts("2016-03-11 09:00:07"), &utc), Some(ts("2018-03-11 09:00:07")));
-        assert_eq!(add("WEEK", 5, ts("2016-03-11 09:00:07"), &utc), Some(ts("2016-04-15 09:00:07")));
-        assert_eq!(add("DAY", -5, ts("2024-04-02 09:00:07"), &utc), Some(ts("2024-03-28 09:00:07")));
-        assert_eq!(add("MONTH", 1, ts("2024-01-31 00:00:00"), &utc), Some(ts("2024-02-29 00:00:00")));
-        assert_eq!(add("HOUR", 25, ts("2024-01-31 00:00:00"), &utc), Some(ts("2024-02-01 01:00:00")));
+        assert_eq!(
+            add("YEAR", 2, ts("2016-03-11 09:00:07"), &utc),
+            Some(ts("2018-03-11 09:00:07"))
+        );
+        assert_eq!(
+            add("WEEK", 5, ts("2016-03-11 09:00:07"), &utc),
+            Some(ts("2016-04-15 09:00:07"))
+        );
+        assert_eq!(
+            add("DAY", -5, ts("2024-04-02 09:00:07"), &utc),
+            Some(ts("2024-03-28 09:00:07"))
+        );
+        assert_eq!(
+            add("MONTH", 1, ts("2024-01-31 00:00:00"), &utc),
+            Some(ts("2024-02-29 00:00:00"))
+        );
+        assert_eq!(
+            add("HOUR", 25, ts("2024-01-31 00:00:00"), &utc),
+            Some(ts("2024-02-01 01:00:00"))
+        );
     }
 
     #[test]
@@ -197,12 +229,31 @@ mod tests {
         assert_eq!(diff("YEAR", a, b, &utc), Some(8));
         assert_eq!(diff("WEEK", a, b, &utc), Some(420));
         assert_eq!(diff("DAY", b, a, &utc), Some(-2944));
-        assert_eq!(diff("MONTH", ts("2024-01-31 00:00:00"), ts("2024-02-29 00:00:00"), &utc), Some(0));
-        assert_eq!(diff("MONTH", ts("2024-01-29 00:00:00"), ts("2024-02-29 00:00:00"), &utc), Some(1));
+        assert_eq!(
+            diff(
+                "MONTH",
+                ts("2024-01-31 00:00:00"),
+                ts("2024-02-29 00:00:00"),
+                &utc
+            ),
+            Some(0)
+        );
+        assert_eq!(
+            diff(
+                "MONTH",
+                ts("2024-01-29 00:00:00"),
+                ts("2024-02-29 00:00:00"),
+                &utc
+            ),
+            Some(1)
+        );
     }
 
     #[test]
     fn refuses_unknown_units() {
-        assert!(unit_of("fortnight", "timestampadd").unwrap_err().to_string().contains("DATETIME_UNIT"));
+        assert!(unit_of("fortnight", "timestampadd")
+            .unwrap_err()
+            .to_string()
+            .contains("DATETIME_UNIT"));
     }
 }

@@ -18,9 +18,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::kernels::cast::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type, TimeUnit};
@@ -186,10 +184,18 @@ impl ScalarUDFImpl for TimeWindow {
         &self,
         args: datafusion::logical_expr::ReturnFieldArgs,
     ) -> Result<datafusion::arrow::datatypes::FieldRef> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         // Spark's window struct is not nullable (rows without a time are dropped;
         // where they are not, the struct holds NULL start and end).
-        Ok(Arc::new(Field::new(self.name(), self.return_type(&types)?, self.all)))
+        Ok(Arc::new(Field::new(
+            self.name(),
+            self.return_type(&types)?,
+            self.all,
+        )))
     }
     fn return_type(&self, t: &[DataType]) -> Result<DataType> {
         let w = window_type(&t[0]);
@@ -236,12 +242,20 @@ impl ScalarUDFImpl for TimeWindow {
         }
         let s = StructArray::try_new(
             fields.clone(),
-            vec![to_ts(Int64Array::from(starts))?, to_ts(Int64Array::from(ends))?],
+            vec![
+                to_ts(Int64Array::from(starts))?,
+                to_ts(Int64Array::from(ends))?,
+            ],
             None,
         )?;
         let item = Arc::new(Field::new_list_field(DataType::Struct(fields), true));
         let nulls: Option<NullBuffer> = micros.nulls().cloned();
-        let list = ListArray::try_new(item, OffsetBuffer::new(offsets.into()), Arc::new(s) as ArrayRef, nulls)?;
+        let list = ListArray::try_new(
+            item,
+            OffsetBuffer::new(offsets.into()),
+            Arc::new(s) as ArrayRef,
+            nulls,
+        )?;
         Ok(ColumnarValue::Array(Arc::new(list)))
     }
 }
@@ -253,10 +267,16 @@ mod tests {
     #[test]
     fn parses_spark_interval_strings() {
         assert_eq!(interval_micros("1 day").unwrap(), MICROS_PER_DAY);
-        assert_eq!(interval_micros("interval 2 hours 30 minutes").unwrap(), 9_000 * MICROS_PER_SECOND);
+        assert_eq!(
+            interval_micros("interval 2 hours 30 minutes").unwrap(),
+            9_000 * MICROS_PER_SECOND
+        );
         assert_eq!(interval_micros("500 milliseconds").unwrap(), 500_000);
         assert_eq!(interval_micros("1 week").unwrap(), 7 * MICROS_PER_DAY);
-        assert!(interval_micros("1 month").unwrap_err().to_string().contains("greater than a month"));
+        assert!(interval_micros("1 month")
+            .unwrap_err()
+            .to_string()
+            .contains("greater than a month"));
         assert!(interval_micros("soon").is_err());
     }
 
@@ -264,10 +284,20 @@ mod tests {
     fn checks_durations_as_spark() {
         let s = |v: &str| ColumnarValue::Scalar(ScalarValue::Utf8(Some(v.into())));
         let ts = ColumnarValue::Scalar(ScalarValue::Null);
-        assert_eq!(spec(&[ts.clone(), s("10 minutes"), s("5 minutes")]).unwrap(), (600_000_000, 300_000_000, 0));
-        let e = spec(&[ts.clone(), s("5 minutes"), s("10 minutes")]).unwrap_err().to_string();
-        assert!(e.contains("must be less than or equal to the windowDuration"), "{e}");
-        let e = spec(&[ts, s("10 minutes"), s("5 minutes"), s("6 minutes")]).unwrap_err().to_string();
+        assert_eq!(
+            spec(&[ts.clone(), s("10 minutes"), s("5 minutes")]).unwrap(),
+            (600_000_000, 300_000_000, 0)
+        );
+        let e = spec(&[ts.clone(), s("5 minutes"), s("10 minutes")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("must be less than or equal to the windowDuration"),
+            "{e}"
+        );
+        let e = spec(&[ts, s("10 minutes"), s("5 minutes"), s("6 minutes")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("absolute value of start time"), "{e}");
     }
 }

@@ -192,7 +192,13 @@ fn generating_relation(
     let cols: Vec<String> = fields
         .iter()
         .zip(names)
-        .map(|(f, n)| format!("get_field({GEN}, '{}') AS {}", f.replace('\'', "''"), quote(n)))
+        .map(|(f, n)| {
+            format!(
+                "get_field({GEN}, '{}') AS {}",
+                f.replace('\'', "''"),
+                quote(n)
+            )
+        })
         .collect();
     let filter = filter.map(|w| format!(" WHERE {w}")).unwrap_or_default();
     let q = quote(qualifier);
@@ -240,7 +246,10 @@ async fn rewrite_select(session: &SparkSession, s: &mut ast::Select) -> Result<(
     // No FROM: one row with no columns (Spark's OneRowRelation).
     let no_from = s.from.is_empty();
     let found = if no_from {
-        Some((format!("(SELECT 1 AS {ONE}) AS {ONE_REL}"), ONE_REL.to_string()))
+        Some((
+            format!("(SELECT 1 AS {ONE}) AS {ONE_REL}"),
+            ONE_REL.to_string(),
+        ))
     } else {
         single_relation(&s.from)
     };
@@ -269,11 +278,15 @@ async fn rewrite_select(session: &SparkSession, s: &mut ast::Select) -> Result<(
         let names: Vec<String> = if v.lateral_col_alias.is_empty() {
             fields.clone()
         } else if v.lateral_col_alias.len() == fields.len() {
-            v.lateral_col_alias.iter().map(|i| i.value.clone()).collect()
+            v.lateral_col_alias
+                .iter()
+                .map(|i| i.value.clone())
+                .collect()
         } else {
             return Err(alias_mismatch(fields.len(), &v.lateral_col_alias));
         };
-        let factor = generating_relation(&relation, &qualifier, &gen, &args, &fields, &names, None)?;
+        let factor =
+            generating_relation(&relation, &qualifier, &gen, &args, &fields, &names, None)?;
         relation = factor.to_string();
     }
     // 2. A generator in the select list (Spark allows one).

@@ -520,9 +520,9 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                         ),
                         other => (format!("col{}", i + 1), other.clone()),
                     };
-                    args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(
-                        ast::Value::SingleQuotedString(name).into(),
-                    ))));
+                    args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(
+                        A::Value(ast::Value::SingleQuotedString(name).into()),
+                    )));
                     args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)));
                 }
                 *e = call_of("named_struct", args);

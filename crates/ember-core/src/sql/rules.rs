@@ -179,11 +179,16 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
                 Ok(Transformed::yes(Expr::ScalarFunction(
                     ScalarFunction::new_udf(r_divide(rr), vec![l, r]),
                 )))
-            } else if matches!(lt, DataType::Decimal128(..)) && matches!(rt, DataType::Decimal128(..)) {
+            } else if matches!(lt, DataType::Decimal128(..))
+                && matches!(rt, DataType::Decimal128(..))
+            {
                 // Spark's decimal quotient type and rounding (DataFusion keeps s1 + 4);
                 // an integer literal counts with its own digits (`DecimalType.fromLiteral`).
                 Ok(Transformed::yes(Expr::ScalarFunction(
-                    ScalarFunction::new_udf(r_divide(rr), vec![literal_decimal(*left), literal_decimal(*right)]),
+                    ScalarFunction::new_udf(
+                        r_divide(rr),
+                        vec![literal_decimal(*left), literal_decimal(*right)],
+                    ),
                 )))
             } else {
                 Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr {
@@ -195,8 +200,12 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
         }
         // assert_true(c): Spark's message names the condition.
         Expr::ScalarFunction(mut sf) if sf.func.name() == "assert_true" && sf.args.len() == 1 => {
-            let msg = format!("'{}' is not true!", crate::sql::naming::spark_sql(&sf.args[0]));
-            sf.args.push(Expr::Literal(ScalarValue::Utf8(Some(msg)), None));
+            let msg = format!(
+                "'{}' is not true!",
+                crate::sql::naming::spark_sql(&sf.args[0])
+            );
+            sf.args
+                .push(Expr::Literal(ScalarValue::Utf8(Some(msg)), None));
             Ok(Transformed::yes(Expr::ScalarFunction(sf)))
         }
         Expr::ScalarFunction(sf) if sf.func.name() == "array_element" => Ok(Transformed::yes(
@@ -210,7 +219,9 @@ fn rewrite(e: Expr, schema: &DFSchema, r: &SparkSemantics) -> Result<Transformed
 /// as Spark types it in decimal arithmetic: `DECIMAL(digits, 0)`.
 fn literal_decimal(e: Expr) -> Expr {
     if let Expr::Cast(c) = &e {
-        if let (Expr::Literal(v, _), DataType::Decimal128(..)) = (c.expr.as_ref(), c.field.data_type()) {
+        if let (Expr::Literal(v, _), DataType::Decimal128(..)) =
+            (c.expr.as_ref(), c.field.data_type())
+        {
             // Only the cast type coercion adds (an explicit CAST keeps its type).
             let n: Option<i128> = match (v, c.field.data_type()) {
                 (ScalarValue::Int8(Some(x)), DataType::Decimal128(3, 0)) => Some(*x as i128),
@@ -220,8 +231,15 @@ fn literal_decimal(e: Expr) -> Expr {
                 _ => None,
             };
             if let Some(n) = n {
-                let digits = n.unsigned_abs().checked_ilog10().map(|d| d + 1).unwrap_or(1) as u8;
-                return Expr::Cast(Cast::new(c.expr.clone(), DataType::Decimal128(digits.max(1), 0)));
+                let digits = n
+                    .unsigned_abs()
+                    .checked_ilog10()
+                    .map(|d| d + 1)
+                    .unwrap_or(1) as u8;
+                return Expr::Cast(Cast::new(
+                    c.expr.clone(),
+                    DataType::Decimal128(digits.max(1), 0),
+                ));
             }
         }
     }
@@ -321,10 +339,16 @@ fn values_nullability(plan: LogicalPlan) -> Result<LogicalPlan> {
                     nullable |= datafusion::logical_expr::ExprSchemable::nullable(e, &empty)?;
                 }
             }
-            Ok((q.cloned(), Arc::new(f.as_ref().clone().with_nullable(nullable))))
+            Ok((
+                q.cloned(),
+                Arc::new(f.as_ref().clone().with_nullable(nullable)),
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let schema = Arc::new(DFSchema::new_with_metadata(fields, v.schema.metadata().clone())?);
+    let schema = Arc::new(DFSchema::new_with_metadata(
+        fields,
+        v.schema.metadata().clone(),
+    )?);
     Ok(LogicalPlan::Values(datafusion::logical_expr::Values {
         schema,
         values: v.values,
@@ -463,12 +487,7 @@ fn ordered_first_last(plan: LogicalPlan) -> Result<LogicalPlan> {
             let keys: Vec<datafusion::logical_expr::SortExpr> = sort
                 .expr
                 .iter()
-                .filter(|k| {
-                    k.expr
-                        .column_refs()
-                        .iter()
-                        .all(|c| schema.has_column(c))
-                })
+                .filter(|k| k.expr.column_refs().iter().all(|c| schema.has_column(c)))
                 .cloned()
                 .collect();
             if keys.is_empty() {
@@ -515,9 +534,7 @@ pub fn string_positions(name: &str) -> Option<Option<&'static [usize]>> {
         | "soundex" | "substr" | "substring" | "left" | "right" | "repeat" | "regexp_replace"
         | "regexp_extract" | "regexp_extract_all" | "regexp_like" | "split_part" => Some(&[0]),
         "lpad" | "rpad" => Some(&[0, 2]),
-        "instr" | "locate" | "split" | "starts_with" | "ends_with" | "levenshtein" => {
-            Some(&[0, 1])
-        }
+        "instr" | "locate" | "split" | "starts_with" | "ends_with" | "levenshtein" => Some(&[0, 1]),
         "replace" | "translate" => Some(&[0, 1, 2]),
         "concat_ws" => None,
         _ => return None,
@@ -530,7 +547,10 @@ pub fn string_positions(name: &str) -> Option<Option<&'static [usize]>> {
 pub fn string_arguments(plan: LogicalPlan, to_string: &Arc<ScalarUDF>) -> Result<LogicalPlan> {
     let castable = |t: &DataType| {
         t.is_numeric()
-            || matches!(t, DataType::Boolean | DataType::Date32 | DataType::Timestamp(..))
+            || matches!(
+                t,
+                DataType::Boolean | DataType::Date32 | DataType::Timestamp(..)
+            )
     };
     Ok(plan
         .transform_up_with_subqueries(|p| {
@@ -553,8 +573,12 @@ pub fn string_arguments(plan: LogicalPlan, to_string: &Arc<ScalarUDF>) -> Result
                                 continue;
                             }
                             if a.get_type(&schema).is_ok_and(|t| castable(&t)) {
-                                let inner = std::mem::replace(a, Expr::Literal(ScalarValue::Null, None));
-                                *a = Expr::ScalarFunction(ScalarFunction::new_udf(to_string.clone(), vec![inner]));
+                                let inner =
+                                    std::mem::replace(a, Expr::Literal(ScalarValue::Null, None));
+                                *a = Expr::ScalarFunction(ScalarFunction::new_udf(
+                                    to_string.clone(),
+                                    vec![inner],
+                                ));
                                 changed = true;
                             }
                         }
