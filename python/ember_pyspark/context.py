@@ -82,6 +82,7 @@ class SparkContext:
         self.environment = dict(environment or {})
         self._checkpoint_dir = None
         self._rdd_ids = itertools.count(1)
+        self._dead_shuffles = []
         self._accumulator_ids = itertools.count(0)
         self._start_time = int(time.time() * 1000)
         self._parallelism = None
@@ -123,7 +124,36 @@ class SparkContext:
 
     # ---- internals -------------------------------------------------------------
     def _next_rdd_id(self):
+        self._clean_shuffles()
         return next(self._rdd_ids)
+
+    def _keep_shuffle(self, df):
+        """Keeps a shuffle's output in ember (a lazily persisted DataFrame) so that
+        later jobs over the shuffled RDD skip its map side, as Spark reuses shuffle
+        files; dropped once no RDD of this driver refers to it (Spark's
+        ``ContextCleaner``). ``spark.ember.rdd.reuseShuffles=false`` turns it off."""
+        import weakref
+
+        if str(self._conf("spark.ember.rdd.reuseShuffles", "true")).lower() == "false":
+            return df
+        df.persist()
+        # Unpersisted later on the driver's thread (a finalizer may run inside a call).
+        weakref.finalize(df, self._dead_shuffles.append, (df._plan, df._session))
+        return df
+
+    def _clean_shuffles(self):
+        """Unpersists the outputs of shuffles no RDD refers to any more."""
+        dead = getattr(self, "_dead_shuffles", None)
+        if not dead:
+            return
+        from pyspark.sql.connect.dataframe import DataFrame
+
+        while dead:
+            plan, session = dead.pop()
+            try:
+                DataFrame(plan, session).unpersist()
+            except Exception:  # the session may be stopping; the data goes with it
+                pass
 
     def _conf(self, key, default=None):
         try:

@@ -136,7 +136,7 @@ class RDD:
         partition ``partitionFunc(key) % numPartitions``."""
         df = self._stage_df("shuffle", partitions=numPartitions,
                             partition_func=partitionFunc)
-        out = df.repartitionById(numPartitions, "pid").select("data")
+        out = self.ctx._keep_shuffle(df.repartitionById(numPartitions, "pid").select("data"))
         return RDD(self.ctx, out, "pickled", None, numPartitions)
 
     def _defaultReducePartitions(self):

@@ -154,12 +154,46 @@ def test_text_files(tmp_path, sc):
     assert sorted(sc.textFile(out).collect()) == ["x", "y", "z"]
     with pytest.raises(Exception, match="already exists"):
         sc.parallelize([1]).saveAsTextFile(out)
+    # Hadoop's input splits, recorded from Spark 4.3 local[2]: 30 lines of 7 bytes.
+    small = tmp_path / "small.txt"
+    small.write_text("".join("line%02d\n" % i for i in range(30)))
+    splits = {m: sc.textFile(str(small), m).glom().map(len).collect() for m in (1, 3, 4, 7)}
+    assert splits == {1: [30], 3: [11, 10, 9], 4: [8, 7, 8, 7], 7: [5, 4, 4, 5, 4, 4, 4]}
+    assert sc.textFile(str(small)).glom().map(len).collect() == [16, 14]
+    assert sc.textFile(str(small), 100).getNumPartitions() == 105
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(b"a\r\nb\rc\n\nlast")
+    assert sc.textFile(str(crlf), 5).glom().collect() == [["a"], ["b"], ["c"], ["", "last"], [], []]
     pickled = str(tmp_path / "pickled")
     sc.parallelize([{"k": i} for i in range(25)], 3).saveAsPickleFile(pickled, 4)
     assert sorted(os.listdir(pickled)) == ["_SUCCESS", "part-00000", "part-00001", "part-00002"]
     back = sc.pickleFile(pickled)
     assert back.getNumPartitions() == 3
     assert back.collect() == [{"k": i} for i in range(25)]
+
+
+def test_text_partitions_and_sorted_rdds(tmp_path, spark, sc):
+    """Spark 4.3 local[2] on these files: spark.read.text packs splits largest first
+    ([9 MB] and [5 MB, 1 MB, 300 B]); sc.textFile cuts the 9 MB file in two."""
+    d = tmp_path / "big"
+    d.mkdir()
+    line = "x" * 99 + "\n"
+    for name, size in [("f0.txt", 5_000_000), ("f1.txt", 1_000_000), ("f2.txt", 9_000_000),
+                       ("f3.txt", 300)]:
+        (d / name).write_text(line * (size // 100))
+    (d / "empty.txt").write_text("")
+    assert spark.read.text(str(d)).rdd.glom().map(len).collect() == [90000, 60003]
+    assert spark.read.text(str(d)).count() == 150003
+    # Spark lists the directory in readdir order; ember in name order.
+    assert sc.textFile(str(d)).glom().map(len).collect() == [50000, 10000, 75002, 14998, 3]
+    assert sc.textFile(str(d), 7).getNumPartitions() == 10
+    assert spark.read.text(str(d), wholetext=True).count() == 4
+    # A partition map keeps the order of a sorted DataFrame.
+    df = spark.range(20).selectExpr("id % 7 AS k", "id")
+    assert df.orderBy("k", "id").rdd.map(lambda r: (r.k, r.id)).take(4) == \
+        [(0, 0), (0, 7), (0, 14), (1, 1)]
+    assert df.select("k").distinct().orderBy("k").rdd.map(lambda r: r.k).collect() == \
+        list(range(7))
 
 
 def test_whole_text_files_binary_files_and_records(tmp_path, sc):

@@ -171,7 +171,8 @@ impl DataFrameReader {
                     min_partition_num: self
                         .session
                         .conf_get("spark.sql.files.minPartitionNum")
-                        .and_then(|v| v.trim().parse().ok()),
+                        .and_then(|v| v.trim().parse().ok())
+                        .or(Some(self.session.default_parallelism())),
                 };
                 let storage = self.session.storage().clone();
                 let paths = paths.to_vec();

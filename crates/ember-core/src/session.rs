@@ -318,6 +318,12 @@ impl SparkSession {
         &self.inner.ctx
     }
 
+    /// `spark.default.parallelism` (else the `local[n]` thread count): the partitions of
+    /// `range`, and Spark's `leafNodeDefaultParallelism` for file scans.
+    pub fn default_parallelism(&self) -> usize {
+        self.inner.default_parallelism
+    }
+
     /// Current value of a configuration key (`spark.conf.get`).
     pub fn conf_get(&self, key: &str) -> Option<String> {
         let conf = self.inner.conf.read().ok()?;
