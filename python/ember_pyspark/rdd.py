@@ -173,8 +173,19 @@ class RDD:
         return f"({self.getNumPartitions()}) {self!r} []".encode("utf-8")
 
     def getNumPartitions(self):
-        """Number of partitions (a job over the data when ember decides it: a
-        DataFrame's or a text file's)."""
+        """Number of partitions: known for parallelized and shuffled RDDs, read from
+        ember's plan for a text file (its scan's splits), else a job over the data
+        (a DataFrame's)."""
+        if self._partitions is None and self._source == "text":
+            import re
+
+            try:
+                plan = self._df._explain_string()
+            except Exception:  # fall back to counting
+                plan = ""
+            found = re.findall(r"SparkTextScan: files=\d+, partitions=(\d+)", plan)
+            if len(found) == 1:
+                self._partitions = int(found[0])
         if self._partitions is None:
             def one(batches):
                 import pyarrow as pa

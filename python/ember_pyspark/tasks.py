@@ -130,10 +130,10 @@ class Stage:
             yield from self._to_rows(elements)
             return
         if self.sink == "shuffle":
-            yield from self._shuffle(elements, split)
+            yield from _grouped(self._shuffle(elements, split), _shuffled)
         else:
-            for chunk in _chunks(elements):
-                yield _pickled([dumps((DATA, chunk))])
+            yield from _grouped(((None, dumps((DATA, chunk))) for chunk in _chunks(elements)),
+                                lambda _, values: _pickled(values))
         updates = _merge_updates(passed, _accumulator_updates())
         if updates:
             row = dumps((UPDATES, updates))
@@ -174,11 +174,11 @@ class Stage:
                 bucket = buckets[p] = []
             bucket.append(kv)
             if len(bucket) >= BATCH:
-                yield _shuffled([p], [dumps((DATA, bucket))])
+                yield p, dumps((DATA, bucket))
                 buckets[p] = []
         for p, bucket in buckets.items():
             if bucket:
-                yield _shuffled([p], [dumps((DATA, bucket))])
+                yield p, dumps((DATA, bucket))
 
     def _to_rows(self, elements):
         from pyspark.sql.conversion import LocalDataToArrowConversion
@@ -197,6 +197,22 @@ def _chunks(elements, size=BATCH):
         if not chunk:
             return
         yield chunk
+
+
+def _grouped(rows, make, max_rows=64, max_bytes=1 << 22):
+    """Arrow batches of several ``(pid, pickled chunk)`` rows (``make(pids, values)``),
+    at most ``max_rows`` rows or about ``max_bytes`` bytes each: fewer, larger batches
+    through ember's exchange than one per chunk, in the same order."""
+    pids, values, size = [], [], 0
+    for pid, value in rows:
+        pids.append(pid)
+        values.append(value)
+        size += len(value)
+        if len(values) >= max_rows or size >= max_bytes:
+            yield make(pids, values)
+            pids, values, size = [], [], 0
+    if values:
+        yield make(pids, values)
 
 
 def _pickled(values):
