@@ -587,6 +587,7 @@ class SparkContext:
         batch_size = max(int(batch_size or 10), 1)
 
         def write(f, iterator):
+            iterator = iter(iterator)
             while True:
                 batch = list(itertools.islice(iterator, batch_size))
                 if not batch:

@@ -60,7 +60,9 @@ class Partitioner:
 def _compose(prev, f):
     if prev is None:
         return f
-    return lambda split, it: f(split, prev(split, it))
+    # A partition function always receives an iterator (an earlier one may have
+    # returned a list or a range), as PySpark's pipelined functions do.
+    return lambda split, it: f(split, iter(prev(split, it)))
 
 
 class RDD:

@@ -167,6 +167,7 @@ def main():
                 examples += len(test.examples)
             finally:
                 signal.alarm(0)
+            print(f"{'ok  ' if ok else 'FAIL'} {name}", file=sys.stderr, flush=True)
             if ok:
                 passed += 1
             else:

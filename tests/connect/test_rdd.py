@@ -167,6 +167,11 @@ def test_text_files(tmp_path, sc):
     pickled = str(tmp_path / "pickled")
     sc.parallelize([{"k": i} for i in range(25)], 3).saveAsPickleFile(pickled, 4)
     assert sorted(os.listdir(pickled)) == ["_SUCCESS", "part-00000", "part-00001", "part-00002"]
+    # A range is sliced lazily; its partitions still reach functions as iterators.
+    ranged = str(tmp_path / "ranged")
+    sc.parallelize(range(10)).saveAsPickleFile(ranged, 3)
+    assert sorted(sc.pickleFile(ranged, 3).collect()) == list(range(10))
+    assert sc.parallelize(range(6), 2).mapPartitions(lambda it: [next(it)]).collect() == [0, 3]
     back = sc.pickleFile(pickled)
     assert back.getNumPartitions() == 3
     assert back.collect() == [{"k": i} for i in range(25)]
