@@ -601,16 +601,9 @@ class SparkContext:
         ``path/part-NNNNN<suffix>`` (gzip-compressed when ``suffix`` is ``.gz``),
         then creates ``_SUCCESS``; ``FileExistsError`` (Hadoop's message) when
         ``path`` exists, as Spark."""
-        local = path
-        if local.startswith("file:"):
-            local = local[len("file:"):]
-            while local.startswith("//"):
-                local = local[1:]
-        if "://" in local:
-            raise NotImplementedError(
-                "saveAsTextFile/saveAsPickleFile write to local (or shared) paths; use "
-                "rdd.toDF().write.text(...) for object storage")
-        local = os.path.abspath(local)
+        local = _local_path(
+            path, "saveAsTextFile/saveAsPickleFile write to local (or shared) paths; use "
+            "rdd.toDF().write.text(...) for object storage", expand_user=False)
         if os.path.exists(local):
             raise FileExistsError(
                 "org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory "
@@ -631,19 +624,20 @@ class SparkContext:
         open(os.path.join(local, "_SUCCESS"), "wb").close()
 
 
-def _local_path(path):
-    """``path`` without a ``file:`` scheme, absolute; object-storage URLs raise
-    ``NotImplementedError``."""
+def _local_path(path, refusal=None, expand_user=True):
+    """``path`` without a ``file:`` scheme, absolute (``~`` expanded when
+    ``expand_user``); object-storage URLs raise ``NotImplementedError`` with
+    ``refusal`` (default: the readers' message)."""
     local = path
     if local.startswith("file:"):
         local = local[len("file:"):]
         while local.startswith("//"):
             local = local[1:]
     if "://" in local:
-        raise NotImplementedError(
+        raise NotImplementedError(refusal or (
             "wholeTextFiles/binaryFiles read local (or shared) paths; %s is object "
-            "storage: use spark.read.text(path, wholetext=...) or textFile" % path)
-    return os.path.abspath(os.path.expanduser(local))
+            "storage: use spark.read.text(path, wholetext=...) or textFile" % path))
+    return os.path.abspath(os.path.expanduser(local) if expand_user else local)
 
 
 def _list_input_files(paths):

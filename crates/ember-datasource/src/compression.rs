@@ -160,6 +160,31 @@ pub fn open_at(loc: &Location, offset: u64) -> Result<Box<dyn Read + Send>> {
     }
 }
 
+/// Appends up to `chunk` more bytes from `reader` to `buf` (fewer only at the end of
+/// the stream); returns whether the stream ended. The line readers' refill step.
+///
+/// Errors: the reader's I/O error.
+pub(crate) fn fill(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    chunk: usize,
+) -> std::io::Result<bool> {
+    let old = buf.len();
+    buf.resize(old + chunk, 0);
+    let mut filled = old;
+    let mut eof = false;
+    while filled < buf.len() {
+        let k = reader.read(&mut buf[filled..])?;
+        if k == 0 {
+            eof = true;
+            break;
+        }
+        filled += k;
+    }
+    buf.truncate(filled);
+    Ok(eof)
+}
+
 /// Reads a whole (decompressed) file into memory.
 ///
 /// Errors: as [`open`], plus [`DataSourceError::Io`] naming the file when the stream

@@ -14,7 +14,6 @@
 //! splits, one partition each.
 
 use std::fmt;
-use std::io::Read;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -535,18 +534,7 @@ pub fn read_split(
             buf.drain(..pos);
             base += pos as u64;
             pos = 0;
-            let old = buf.len();
-            buf.resize(old + chunk, 0);
-            let mut filled = old;
-            while filled < buf.len() {
-                let k = reader.read(&mut buf[filled..]).map_err(io_err)?;
-                if k == 0 {
-                    eof = true;
-                    break;
-                }
-                filled += k;
-            }
-            buf.truncate(filled);
+            eof = crate::compression::fill(&mut reader, &mut buf, chunk).map_err(io_err)?;
         }
         loop {
             if pos >= buf.len() {

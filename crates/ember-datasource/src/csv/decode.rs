@@ -417,22 +417,11 @@ impl<'a> FileDecoder<'a> {
                 buf.drain(..start);
                 base += start as u64;
                 start = 0;
-                let old = buf.len();
                 if self.plan.opts.multi_line {
                     reader.read_to_end(&mut buf).map_err(io_err)?;
                     eof = true;
                 } else {
-                    buf.resize(old + chunk, 0);
-                    let mut filled = old;
-                    while filled < buf.len() {
-                        let k = reader.read(&mut buf[filled..]).map_err(io_err)?;
-                        if k == 0 {
-                            eof = true;
-                            break;
-                        }
-                        filled += k;
-                    }
-                    buf.truncate(filled);
+                    eof = crate::compression::fill(&mut reader, &mut buf, chunk).map_err(io_err)?;
                 }
             }
             // Process complete records (up to the last newline unless at eof).
