@@ -952,35 +952,11 @@ impl<'a> Scope<'a> {
                 )
                 .alias(shown)
             }
-            // sort_array(a, asc): nulls first ascending, last descending;
-            // array_sort(a): ascending, nulls last (Spark).
-            "sort_array" | "array_sort" if a.len() <= 2 => {
+            // sort_array / array_sort (ember-core's functions): the name shows the
+            // defaults Spark shows.
+            "sort_array" | "array_sort" if a.len() <= 1 => {
                 let shown = display_call(self, name, &lname, &a, false);
-                let arr = next();
-                let asc = match (lname.as_str(), a.get(1)) {
-                    ("sort_array", Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _))) => *b,
-                    ("sort_array", Some(_)) => {
-                        return Err(ConnectError::unsupported(
-                            "sort_array with a non-literal order",
-                        ))
-                    }
-                    _ => true,
-                };
-                if lname == "array_sort" && a.len() == 2 {
-                    return Err(ConnectError::unsupported("array_sort with a comparator"));
-                }
-                let nulls_first = lname == "sort_array" && asc;
-                let lit_s = |s: &str| Expr::Literal(ScalarValue::Utf8(Some(s.into())), None);
-                datafusion::functions_nested::expr_fn::array_sort(
-                    arr,
-                    lit_s(if asc { "ASC" } else { "DESC" }),
-                    lit_s(if nulls_first {
-                        "NULLS FIRST"
-                    } else {
-                        "NULLS LAST"
-                    }),
-                )
-                .alias(shown)
+                self.call_registry(&lname, a, false)?.alias(shown)
             }
             // struct(cols): fields named as the columns are (Spark's CreateStruct).
             "struct" => {
@@ -1057,6 +1033,11 @@ impl<'a> Scope<'a> {
         }
         if let Ok(f) = ctx.udwf(name) {
             return Ok(f.call(args));
+        }
+        if let Ok(f) = ctx.higher_order_function(name) {
+            return Ok(Expr::HigherOrderFunction(
+                datafusion::logical_expr::expr::HigherOrderFunction::new(f, args),
+            ));
         }
         Err(EmberError::analysis(
             "UNRESOLVED_ROUTINE",

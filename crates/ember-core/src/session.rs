@@ -249,6 +249,10 @@ impl SparkSession {
         for f in crate::functions::generator::SparkGenerator::udfs() {
             ctx.register_udf(f);
         }
+        // Spark's `array_sort` takes a comparator: ember's higher-order function
+        // replaces DataFusion's scalar one (scalar functions shadow higher-order ones).
+        ctx.deregister_udf("array_sort");
+        ctx.register_udf(crate::functions::lambda::sort_array_udf());
         for f in crate::functions::lambda::higher_order_functions() {
             ctx.register_higher_order_function(Arc::new(f));
         }

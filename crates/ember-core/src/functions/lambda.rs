@@ -4,6 +4,9 @@
 //! the flattened elements of all rows (columns the lambda captures are repeated per
 //! element); `aggregate` evaluates its merge lambda once per element position.
 //! `exists` is DataFusion's `array_any_match`, which has Spark's three-valued result.
+//! `array_sort(a[, (l, r) -> int])` sorts each array ascending with NULLs last, or by
+//! the comparator (negative: `l` first); `sort_array(a[, asc])` is a plain function
+//! ([`sort_array_udf`]: NULLs first ascending, last descending).
 //!
 //! Semantics follow Spark 4 (`HigherOrderFunctions.scala`): a NULL array or map gives
 //! NULL; `transform`/`filter` lambdas may take the element's 0-based index as a second
@@ -41,6 +44,7 @@ enum Kind {
     MapFilter,
     TransformKeys,
     TransformValues,
+    ArraySort,
 }
 
 /// One of Spark's higher-order functions (see the module docs).
@@ -63,6 +67,7 @@ pub fn higher_order_functions() -> Vec<HigherOrderUDF> {
         ("map_filter", Kind::MapFilter),
         ("transform_keys", Kind::TransformKeys),
         ("transform_values", Kind::TransformValues),
+        ("array_sort", Kind::ArraySort),
     ]
     .into_iter()
     .map(|(name, kind)| {
@@ -127,6 +132,7 @@ impl SparkHigherOrder {
         let ok = match self.kind {
             Kind::Aggregate => values == 2 && (lambdas == 1 || lambdas == 2),
             Kind::ZipWith => values == 2 && lambdas == 1,
+            Kind::ArraySort => values == 1 && lambdas <= 1,
             _ => values == 1 && lambdas == 1,
         };
         if ok {
@@ -161,6 +167,12 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
                 vec![vec![list_element(self.name, values[0])?, index_field()]]
             }
             Kind::Forall => vec![vec![list_element(self.name, values[0])?]],
+            Kind::ArraySort if lambdas_of(fields).is_empty() => vec![],
+            Kind::ArraySort => {
+                let e = list_element(self.name, values[0])?;
+                let e = Arc::new(e.as_ref().clone().with_nullable(true));
+                vec![vec![e.clone(), e]]
+            }
             Kind::Aggregate => {
                 let acc = Arc::new(Field::new("acc", values[1].data_type().clone(), true));
                 let mut p = vec![vec![acc.clone(), list_element(self.name, values[0])?]];
@@ -195,7 +207,7 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
                 lambdas[0].data_type().clone(),
                 true,
             ))),
-            Kind::Filter | Kind::MapFilter => first.data_type().clone(),
+            Kind::Filter | Kind::MapFilter | Kind::ArraySort => first.data_type().clone(),
             Kind::Forall => DataType::Boolean,
             Kind::Aggregate => match lambdas.get(1) {
                 Some(finish) => finish.data_type().clone(),
@@ -251,6 +263,10 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
                 aggregate(&values[0], &values[1], lambdas[0], lambdas.get(1).copied())?
             }
             Kind::ZipWith => zip_with(&values[0], &values[1], lambdas[0], ret)?,
+            Kind::ArraySort => match lambdas.first() {
+                Some(cmp) => sort_by_comparator(&values[0], cmp)?,
+                None => sort_lists(&values[0], SortOrder::AscNullsLast)?,
+            },
             Kind::MapFilter | Kind::TransformKeys | Kind::TransformValues => {
                 map_function(self.kind, &values[0], lambdas[0], ret)?
             }
@@ -472,6 +488,167 @@ fn aggregate(
         None => acc,
     };
     with_nulls_of(out, f.list.nulls())
+}
+
+/// How [`sort_lists`] orders each array's elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// `array_sort(a)`: ascending, NULLs last.
+    AscNullsLast,
+    /// `sort_array(a, true)`: ascending, NULLs first.
+    AscNullsFirst,
+    /// `sort_array(a, false)`: descending, NULLs last.
+    DescNullsLast,
+}
+
+/// Each array of a list column sorted by `order` (NaN above every other number, as
+/// Spark orders doubles); NULL arrays stay NULL.
+pub fn sort_lists(list: &ArrayRef, order: SortOrder) -> Result<ArrayRef> {
+    let orders = vec![order; list.len()];
+    sort_lists_per_row(list, &orders)
+}
+
+/// [`sort_lists`] with an order per row (`sort_array(a, asc)` with a column `asc`).
+pub fn sort_lists_per_row(list: &ArrayRef, orders: &[SortOrder]) -> Result<ArrayRef> {
+    use datafusion::arrow::compute::{sort_to_indices, SortOptions};
+    let f = flatten(list)?;
+    let mut picks: Vec<u32> = Vec::with_capacity(f.values.len());
+    for (r, w) in f.offsets.windows(2).enumerate() {
+        let (s, e) = (w[0] as usize, w[1] as usize);
+        let opts = match orders.get(r).copied().unwrap_or(SortOrder::AscNullsLast) {
+            SortOrder::AscNullsLast => SortOptions { descending: false, nulls_first: false },
+            SortOrder::AscNullsFirst => SortOptions { descending: false, nulls_first: true },
+            SortOrder::DescNullsLast => SortOptions { descending: true, nulls_first: false },
+        };
+        let idx = sort_to_indices(&f.values.slice(s, e - s), Some(opts), None)?;
+        picks.extend(idx.values().iter().map(|i| i + s as u32));
+    }
+    let values = take(&f.values, &UInt32Array::from(picks), None)?;
+    let field = match f.list.data_type() {
+        DataType::List(e) => e.clone(),
+        other => return exec_err!("expected a list, got {other}"),
+    };
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        f.offsets,
+        values,
+        f.list.nulls().cloned(),
+    )?))
+}
+
+/// `array_sort(a, (l, r) -> int)`: each array sorted (stably) by the comparator. The
+/// comparator runs once per batch over every ordered pair of elements of each array
+/// (n² pairs for an array of n); a NULL comparison fails as Spark's does.
+fn sort_by_comparator(list: &ArrayRef, cmp: &LambdaArgument) -> Result<ArrayRef> {
+    let f = flatten(list)?;
+    let (mut left, mut right, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, w) in f.offsets.windows(2).enumerate() {
+        for i in w[0]..w[1] {
+            for j in w[0]..w[1] {
+                left.push(i as u32);
+                right.push(j as u32);
+                rows.push(r as u32);
+            }
+        }
+    }
+    let l = take(&f.values, &UInt32Array::from(left), None)?;
+    let rgt = take(&f.values, &UInt32Array::from(right), None)?;
+    let rows = UInt32Array::from(rows);
+    let out = eval(cmp, &[l, rgt], &rows, rows.len())?;
+    let out = cast(&out, &DataType::Int64)?;
+    let out = out.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    if out.null_count() > 0 {
+        return exec_err!(
+            "[COMPARATOR_RETURNS_NULL] The comparator has returned a NULL for a comparison between elements."
+        );
+    }
+    let mut picks: Vec<u32> = Vec::with_capacity(f.values.len());
+    let mut base = 0usize;
+    for w in f.offsets.windows(2) {
+        let n = (w[1] - w[0]) as usize;
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| out.value(base + a * n + b).cmp(&0));
+        picks.extend(idx.iter().map(|&i| w[0] as u32 + i as u32));
+        base += n * n;
+    }
+    let values = take(&f.values, &UInt32Array::from(picks), None)?;
+    let field = match f.list.data_type() {
+        DataType::List(e) => e.clone(),
+        other => return exec_err!("expected a list, got {other}"),
+    };
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        f.offsets,
+        values,
+        f.list.nulls().cloned(),
+    )?))
+}
+
+/// Spark's `sort_array(a[, asc])` (`SortArray`): ascending (default) puts NULLs first,
+/// descending puts them last. `asc` must be a BOOLEAN; a NULL `asc` sorts ascending.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SortArray {
+    signature: datafusion::logical_expr::Signature,
+}
+
+/// The `sort_array` function.
+pub fn sort_array_udf() -> datafusion::logical_expr::ScalarUDF {
+    datafusion::logical_expr::ScalarUDF::new_from_impl(SortArray {
+        signature: datafusion::logical_expr::Signature::user_defined(Volatility::Immutable),
+    })
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for SortArray {
+    fn name(&self) -> &str {
+        "sort_array"
+    }
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [a] | [a, DataType::Boolean] if matches!(a, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) | DataType::Null) => Ok(arg_types.to_vec()),
+            [_] | [_, _] => plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `sort_array` requires (ARRAY, BOOLEAN), got ({})",
+                arg_types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            _ => plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `sort_array` requires [1, 2] parameters but the actual number is {}.",
+                arg_types.len()
+            ),
+        }
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Null))
+    }
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let list = args.args[0].to_array(n)?;
+        let orders: Vec<SortOrder> = match args.args.get(1) {
+            None => vec![SortOrder::AscNullsFirst; n],
+            Some(v) => {
+                let asc = v.to_array(n)?;
+                let asc = asc.as_boolean_opt().ok_or_else(|| {
+                    datafusion::common::DataFusionError::Execution(
+                        "`sort_array` expects a BOOLEAN order".into(),
+                    )
+                })?;
+                (0..n)
+                    .map(|i| {
+                        if asc.is_valid(i) && !asc.value(i) {
+                            SortOrder::DescNullsLast
+                        } else {
+                            SortOrder::AscNullsFirst
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Ok(ColumnarValue::Array(sort_lists_per_row(&list, &orders)?))
+    }
 }
 
 /// `a` with the rows that are NULL in `nulls` set to NULL.

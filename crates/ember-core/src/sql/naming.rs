@@ -214,6 +214,33 @@ pub fn ast_name(e: &ast::Expr) -> String {
             ast::Value::Null => "NULL".into(),
             other => other.to_string(),
         },
+        A::Lambda(l) => lambda_name(l),
+        // Inside a lambda, a parenthesised tuple is a struct (`(y, x)`): Spark names it
+        // `named_struct(y, <y>, x, <x>)`, fields named by the variables or `col<n>`.
+        A::Tuple(items) => format!(
+            "named_struct({})",
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let field = match x {
+                        A::Function(f) if f.name.to_string() == LAMBDA_VAR => match &f.args {
+                            ast::FunctionArguments::List(l) => l
+                                .args
+                                .first()
+                                .map(|a| a.to_string())
+                                .unwrap_or_default(),
+                            _ => String::new(),
+                        },
+                        A::Identifier(id) => id.value.clone(),
+                        _ => format!("col{}", i + 1),
+                    };
+                    format!("{field}, {}", ast_name(x))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        A::Function(f) if f.name.to_string() == LAMBDA_VAR => "namedlambdavariable()".into(),
         A::BinaryOp { left, op, right } => match op {
             ast::BinaryOperator::NotEq => {
                 format!("(NOT ({} = {}))", ast_name(left), ast_name(right))
@@ -357,6 +384,33 @@ pub fn ast_name(e: &ast::Expr) -> String {
     }
 }
 
+/// Marks a lambda's variable while naming its body (see [`lambda_name`]).
+const LAMBDA_VAR: &str = "__ember_lambda_var";
+
+/// Spark's name of a lambda, `lambdafunction(<body>, namedlambdavariable(), ...)`: the
+/// body's name with each variable shown as `namedlambdavariable()`.
+fn lambda_name(l: &ast::LambdaFunction) -> String {
+    let params: Vec<String> = l.params.iter().map(|p| p.name.value.clone()).collect();
+    let mut body = (*l.body).clone();
+    let _ = ast::visit_expressions_mut(&mut body, |x| {
+        if let ast::Expr::Identifier(id) = x {
+            if params.iter().any(|p| p.eq_ignore_ascii_case(&id.value)) {
+                let var = ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(
+                    ast::Expr::Identifier(id.clone()),
+                ));
+                *x = call_of(LAMBDA_VAR, vec![var]);
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    let mut out = format!("lambdafunction({}", ast_name(&body));
+    for _ in &params {
+        out.push_str(", namedlambdavariable()");
+    }
+    out.push(')');
+    out
+}
+
 /// The defaults of omitted arguments that Spark shows in a function's column name
 /// (`hll_sketch_agg(x)` is column `hll_sketch_agg(x, 12)`), for a call of `name`
 /// (lower case) with `n` arguments; several are joined with `, `.
@@ -367,6 +421,11 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
         ("percentile", 2) => "1",
+        ("sort_array", 1) => "true",
+        // The identity finish function of `aggregate`/`reduce` and `array_sort`'s
+        // default comparator (nulls last).
+        ("aggregate" | "reduce", 3) => "lambdafunction(namedlambdavariable(), namedlambdavariable())",
+        ("array_sort", 1) => "lambdafunction((IF(((namedlambdavariable() IS NULL) AND (namedlambdavariable() IS NULL)), 0, (IF((namedlambdavariable() IS NULL), 1, (IF((namedlambdavariable() IS NULL), -1, (IF((namedlambdavariable() < namedlambdavariable()), -1, (IF((namedlambdavariable() > namedlambdavariable()), 1, 0)))))))))), namedlambdavariable(), namedlambdavariable())",
         (n_, 2) if n_.starts_with("tuple_sketch_agg_") => "12, sum",
         (n_, 3) if n_.starts_with("tuple_sketch_agg_") => "sum",
         (n_, 1) if n_.starts_with("tuple_union_agg_") => "12, sum",

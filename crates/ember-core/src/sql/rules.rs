@@ -312,12 +312,29 @@ pub fn narrow_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
                 return Ok(Transformed::yes(values_nullability(built)?));
             }
             let names = NamePreserver::new(&p);
+            // Lambda variables carry the element type they were planned with
+            // (`x -> x + 1` over `array(1, 2)`: bigint); narrowed, they follow the
+            // arrays' new element types.
+            let inputs = datafusion::logical_expr::utils::merge_schema(&p.inputs());
             p.map_expressions(|e| {
                 let saved = names.save(&e);
-                Ok(narrow(e)?.update_data(|e| saved.restore(e)))
+                let narrowed = narrow(e)?;
+                let changed = narrowed.transformed;
+                let e = narrowed.data;
+                let e = if changed && has_lambda(&e) {
+                    e.resolve_lambda_variables(&inputs)?.data
+                } else {
+                    e
+                };
+                Ok(Transformed::new_transformed(saved.restore(e), changed))
             })
         })?
         .data)
+}
+
+fn has_lambda(e: &Expr) -> bool {
+    e.exists(|x| Ok(matches!(x, Expr::Lambda(_))))
+        .unwrap_or(false)
 }
 
 /// A VALUES column is nullable only when one of its rows can be NULL, as Spark's
