@@ -548,6 +548,9 @@ impl SparkSession {
             not_null: self.inner.not_null_fn.clone(),
             to_string: self.inner.to_string_fn.clone(),
             divide: self.inner.divide_fn.clone(),
+            time_type: self
+                .conf_get("spark.sql.timeType.enabled")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         }
     }
 

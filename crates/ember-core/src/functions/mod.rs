@@ -28,6 +28,7 @@ pub mod round;
 pub mod sequence;
 pub mod sketches;
 mod strict_math;
+mod time;
 pub mod sums;
 pub mod table;
 pub mod timestampadd;
@@ -524,6 +525,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(more::functions(tz));
     v.extend(numfmt::functions(tz));
     v.extend(make_ts::functions(tz));
+    v.extend(time::functions(tz));
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());

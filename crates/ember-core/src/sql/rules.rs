@@ -470,8 +470,49 @@ pub fn analyze(
         divide: fns.divide.clone(),
     };
     let plan = rule.analyze(plan, state.config_options())?;
+    if !fns.time_type {
+        reject_time(&plan)?;
+    }
     let plan = ordered_first_last(plan)?;
     crate::partition_local::rewrite(plan)
+}
+
+fn is_time(t: &DataType) -> bool {
+    matches!(t, DataType::Time32(_) | DataType::Time64(_))
+}
+
+/// Spark 4.3 with `spark.sql.timeType.enabled=false` (its default): a TIME literal,
+/// cast, column or function result fails with `UNSUPPORTED_TIME_TYPE`.
+fn reject_time(plan: &LogicalPlan) -> Result<()> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let unsupported = || {
+        datafusion::common::DataFusionError::Plan(
+            "[UNSUPPORTED_TIME_TYPE] The data type TIME is not supported.".into(),
+        )
+    };
+    plan.apply_with_subqueries(|p| {
+        if p.schema().fields().iter().any(|f| is_time(f.data_type())) {
+            return Err(unsupported());
+        }
+        let schema = datafusion::logical_expr::utils::merge_schema(&p.inputs());
+        for e in p.expressions() {
+            e.apply(|x| {
+                let time = match x {
+                    Expr::Literal(v, _) => is_time(&v.data_type()),
+                    Expr::Cast(c) => is_time(c.field.data_type()),
+                    Expr::TryCast(c) => is_time(c.field.data_type()),
+                    Expr::ScalarFunction(_) => x.get_type(&schema).is_ok_and(|t| is_time(&t)),
+                    _ => false,
+                };
+                if time {
+                    return Err(unsupported());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
 }
 
 /// `first`/`last` of an aggregation over sorted rows take the sort's order, as Spark's
@@ -631,4 +672,7 @@ pub struct RuleFunctions {
     pub to_string: Arc<ScalarUDF>,
     /// `spark_divide`.
     pub divide: Arc<ScalarUDF>,
+    /// `spark.sql.timeType.enabled` (default `false`, as Spark 4.3): when off, any TIME
+    /// value fails analysis with `UNSUPPORTED_TIME_TYPE`.
+    pub time_type: bool,
 }
