@@ -1260,47 +1260,7 @@ fn keep_params(
     Ok(f.call(args))
 }
 
-/// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
-/// math expressions print their names so).
-const UPPER_NAMES: &[&str] = &[
-    "spark_partition_id",
-    "acos",
-    "asin",
-    "atan",
-    "acosh",
-    "asinh",
-    "atanh",
-    "atan2",
-    "cbrt",
-    "ceil",
-    "cos",
-    "cosh",
-    "cot",
-    "csc",
-    "sec",
-    "degrees",
-    "radians",
-    "exp",
-    "expm1",
-    "floor",
-    "log10",
-    "log1p",
-    "log2",
-    "signum",
-    "sin",
-    "sinh",
-    "sqrt",
-    "tan",
-    "tanh",
-    "hypot",
-    "pow",
-    "power",
-    "pi",
-    "e",
-    "rlike",
-    "regexp",
-    "regexp_like",
-];
+use ember_core::sql::naming::UPPER_NAMES;
 
 /// Spark's column name of a function call: the name the program called (Spark keeps
 /// the alias used, `lcase(x)`), upper case for math functions, arguments by their

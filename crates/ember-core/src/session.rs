@@ -266,6 +266,28 @@ impl SparkSession {
             }
         }
         crate::functions::window::register(&ctx)?;
+        {
+            use datafusion::execution::FunctionRegistry;
+            // Spark's other names for functions that behave the same.
+            for (base, alias) in [
+                ("starts_with", "startswith"),
+                ("ends_with", "endswith"),
+                ("lower", "lcase"),
+                ("upper", "ucase"),
+                ("to_char", "to_varchar"),
+                ("regexp_like", "rlike"),
+                ("regexp_like", "regexp"),
+            ] {
+                if let Ok(f) = ctx.udf(base) {
+                    ctx.register_udf(f.as_ref().clone().with_aliases([alias]));
+                }
+            }
+            for (base, aliases) in [("bool_or", &["any", "some"][..]), ("bool_and", &["every"][..])] {
+                if let Ok(f) = ctx.udaf(base) {
+                    ctx.register_udaf(f.as_ref().clone().with_aliases(aliases.iter().copied()));
+                }
+            }
+        }
         if let Ok(prev) = ctx.udf("element_at") {
             ctx.register_udf(crate::functions::ElementAt::udf(prev));
         }

@@ -28,6 +28,7 @@ pub mod round;
 pub mod sequence;
 pub mod sketches;
 mod strict_math;
+pub mod rewrite;
 mod time;
 pub mod sums;
 pub mod table;
@@ -292,6 +293,13 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             tz,
         ),
         udf(
+            "array_size",
+            Signature::any(1, imm),
+            |_| Ok(DataType::Int32),
+            size_impl,
+            tz,
+        ),
+        udf(
             "cardinality",
             Signature::any(1, imm),
             |_| Ok(DataType::Int32),
@@ -526,6 +534,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(numfmt::functions(tz));
     v.extend(make_ts::functions(tz));
     v.extend(time::functions(tz));
+    v.extend(rewrite::functions());
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());

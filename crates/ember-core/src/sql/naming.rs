@@ -364,10 +364,25 @@ pub fn ast_name(e: &ast::Expr) -> String {
                     if name == "try_make_timestamp" && args.len() == 7 {
                         args.truncate(6);
                     }
+                    // Spark prints some calls as operators, some by their canonical
+                    // name, math functions in upper case.
+                    match (name.as_str(), args.as_slice()) {
+                        ("isnotnull", [x]) => return format!("({x} IS NOT NULL)"),
+                        ("isnull", [x]) => return format!("({x} IS NULL)"),
+                        ("positive", [x]) => return format!("(+ {x})"),
+                        _ => {}
+                    }
                     let name = match name.as_str() {
                         "std" | "stddev_samp" => "stddev".to_string(),
                         "var_samp" => "variance".to_string(),
                         "mean" => "avg".to_string(),
+                        "array_agg" => "collect_list".to_string(),
+                        "dateadd" => "date_add".to_string(),
+                        "position" => "locate".to_string(),
+                        "substr" => "substring".to_string(),
+                        "to_varchar" => "to_char".to_string(),
+                        "pow" => "POWER".to_string(),
+                        n if UPPER_NAMES.contains(&n) => n.to_ascii_uppercase(),
                         _ => name,
                     };
                     format!(
@@ -383,6 +398,48 @@ pub fn ast_name(e: &ast::Expr) -> String {
         other => other.to_string(),
     }
 }
+
+/// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
+/// math expressions print their names so).
+pub const UPPER_NAMES: &[&str] = &[
+    "spark_partition_id",
+    "acos",
+    "asin",
+    "atan",
+    "acosh",
+    "asinh",
+    "atanh",
+    "atan2",
+    "cbrt",
+    "ceil",
+    "cos",
+    "cosh",
+    "cot",
+    "csc",
+    "sec",
+    "degrees",
+    "radians",
+    "exp",
+    "expm1",
+    "floor",
+    "log10",
+    "log1p",
+    "log2",
+    "signum",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tan",
+    "tanh",
+    "hypot",
+    "pow",
+    "power",
+    "pi",
+    "e",
+    "rlike",
+    "regexp",
+    "regexp_like",
+];
 
 /// Marks a lambda's variable while naming its body (see [`lambda_name`]).
 const LAMBDA_VAR: &str = "__ember_lambda_var";
