@@ -857,30 +857,12 @@ impl<'a> Scope<'a> {
                 let shown = display_call(self, name, &lname, &[], false);
                 Expr::Literal(v, None).alias(shown)
             }
-            "zeroifnull"
-            | "nullifzero"
-            | "array_size"
-            | "approx_count_distinct"
-            | "count_if"
-            | "any_value"
-            | "hypot"
-            | "date_from_unix_date" => {
+            "array_size" | "approx_count_distinct" | "count_if" | "any_value" => {
                 let shown = display_call(self, name, &lname, &a, distinct);
-                let zero = Expr::Literal(ScalarValue::Int32(Some(0)), None);
                 let e = match lname.as_str() {
-                    "zeroifnull" => {
-                        arity(1)?;
-                        datafusion::functions::expr_fn::coalesce(vec![next(), zero])
-                    }
-                    "nullifzero" => {
-                        arity(1)?;
-                        datafusion::functions::expr_fn::nullif(next(), zero)
-                    }
                     "array_size" => {
                         arity(1)?;
-                        // Spark's length of the outer array (DataFusion's
-                        // `cardinality` counts nested elements too).
-                        self.call_registry("size", vec![next()], false)?
+                        self.call_registry("array_size", vec![next()], false)?
                     }
                     "approx_count_distinct" => {
                         self.call_registry("approx_count_distinct", a.clone(), false)?
@@ -895,24 +877,7 @@ impl<'a> Scope<'a> {
                         ));
                         self.call_registry("count", vec![case], false)?
                     }
-                    "any_value" => self.call_registry("first_value", vec![next()], false)?,
-                    "hypot" => {
-                        arity(2)?;
-                        let (x, y) = (next(), next());
-                        let f = |e: Expr| {
-                            Expr::Cast(Cast::new(Box::new(e), arrow::datatypes::DataType::Float64))
-                        };
-                        datafusion::functions::math::expr_fn::sqrt(
-                            f(x.clone()) * f(x) + f(y.clone()) * f(y),
-                        )
-                    }
-                    _ => {
-                        arity(1)?;
-                        Expr::Cast(Cast::new(
-                            Box::new(next()),
-                            arrow::datatypes::DataType::Date32,
-                        ))
-                    }
+                    _ => self.call_registry("first_value", vec![next()], false)?,
                 };
                 e.alias(shown)
             }

@@ -9,8 +9,7 @@
 //!   default length (the replacement's), `listagg`/`string_agg` (with `DISTINCT`);
 //! - `startswith`/`endswith` of `binary` values;
 //! - numbers: `degrees`/`radians` with Java's constants (`Math.toDegrees`),
-//!   `bitwise_not` (`~x`), `ceil`/`ceiling`/`floor` with a scale, `factorial` of any integer,
-//!   `try_mod` (NULL for a zero divisor);
+//!   `bitwise_not` (`~x`), `ceil`/`ceiling`/`floor` with a scale, `factorial` of any integer;
 //! - dates: `add_months`, `date_add`, `date_sub`, `last_day`, `next_day` on string or
 //!   timestamp input (cast to `date`, as Spark's implicit cast); the time zones of
 //!   `from_utc_timestamp`/`to_utc_timestamp` accept Java's short ids (`PST`, `JST`);
@@ -205,17 +204,6 @@ pub fn rewrite(
                 false,
             )?
             .alias(shown),
-        ("try_mod", 2) => {
-            let (x, y) = (a[0].clone(), a[1].clone());
-            case(
-                vec![(
-                    bin(y.clone(), Operator::NotEq, lit_i64(0)),
-                    bin(x, Operator::Modulo, y),
-                )],
-                None,
-            )
-            .alias(shown)
-        }
         ("add_months" | "date_add" | "dateadd" | "date_sub" | "last_day" | "next_day", _)
             if !a.is_empty() =>
         {

@@ -29,6 +29,7 @@ pub mod sequence;
 pub mod sketches;
 mod strict_math;
 pub mod rewrite;
+pub mod try_ops;
 mod time;
 pub mod sums;
 pub mod table;
@@ -535,6 +536,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(make_ts::functions(tz));
     v.extend(time::functions(tz));
     v.extend(rewrite::functions());
+    v.extend(try_ops::functions());
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());

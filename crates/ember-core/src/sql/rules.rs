@@ -457,6 +457,10 @@ pub fn analyze(
     plan: LogicalPlan,
     fns: &RuleFunctions,
 ) -> Result<LogicalPlan> {
+    if !fns.time_type {
+        // TIME literals and casts, before coercion could fail on them first.
+        reject_time(&plan, false)?;
+    }
     let plan = narrow_literals(plan)?;
     let plan = string_arguments(plan, &fns.to_string)?;
     let plan = state
@@ -471,7 +475,7 @@ pub fn analyze(
     };
     let plan = rule.analyze(plan, state.config_options())?;
     if !fns.time_type {
-        reject_time(&plan)?;
+        reject_time(&plan, true)?;
     }
     let plan = ordered_first_last(plan)?;
     crate::partition_local::rewrite(plan)
@@ -482,8 +486,9 @@ fn is_time(t: &DataType) -> bool {
 }
 
 /// Spark 4.3 with `spark.sql.timeType.enabled=false` (its default): a TIME literal,
-/// cast, column or function result fails with `UNSUPPORTED_TIME_TYPE`.
-fn reject_time(plan: &LogicalPlan) -> Result<()> {
+/// cast, column or function result fails with `UNSUPPORTED_TIME_TYPE`. Before type
+/// coercion (`analyzed` false) only literals and casts are looked at.
+fn reject_time(plan: &LogicalPlan, analyzed: bool) -> Result<()> {
     use datafusion::common::tree_node::TreeNodeRecursion;
     let unsupported = || {
         datafusion::common::DataFusionError::Plan(
@@ -491,7 +496,7 @@ fn reject_time(plan: &LogicalPlan) -> Result<()> {
         )
     };
     plan.apply_with_subqueries(|p| {
-        if p.schema().fields().iter().any(|f| is_time(f.data_type())) {
+        if analyzed && p.schema().fields().iter().any(|f| is_time(f.data_type())) {
             return Err(unsupported());
         }
         let schema = datafusion::logical_expr::utils::merge_schema(&p.inputs());
@@ -501,7 +506,9 @@ fn reject_time(plan: &LogicalPlan) -> Result<()> {
                     Expr::Literal(v, _) => is_time(&v.data_type()),
                     Expr::Cast(c) => is_time(c.field.data_type()),
                     Expr::TryCast(c) => is_time(c.field.data_type()),
-                    Expr::ScalarFunction(_) => x.get_type(&schema).is_ok_and(|t| is_time(&t)),
+                    Expr::ScalarFunction(_) if analyzed => {
+                        x.get_type(&schema).is_ok_and(|t| is_time(&t))
+                    }
                     _ => false,
                 };
                 if time {
