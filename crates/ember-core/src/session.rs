@@ -274,17 +274,30 @@ impl SparkSession {
                 ("ends_with", "endswith"),
                 ("lower", "lcase"),
                 ("upper", "ucase"),
-                ("to_char", "to_varchar"),
                 ("regexp_like", "rlike"),
                 ("regexp_like", "regexp"),
             ] {
                 if let Ok(f) = ctx.udf(base) {
+                    // Registering re-inserts every alias the function had; keep the
+                    // functions ember registered under those names since.
+                    let kept: Vec<_> = f.aliases().iter().filter_map(|a| ctx.udf(a).ok()).collect();
                     ctx.register_udf(f.as_ref().clone().with_aliases([alias]));
+                    for k in kept {
+                        if k.name() != f.name() {
+                            ctx.register_udf(k.as_ref().clone());
+                        }
+                    }
                 }
             }
             for (base, aliases) in [("bool_or", &["any", "some"][..]), ("bool_and", &["every"][..])] {
                 if let Ok(f) = ctx.udaf(base) {
+                    let kept: Vec<_> = f.aliases().iter().filter_map(|a| ctx.udaf(a).ok()).collect();
                     ctx.register_udaf(f.as_ref().clone().with_aliases(aliases.iter().copied()));
+                    for k in kept {
+                        if k.name() != f.name() {
+                            ctx.register_udaf(k.as_ref().clone());
+                        }
+                    }
                 }
             }
         }
