@@ -1,7 +1,8 @@
 //! Spark functions defined by other expressions, registered once for both front doors
 //! (SQL text and Spark Connect): `equal_null(a, b)` (`a <=> b` after Spark's comparison
 //! coercion), `nullifzero(x)`, `zeroifnull(x)`, `positive(x)`, `isnotnull(x)`,
-//! `date_from_unix_date(days)`, `hypot(x, y)`, `e()`.
+//! `date_from_unix_date(days)`, `hypot(x, y)`, `e()`, `div(a, b)` (`a DIV b`: the
+//! quotient truncated toward zero, as `bigint`).
 //!
 //! Each is a [`SparkRewrite`]: its result type is the type of the expression it stands
 //! for, the optimizer replaces the call by that expression (`simplify`), and a call that
@@ -207,6 +208,28 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
         SparkRewrite::udf("date_from_unix_date", 1, 1, |args, _| {
             Ok(cast(cast(first(args), &DataType::Int32), &DataType::Date32))
+        }),
+        // Spark's `a DIV b`: the quotient truncated toward zero, as a bigint.
+        SparkRewrite::udf("div", 2, 2, |args, fields| {
+            let integral = fields.iter().all(|f| f.data_type().is_integer() || f.data_type() == &DataType::Null);
+            let mut it = args.into_iter();
+            let (a, b) = (first(it.by_ref().take(1).collect()), first(it.collect()));
+            let q = if integral {
+                Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+                    Box::new(cast(a, &DataType::Int64)),
+                    datafusion::logical_expr::Operator::Divide,
+                    Box::new(cast(b, &DataType::Int64)),
+                ))
+            } else {
+                // Arrow's decimal-to-integer cast truncates toward zero.
+                let t = DataType::Decimal128(38, 6);
+                Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+                    Box::new(cast(a, &t)),
+                    datafusion::logical_expr::Operator::Divide,
+                    Box::new(cast(b, &t)),
+                ))
+            };
+            Ok(cast(q, &DataType::Int64))
         }),
         SparkRewrite::udf("hypot", 2, 2, |args, _| {
             let mut it = args.into_iter().map(|a| cast(a, &DataType::Float64));

@@ -30,7 +30,7 @@ use datafusion::sql::sqlparser::ast::{
     self, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName,
     ObjectNamePart, Query, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use datafusion::sql::sqlparser::dialect::DatabricksDialect;
+use crate::sql::dialect::SparkDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{EmberError, Result};
@@ -172,7 +172,7 @@ async fn generated_names(
 }
 
 fn parse_statement(sql: &str) -> Result<Statement> {
-    Parser::parse_sql(&DatabricksDialect {}, sql)
+    Parser::parse_sql(&SparkDialect, sql)
         .map_err(|e| EmberError::internal(format!("generator rewrite: {e}: {sql}")))?
         .pop()
         .ok_or_else(|| EmberError::internal("generator rewrite: no statement"))

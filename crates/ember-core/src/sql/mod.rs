@@ -4,6 +4,7 @@
 //! `SHOW TABLES`, `DESCRIBE`), and queries planned by DataFusion's SQL planner with
 //! Spark's dialect settings and the [`rules`] that give Spark's semantics.
 
+pub mod dialect;
 pub mod errors;
 pub mod generators;
 pub mod grouping;

@@ -370,6 +370,9 @@ pub fn ast_name(e: &ast::Expr) -> String {
                         ("isnotnull", [x]) => return format!("({x} IS NOT NULL)"),
                         ("isnull", [x]) => return format!("({x} IS NULL)"),
                         ("positive", [x]) => return format!("(+ {x})"),
+                        ("bitwise_not", [x]) => return format!("~{x}"),
+                        ("div", [x, y]) => return format!("({x} div {y})"),
+                        ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
                         _ => {}
                     }
                     let name = match name.as_str() {
@@ -789,7 +792,7 @@ fn cast_function(name: &str, f: &ast::Function) -> Option<ast::Expr> {
     let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
         return None;
     };
-    let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
+    let dialect = crate::sql::dialect::SparkDialect;
     let data_type = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
         .try_with_sql(name)
         .ok()?
@@ -906,10 +909,10 @@ mod tests {
 
     #[test]
     fn aliases_in_the_ast() {
-        use datafusion::sql::sqlparser::dialect::DatabricksDialect;
+        use crate::sql::dialect::SparkDialect;
         use datafusion::sql::sqlparser::parser::Parser;
         let mut st = Parser::parse_sql(
-            &DatabricksDialect {},
+            &SparkDialect,
             "SELECT a, COUNT(*), a + 1 AS b, 'x' FROM t",
         )
         .unwrap()
@@ -923,10 +926,10 @@ mod tests {
 
     #[test]
     fn select_item_names() {
-        use datafusion::sql::sqlparser::dialect::DatabricksDialect;
+        use crate::sql::dialect::SparkDialect;
         use datafusion::sql::sqlparser::parser::Parser;
         let sql = "SELECT carrier, COUNT(*), AVG(f.dep_delay), SUM(distance) / 2, -1, CAST(flight AS STRING), COUNT(DISTINCT dest), address.city, ROUND(AVG(x), 3), x IS NULL FROM t f";
-        let st = Parser::parse_sql(&DatabricksDialect {}, sql)
+        let st = Parser::parse_sql(&SparkDialect, sql)
             .unwrap()
             .remove(0);
         let ast::Statement::Query(q) = st else {

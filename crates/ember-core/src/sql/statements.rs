@@ -248,7 +248,7 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
         return empty_df(session);
     }
     // Queries: give unaliased items Spark's names, then plan.
-    let dialect = datafusion::sql::sqlparser::dialect::DatabricksDialect {};
+    let dialect = crate::sql::dialect::SparkDialect;
     let unescaped = crate::sql::unescape_string_literals(sql);
     let mut parsed =
         datafusion::sql::parser::DFParser::parse_sql_with_dialect(&unescaped, &dialect)?;
