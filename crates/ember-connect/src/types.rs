@@ -106,7 +106,11 @@ fn struct_of(fields: &Fields) -> dt::Struct {
             .iter()
             .map(|f| dt::StructField {
                 name: f.name().clone(),
-                data_type: Some(to_proto(f.data_type())),
+                data_type: Some(if ember_core::functions::variant::is_variant(f) {
+                    pb(Kind::Variant(dt::Variant::default()))
+                } else {
+                    to_proto(f.data_type())
+                }),
                 nullable: f.is_nullable(),
                 metadata: f.metadata().get(SPARK_METADATA).cloned(),
             })
@@ -257,7 +261,55 @@ pub fn wire_type(t: &DataType) -> DataType {
 }
 
 fn wire_field(f: &Field) -> Field {
+    if ember_core::functions::variant::is_variant(f) {
+        return Field::new(f.name(), variant_wire_type(), f.is_nullable());
+    }
     f.clone().with_data_type(wire_type(f.data_type()))
+}
+
+/// The Arrow form PySpark reads a VARIANT column in: `struct<value: binary,
+/// metadata: binary>`, the metadata field tagged `variant=true`.
+fn variant_wire_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("value", DataType::Binary, false),
+        Field::new("metadata", DataType::Binary, false).with_metadata(
+            [("variant".to_string(), "true".to_string())]
+                .into_iter()
+                .collect(),
+        ),
+    ]))
+}
+
+/// A VARIANT column (ember's canonical JSON text) in Spark's binary encoding.
+fn encode_variants(
+    c: &arrow::array::ArrayRef,
+) -> std::result::Result<arrow::array::ArrayRef, arrow::error::ArrowError> {
+    use arrow::array::{Array, AsArray, BinaryBuilder, StructArray};
+    use ember_core::functions::variant_json as vj;
+    let text = arrow::compute::cast(c, &DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    let (mut values, mut metas) = (BinaryBuilder::new(), BinaryBuilder::new());
+    for i in 0..text.len() {
+        let (v, m) = if text.is_null(i) {
+            (vec![0u8], vec![1u8, 0, 0])
+        } else {
+            let j = vj::parse_canonical(text.value(i))
+                .map_err(|e| arrow::error::ArrowError::ParseError(format!("variant: {e}")))?;
+            vj::encode(&j)
+        };
+        values.append_value(v);
+        metas.append_value(m);
+    }
+    let DataType::Struct(fields) = variant_wire_type() else {
+        return Err(arrow::error::ArrowError::SchemaError(
+            "variant wire type".into(),
+        ));
+    };
+    Ok(Arc::new(StructArray::try_new(
+        fields,
+        vec![Arc::new(values.finish()), Arc::new(metas.finish())],
+        text.nulls().cloned(),
+    )?))
 }
 
 /// The wire schema of a result schema (see [`wire_type`]).
@@ -310,6 +362,10 @@ pub(crate) fn cast_batch(
         .map(|(c, f)| {
             if c.data_type() == f.data_type() {
                 Ok(c.clone())
+            } else if matches!(f.data_type(), DataType::Struct(fs) if fs.len() == 2 && fs[1].metadata().contains_key("variant"))
+                && matches!(c.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            {
+                encode_variants(c)
             } else {
                 arrow::compute::cast(c, f.data_type())
             }

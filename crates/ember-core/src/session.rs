@@ -289,9 +289,16 @@ impl SparkSession {
                     }
                 }
             }
-            for (base, aliases) in [("bool_or", &["any", "some"][..]), ("bool_and", &["every"][..])] {
+            for (base, aliases) in [
+                ("bool_or", &["any", "some"][..]),
+                ("bool_and", &["every"][..]),
+            ] {
                 if let Ok(f) = ctx.udaf(base) {
-                    let kept: Vec<_> = f.aliases().iter().filter_map(|a| ctx.udaf(a).ok()).collect();
+                    let kept: Vec<_> = f
+                        .aliases()
+                        .iter()
+                        .filter_map(|a| ctx.udaf(a).ok())
+                        .collect();
                     ctx.register_udaf(f.as_ref().clone().with_aliases(aliases.iter().copied()));
                     for k in kept {
                         if k.name() != f.name() {

@@ -150,6 +150,7 @@ impl ScalarUDFImpl for JsonFn {
                         | DataType::LargeList(_)
                         | DataType::Map(..)
                         | DataType::Null
+                        | DataType::Utf8
                 ) {
                     return plan_err!(
                         "[DATATYPE_MISMATCH.INVALID_JSON_SCHEMA] Cannot resolve \"to_json\" due to data type mismatch: Input schema \"{}\" must be a struct, an array, a map or a variant.",
@@ -182,6 +183,16 @@ impl ScalarUDFImpl for JsonFn {
         })
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if self.kind == Kind::ToJson {
+            // A string is accepted only as a VARIANT (its text is the JSON).
+            if let Some(f) = args.arg_fields.first() {
+                if f.data_type() == &DataType::Utf8 && !super::variant::is_variant(f) {
+                    return plan_err!(
+                        "[DATATYPE_MISMATCH.INVALID_JSON_SCHEMA] Cannot resolve \"to_json\" due to data type mismatch: Input schema \"STRING\" must be a struct, an array, a map or a variant."
+                    );
+                }
+            }
+        }
         if self.kind != Kind::FromJson {
             let t = self.return_type(&[])?;
             let nullable = self.kind != Kind::SchemaOfJson;
@@ -217,7 +228,12 @@ impl ScalarUDFImpl for JsonFn {
             Kind::ToJson => {
                 let opts = options(args.args.get(1))?;
                 let input = args.args[0].to_array(n)?;
-                to_json(&input, &Writer::new(&opts, tz))?
+                if input.data_type() == &DataType::Utf8 {
+                    // A VARIANT: its canonical text is its JSON.
+                    input
+                } else {
+                    to_json(&input, &Writer::new(&opts, tz))?
+                }
             }
             Kind::SchemaOfJson => {
                 let input = args.args[0].to_array(n)?;

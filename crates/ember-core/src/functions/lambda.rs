@@ -516,9 +516,18 @@ pub fn sort_lists_per_row(list: &ArrayRef, orders: &[SortOrder]) -> Result<Array
     for (r, w) in f.offsets.windows(2).enumerate() {
         let (s, e) = (w[0] as usize, w[1] as usize);
         let opts = match orders.get(r).copied().unwrap_or(SortOrder::AscNullsLast) {
-            SortOrder::AscNullsLast => SortOptions { descending: false, nulls_first: false },
-            SortOrder::AscNullsFirst => SortOptions { descending: false, nulls_first: true },
-            SortOrder::DescNullsLast => SortOptions { descending: true, nulls_first: false },
+            SortOrder::AscNullsLast => SortOptions {
+                descending: false,
+                nulls_first: false,
+            },
+            SortOrder::AscNullsFirst => SortOptions {
+                descending: false,
+                nulls_first: true,
+            },
+            SortOrder::DescNullsLast => SortOptions {
+                descending: true,
+                nulls_first: false,
+            },
         };
         let idx = sort_to_indices(&f.values.slice(s, e - s), Some(opts), None)?;
         picks.extend(idx.values().iter().map(|i| i + s as u32));

@@ -429,9 +429,11 @@ impl AggregateUDFImpl for QuantileAgg {
                 let accuracy = match args.exprs.get(2) {
                     Some(e) => match literal_arg(e)?.cast_to(&DataType::Int64)? {
                         ScalarValue::Int64(Some(a)) => a,
-                        _ => return plan_err!(
+                        _ => {
+                            return plan_err!(
                             "[DATATYPE_MISMATCH.UNEXPECTED_NULL] The accuracy must not be null."
-                        ),
+                        )
+                        }
                     },
                     None => DEFAULT_ACCURACY,
                 };

@@ -119,7 +119,9 @@ impl ScalarUDFImpl for SparkRewrite {
             .iter()
             .map(|a| a.to_field(info.schema()).map(|(_, f)| f))
             .collect::<Result<Vec<_>>>()?;
-        Ok(ExprSimplifyResult::Simplified((self.rewrite)(args, &fields)?))
+        Ok(ExprSimplifyResult::Simplified((self.rewrite)(
+            args, &fields,
+        )?))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (e, schema) = self.over_placeholders(&args.arg_fields, &[])?;
@@ -183,19 +185,35 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
         SparkRewrite::udf("nullifzero", 1, 1, |args, fields| {
             let t = fields[0].data_type().clone();
-            let t = if t == DataType::Null { DataType::Int32 } else { t };
+            let t = if t == DataType::Null {
+                DataType::Int32
+            } else {
+                t
+            };
             let x = cast(first(args), &t);
             Ok(datafusion::functions::expr_fn::nullif(x, zero_of(&t)?))
         }),
         SparkRewrite::udf("zeroifnull", 1, 1, |args, fields| {
             let t = fields[0].data_type().clone();
-            let t = if t == DataType::Null { DataType::Int32 } else { t };
+            let t = if t == DataType::Null {
+                DataType::Int32
+            } else {
+                t
+            };
             let x = cast(first(args), &t);
-            Ok(datafusion::functions::expr_fn::coalesce(vec![x, zero_of(&t)?]))
+            Ok(datafusion::functions::expr_fn::coalesce(vec![
+                x,
+                zero_of(&t)?,
+            ]))
         }),
         SparkRewrite::udf("positive", 1, 1, |args, fields| {
             let t = fields[0].data_type();
-            if !(t.is_numeric() || matches!(t, DataType::Null | DataType::Interval(_) | DataType::Duration(_))) {
+            if !(t.is_numeric()
+                || matches!(
+                    t,
+                    DataType::Null | DataType::Interval(_) | DataType::Duration(_)
+                ))
+            {
                 return plan_err!(
                     "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `positive` requires a numeric or interval argument, got {t}"
                 );
@@ -204,14 +222,19 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
         SparkRewrite::udf("isnotnull", 1, 1, |args, _| Ok(first(args).is_not_null())),
         SparkRewrite::udf("e", 0, 0, |_, _| {
-            Ok(Expr::Literal(ScalarValue::Float64(Some(std::f64::consts::E)), None))
+            Ok(Expr::Literal(
+                ScalarValue::Float64(Some(std::f64::consts::E)),
+                None,
+            ))
         }),
         SparkRewrite::udf("date_from_unix_date", 1, 1, |args, _| {
             Ok(cast(cast(first(args), &DataType::Int32), &DataType::Date32))
         }),
         // Spark's `a DIV b`: the quotient truncated toward zero, as a bigint.
         SparkRewrite::udf("div", 2, 2, |args, fields| {
-            let integral = fields.iter().all(|f| f.data_type().is_integer() || f.data_type() == &DataType::Null);
+            let integral = fields
+                .iter()
+                .all(|f| f.data_type().is_integer() || f.data_type() == &DataType::Null);
             let mut it = args.into_iter();
             let (a, b) = (first(it.by_ref().take(1).collect()), first(it.collect()));
             let q = if integral {

@@ -30,7 +30,13 @@ fn time_type() -> DataType {
 /// The TIME functions for a session in time zone `tz`.
 pub(super) fn functions(tz: &str) -> Vec<ScalarUDF> {
     vec![
-        udf_coerced("make_time", coerce_make_time, |_| Ok(time_type()), make_time, tz),
+        udf_coerced(
+            "make_time",
+            coerce_make_time,
+            |_| Ok(time_type()),
+            make_time,
+            tz,
+        ),
         udf_coerced(
             "time_from_micros",
             |a| one_of("time_from_micros", a, DataType::Int64),
@@ -97,7 +103,11 @@ fn one_of(name: &str, args: &[DataType], to: DataType) -> Result<Vec<DataType>> 
 
 fn coerce_make_time(args: &[DataType]) -> Result<Vec<DataType>> {
     args_between("make_time", args, 3, 3)?;
-    Ok(vec![DataType::Int32, DataType::Int32, DataType::Decimal128(16, 6)])
+    Ok(vec![
+        DataType::Int32,
+        DataType::Int32,
+        DataType::Decimal128(16, 6),
+    ])
 }
 
 fn coerce_strings(args: &[DataType]) -> Result<Vec<DataType>> {
@@ -136,7 +146,9 @@ fn make_time(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
         if !(0..60_000_000).contains(&micros) {
             return Err(out_of_range("SecondOfMinute", micros as f64 / 1e6));
         }
-        out.push(Some((h as i64 * 3600 + m as i64 * 60) * 1_000_000 + micros as i64));
+        out.push(Some(
+            (h as i64 * 3600 + m as i64 * 60) * 1_000_000 + micros as i64,
+        ));
     }
     Ok(Arc::new(Time64MicrosecondArray::from(out)))
 }
@@ -148,7 +160,9 @@ fn from_units(a: &[ArrayRef], scale: i64, name: &str) -> Result<ArrayRef> {
         out.push(match x {
             None => None,
             Some(x) => {
-                let micros = x.checked_mul(scale).filter(|m| (0..MICROS_PER_DAY).contains(m));
+                let micros = x
+                    .checked_mul(scale)
+                    .filter(|m| (0..MICROS_PER_DAY).contains(m));
                 Some(micros.ok_or_else(|| out_of_range(name, x))?)
             }
         });
@@ -177,7 +191,11 @@ fn micros_of(a: &ArrayRef) -> Result<Int64Array> {
 
 fn to_units(a: &[ArrayRef], scale: i64) -> Result<ArrayRef> {
     let v = micros_of(&a[0])?;
-    Ok(Arc::new(v.iter().map(|x| x.map(|m| m / scale)).collect::<Int64Array>()))
+    Ok(Arc::new(
+        v.iter()
+            .map(|x| x.map(|m| m / scale))
+            .collect::<Int64Array>(),
+    ))
 }
 
 fn to_seconds(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {

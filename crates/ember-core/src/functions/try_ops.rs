@@ -79,7 +79,10 @@ impl TryArithmetic {
                     (r, l)
                 };
                 let days = cast_with_options(d, &DataType::Int32, &CastOptions::default())?;
-                let (days, n) = (days.as_primitive::<Int32Type>(), n.as_primitive::<Int32Type>());
+                let (days, n) = (
+                    days.as_primitive::<Int32Type>(),
+                    n.as_primitive::<Int32Type>(),
+                );
                 let mut res = Vec::with_capacity(days.len());
                 for i in 0..days.len() {
                     if days.is_null(i) || n.is_null(i) {
@@ -146,12 +149,17 @@ impl ScalarUDFImpl for TryArithmetic {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
         let out = args.return_field.data_type().clone();
-        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let l = args.args[0].to_array(n)?;
         let mut r = args.args[1].to_array(n)?;
         if matches!(self.op, Operator::Divide | Operator::Modulo) && r.data_type().is_numeric() {
             // A zero divisor gives NULL.
-            let zero = ScalarValue::Int32(Some(0)).cast_to(r.data_type())?.to_array_of_size(1)?;
+            let zero = ScalarValue::Int32(Some(0))
+                .cast_to(r.data_type())?
+                .to_array_of_size(1)?;
             let is_zero = cmp::eq(&r, &datafusion::arrow::array::Scalar::new(zero))?;
             r = nullif(&r, &is_zero)?;
         }
@@ -174,7 +182,9 @@ impl ScalarUDFImpl for TryArithmetic {
             }
         };
         if scalar && result.len() == 1 {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?));
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &result, 0,
+            )?));
         }
         Ok(ColumnarValue::Array(result))
     }

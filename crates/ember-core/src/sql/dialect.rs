@@ -122,10 +122,18 @@ impl Dialect for SparkDialect {
             Token::Tilde => {
                 parser.next_token();
                 let prec = self.prec_value(Precedence::MulDivModOp) + 1;
-                Some(parser.parse_subexpr(prec).map(|e| call("bitwise_not", vec![e])))
+                Some(
+                    parser
+                        .parse_subexpr(prec)
+                        .map(|e| call("bitwise_not", vec![e])),
+                )
             }
-            ref t if is_word(t, "X")
-                && matches!(parser.peek_nth_token_ref(1).token, Token::SingleQuotedString(_)) =>
+            ref t
+                if is_word(t, "X")
+                    && matches!(
+                        parser.peek_nth_token_ref(1).token,
+                        Token::SingleQuotedString(_)
+                    ) =>
             {
                 parser.next_token();
                 match parser.next_token().token {
@@ -141,8 +149,12 @@ impl Dialect for SparkDialect {
                     _ => None,
                 }
             }
-            ref t if is_word(t, "TIMESTAMP_LTZ")
-                && matches!(parser.peek_nth_token_ref(1).token, Token::SingleQuotedString(_)) =>
+            ref t
+                if is_word(t, "TIMESTAMP_LTZ")
+                    && matches!(
+                        parser.peek_nth_token_ref(1).token,
+                        Token::SingleQuotedString(_)
+                    ) =>
             {
                 parser.next_token();
                 match parser.next_token().token {

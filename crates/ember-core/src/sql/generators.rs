@@ -26,11 +26,11 @@
 //! rewritten: with joins the relation's qualifiers could not be kept, and the
 //! statement is left to DataFusion (which refuses it).
 
+use crate::sql::dialect::SparkDialect;
 use datafusion::sql::sqlparser::ast::{
     self, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName,
     ObjectNamePart, Query, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use crate::sql::dialect::SparkDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{EmberError, Result};

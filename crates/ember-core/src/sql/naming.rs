@@ -49,7 +49,7 @@ fn lit_text(v: &ScalarValue) -> String {
 }
 
 /// A decimal's digits with its scale (`1250`, scale 2 → `12.50`).
-fn decimal_text(v: i128, scale: i8) -> String {
+pub(crate) fn decimal_text(v: i128, scale: i8) -> String {
     if scale <= 0 {
         return v.to_string();
     }
@@ -225,11 +225,9 @@ pub fn ast_name(e: &ast::Expr) -> String {
                 .map(|(i, x)| {
                     let field = match x {
                         A::Function(f) if f.name.to_string() == LAMBDA_VAR => match &f.args {
-                            ast::FunctionArguments::List(l) => l
-                                .args
-                                .first()
-                                .map(|a| a.to_string())
-                                .unwrap_or_default(),
+                            ast::FunctionArguments::List(l) => {
+                                l.args.first().map(|a| a.to_string()).unwrap_or_default()
+                            }
                             _ => String::new(),
                         },
                         A::Identifier(id) => id.value.clone(),
@@ -372,6 +370,9 @@ pub fn ast_name(e: &ast::Expr) -> String {
                         ("positive", [x]) => return format!("(+ {x})"),
                         ("bitwise_not", [x]) => return format!("~{x}"),
                         ("div", [x, y]) => return format!("({x} div {y})"),
+                        ("variant_get" | "try_variant_get", [v, p, _]) => {
+                            return format!("{name}({v}, {p})")
+                        }
                         ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
                         _ => {}
                     }
@@ -482,6 +483,7 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
         ("percentile", 2) => "1",
         ("sort_array", 1) => "true",
+        ("variant_set" | "try_variant_set", 3) | ("variant_strip_nulls", 1) => "true",
         // The identity finish function of `aggregate`/`reduce` and `array_sort`'s
         // default comparator (nulls last).
         ("aggregate" | "reduce", 3) => "lambdafunction(namedlambdavariable(), namedlambdavariable())",
@@ -911,12 +913,9 @@ mod tests {
     fn aliases_in_the_ast() {
         use crate::sql::dialect::SparkDialect;
         use datafusion::sql::sqlparser::parser::Parser;
-        let mut st = Parser::parse_sql(
-            &SparkDialect,
-            "SELECT a, COUNT(*), a + 1 AS b, 'x' FROM t",
-        )
-        .unwrap()
-        .remove(0);
+        let mut st = Parser::parse_sql(&SparkDialect, "SELECT a, COUNT(*), a + 1 AS b, 'x' FROM t")
+            .unwrap()
+            .remove(0);
         alias_select_items(&mut st);
         assert_eq!(
             st.to_string(),
@@ -929,9 +928,7 @@ mod tests {
         use crate::sql::dialect::SparkDialect;
         use datafusion::sql::sqlparser::parser::Parser;
         let sql = "SELECT carrier, COUNT(*), AVG(f.dep_delay), SUM(distance) / 2, -1, CAST(flight AS STRING), COUNT(DISTINCT dest), address.city, ROUND(AVG(x), 3), x IS NULL FROM t f";
-        let st = Parser::parse_sql(&SparkDialect, sql)
-            .unwrap()
-            .remove(0);
+        let st = Parser::parse_sql(&SparkDialect, sql).unwrap().remove(0);
         let ast::Statement::Query(q) = st else {
             panic!("query")
         };
