@@ -1246,14 +1246,7 @@ fn display_call(
     };
     let mut args: Vec<String> = args.iter().map(|a| scope.sql_of(a)).collect();
     // Spark shows the defaults of omitted arguments.
-    let default = match (lname, args.len()) {
-        ("round" | "bround", 1) => Some("0"),
-        ("substr" | "substring", 2) => Some("2147483647"),
-        ("overlay", 3) => Some("-1"),
-        ("regexp_replace", 3) => Some("1"),
-        ("regexp_instr", 2) => Some("0"),
-        (n, k) => ember_core::sql::naming::shown_defaults(n, k),
-    };
+    let default = ember_core::sql::naming::shown_defaults(lname, args.len());
     args.extend(default.map(String::from));
     if lname == "current_database" {
         return "current_schema()".to_string();

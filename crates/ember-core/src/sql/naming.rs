@@ -212,6 +212,7 @@ pub fn ast_name(e: &ast::Expr) -> String {
             ast::Value::Number(n, _) => n.clone(),
             ast::Value::Boolean(b) => b.to_string(),
             ast::Value::Null => "NULL".into(),
+            ast::Value::HexStringLiteral(h) => format!("X'{}'", h.to_ascii_uppercase()),
             other => other.to_string(),
         },
         A::Lambda(l) => lambda_name(l),
@@ -274,13 +275,113 @@ pub fn ast_name(e: &ast::Expr) -> String {
             negated,
             low,
             high,
+        } => {
+            let call = format!(
+                "between({}, {}, {})",
+                ast_name(expr),
+                ast_name(low),
+                ast_name(high)
+            );
+            if *negated {
+                format!("(NOT {call})")
+            } else {
+                call
+            }
+        }
+        // Spark names these SQL forms by the function they are.
+        A::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            special,
+            shorthand,
         } => format!(
-            "({} {}BETWEEN {} AND {})",
+            "{}({}, {}, {})",
+            if *special && *shorthand {
+                "substr"
+            } else {
+                "substring"
+            },
             ast_name(expr),
-            if *negated { "NOT " } else { "" },
-            ast_name(low),
-            ast_name(high)
+            substring_from
+                .as_deref()
+                .map(ast_name)
+                .unwrap_or_else(|| "1".into()),
+            substring_for
+                .as_deref()
+                .map(ast_name)
+                .unwrap_or_else(|| "2147483647".into())
         ),
+        A::Overlay {
+            expr,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => format!(
+            "overlay({}, {}, {}, {})",
+            ast_name(expr),
+            ast_name(overlay_what),
+            ast_name(overlay_from),
+            overlay_for
+                .as_deref()
+                .map(ast_name)
+                .unwrap_or_else(|| "-1".into())
+        ),
+        A::Position { expr, r#in } => {
+            format!("locate({}, {}, 1)", ast_name(expr), ast_name(r#in))
+        }
+        A::Trim {
+            expr,
+            trim_where,
+            trim_what,
+            trim_characters,
+        } => match (trim_where, trim_what, trim_characters) {
+            (None, None, None) => format!("trim({})", ast_name(expr)),
+            (w, Some(what), _) => format!(
+                "TRIM({} {} FROM {})",
+                w.as_ref()
+                    .map(|w| w.to_string())
+                    .unwrap_or_else(|| "BOTH".into()),
+                ast_name(what),
+                ast_name(expr)
+            ),
+            (_, None, Some(chars)) => format!(
+                "TRIM(BOTH {} FROM {})",
+                chars.iter().map(ast_name).collect::<Vec<_>>().join(", "),
+                ast_name(expr)
+            ),
+            (Some(w), None, None) => {
+                let f = match w {
+                    ast::TrimWhereField::Leading => "ltrim",
+                    ast::TrimWhereField::Trailing => "rtrim",
+                    ast::TrimWhereField::Both => "trim",
+                };
+                format!("{f}({})", ast_name(expr))
+            }
+        },
+        A::Struct { values, .. } => format!(
+            "struct({})",
+            values.iter().map(ast_name).collect::<Vec<_>>().join(", ")
+        ),
+        A::Interval(i) if i.last_field.is_none() && i.leading_field.is_some() => {
+            let v = match i.value.as_ref() {
+                A::Value(v) => match &v.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
+                        s.clone()
+                    }
+                    ast::Value::Number(n, _) => n.clone(),
+                    other => other.to_string(),
+                },
+                other => ast_name(other),
+            };
+            let unit = i
+                .leading_field
+                .as_ref()
+                .map(|f| f.to_string().to_uppercase())
+                .unwrap_or_default();
+            let unit = unit.trim_end_matches('S');
+            format!("INTERVAL '{v}' {unit}")
+        }
         A::InList {
             expr,
             list,
@@ -374,26 +475,52 @@ pub fn ast_name(e: &ast::Expr) -> String {
                             return format!("{name}({v}, {p})")
                         }
                         ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
+                        ("if", [c, a, b]) => return format!("(IF({c}, {a}, {b}))"),
+                        ("like", [a, b]) => return format!("{a} LIKE {b}"),
+                        ("datepart", [f, x]) => return format!("datepart({f} FROM {x})"),
+                        ("from_json" | "to_json", [x, ..]) => return format!("{name}({x})"),
+                        // Function-style casts (`date('2008-02-20')`) show their argument.
+                        (
+                            "date" | "timestamp" | "string" | "int" | "bigint" | "double" | "float"
+                            | "boolean" | "smallint" | "tinyint" | "decimal" | "binary",
+                            [x],
+                        ) => return x.clone(),
                         _ => {}
                     }
                     let name = match name.as_str() {
-                        "std" | "stddev_samp" => "stddev".to_string(),
-                        "var_samp" => "variance".to_string(),
-                        "mean" => "avg".to_string(),
                         "array_agg" => "collect_list".to_string(),
                         "dateadd" => "date_add".to_string(),
-                        "position" => "locate".to_string(),
-                        "substr" => "substring".to_string(),
                         "to_varchar" => "to_char".to_string(),
-                        "pow" => "POWER".to_string(),
+                        // `pow` keeps its name; `power` is upper case.
+                        "pow" => name,
                         n if UPPER_NAMES.contains(&n) => n.to_ascii_uppercase(),
                         _ => name,
                     };
-                    format!(
+                    let mut shown = format!(
                         "{name}({}{})",
                         if distinct { "DISTINCT " } else { "" },
                         args.join(", ")
-                    )
+                    );
+                    // `percentile_cont(0.25) WITHIN GROUP (ORDER BY col)`
+                    if !f.within_group.is_empty() {
+                        let keys: Vec<String> = f
+                            .within_group
+                            .iter()
+                            .map(|o| {
+                                format!(
+                                    "{}{}",
+                                    ast_name(&o.expr),
+                                    if o.options.asc == Some(false) {
+                                        " DESC"
+                                    } else {
+                                        ""
+                                    }
+                                )
+                            })
+                            .collect();
+                        shown.push_str(&format!(" WITHIN GROUP (ORDER BY {})", keys.join(", ")));
+                    }
+                    shown
                 }
                 ast::FunctionArguments::None => format!("{name}()"),
                 other => format!("{name}{other}"),
@@ -482,6 +609,21 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
         ("percentile", 2) => "1",
+        ("round" | "bround", 1) => "0",
+        ("substr" | "substring", 2) => "2147483647",
+        ("overlay", 3) => "-1",
+        ("regexp_replace", 3) => "1",
+        ("regexp_instr", 2) => "0",
+        ("locate" | "position", 2) => "1",
+        ("split", 2) => "-1",
+        ("str_to_map", 1) => ",, :",
+        ("str_to_map", 2) => ":",
+        ("from_unixtime", 1) => "yyyy-MM-dd HH:mm:ss",
+        ("lpad" | "rpad", 2) => " ",
+        ("mask", 1) => "X, x, n, NULL",
+        ("mask", 2) => "x, n, NULL",
+        ("mask", 3) => "n, NULL",
+        ("mask", 4) => "NULL",
         ("sort_array", 1) => "true",
         ("variant_set" | "try_variant_set", 3) | ("variant_strip_nulls", 1) => "true",
         // The identity finish function of `aggregate`/`reduce` and `array_sort`'s
