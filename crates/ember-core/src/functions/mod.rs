@@ -37,6 +37,7 @@ pub mod timewindow;
 pub mod try_ops;
 pub mod variant;
 pub mod variant_json;
+pub mod vectors;
 pub mod window;
 mod xpath;
 pub mod zones;
@@ -233,6 +234,9 @@ pub fn register_aggregate_aliases(
     ctx.register_udaf(sums::avg_udaf().as_ref().clone());
     ctx.register_udaf(mode::udaf());
     ctx.register_udaf(variant::schema_agg_udaf());
+    for f in vectors::udafs() {
+        ctx.register_udaf(f);
+    }
     ctx.register_udaf(hllpp::udaf());
     ctx.register_udaf(percentile::udaf());
     ctx.register_udaf(percentile::median_udaf());
@@ -541,6 +545,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(rewrite::functions());
     v.extend(try_ops::functions());
     v.extend(variant::functions());
+    v.extend(vectors::functions(tz));
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());

@@ -260,6 +260,30 @@ pub fn ast_name(e: &ast::Expr) -> String {
             op: ast::UnaryOperator::Not,
             expr,
         } => format!("(NOT {})", ast_name(expr)),
+        // A timestamp literal shows at most microseconds.
+        A::TypedString(t)
+            if matches!(
+                t.data_type,
+                ast::DataType::Timestamp(_, _) | ast::DataType::TimestampNtz(_)
+            ) =>
+        {
+            let v = match &t.value.value {
+                ast::Value::SingleQuotedString(v) => v.clone(),
+                other => other.to_string(),
+            };
+            let v = match v.split_once('.') {
+                Some((a, f)) if f.len() > 6 && f.chars().all(|c| c.is_ascii_digit()) => {
+                    format!("{a}.{}", &f[..6])
+                }
+                _ => v,
+            };
+            let ty = if matches!(t.data_type, ast::DataType::TimestampNtz(_)) {
+                "TIMESTAMP_NTZ"
+            } else {
+                "TIMESTAMP"
+            };
+            format!("{ty} '{v}'")
+        }
         A::IsNull(x) => format!("({} IS NULL)", ast_name(x)),
         A::IsNotNull(x) => format!("({} IS NOT NULL)", ast_name(x)),
         A::Cast {
@@ -716,6 +740,18 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         std::ops::ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(stmt, |e| {
+        // `TIMESTAMP_NTZ '...'`: the wall-clock time, no zone (`to_timestamp_ntz`).
+        if let A::TypedString(t) = e {
+            if matches!(t.data_type, ast::DataType::TimestampNtz(_)) {
+                if let ast::Value::SingleQuotedString(v) = &t.value.value {
+                    let arg = ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(
+                        ast::Value::SingleQuotedString(v.clone()).into(),
+                    )));
+                    *e = call_of("to_timestamp_ntz", vec![arg]);
+                    return std::ops::ControlFlow::<()>::Continue(());
+                }
+            }
+        }
         // `10L`, `1.5D`...: Spark's typed numeric literals, as casts of the number
         // (the column keeps the number as its name: `alias_select_items` ran first).
         if let A::Identifier(i) = e {
