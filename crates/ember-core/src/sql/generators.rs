@@ -100,7 +100,16 @@ fn generator_of(e: &A, outer: bool) -> Option<(String, Vec<String>)> {
             .args
             .iter()
             .map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x.to_string()),
+                // Named arguments (`collection => arr`, `input => arr`) by position.
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x))
+                | FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                }
+                | FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => Some(x.to_string()),
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()?,
@@ -221,7 +230,56 @@ fn generating_relation(
         .ok_or_else(|| EmberError::internal("generator rewrite: no relation"))
 }
 
+/// A generator called as a table function (`FROM explode(array(1, 2)) t`) becomes the
+/// subquery `(SELECT explode(array(1, 2))) t`, as Spark's table-valued generators.
+fn table_generator(tf: &mut TableFactor) -> Result<()> {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = tf
+    else {
+        return Ok(());
+    };
+    let Some(fname) = last_part(name) else {
+        return Ok(());
+    };
+    let call = A::Function(ast::Function {
+        name: name.clone(),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.args.clone(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    });
+    if SparkGenerator::for_spark_name(&fname.to_ascii_lowercase()).is_none()
+        || generator_of(&call, false).is_none()
+    {
+        return Ok(());
+    }
+    let Statement::Query(q) = parse_statement(&format!("SELECT {call}"))? else {
+        return Ok(());
+    };
+    *tf = TableFactor::Derived {
+        lateral: false,
+        subquery: q,
+        alias: alias.take(),
+        sample: None,
+    };
+    Ok(())
+}
+
 async fn rewrite_select(session: &SparkSession, s: &mut ast::Select) -> Result<()> {
+    for t in s.from.iter_mut() {
+        table_generator(&mut t.relation)?;
+    }
     // Subqueries in FROM first.
     for t in s.from.iter_mut() {
         if let TableFactor::Derived { subquery, .. } = &mut t.relation {
