@@ -2,8 +2,7 @@
 //! DataFusion expressions, each named as Spark names its column:
 //! `ln`/`log`/`log10`/`log2` (NULL for a non-positive argument, `LOG(base, x)`),
 //! `positive` (`(+ x)`), `every`/`some`/`any`/`bool_and`/`bool_or`,
-//! `first_value`/`last_value`/`first`/`last` with `ignoreNulls`, `encode`/`decode`
-//! with a Java charset name, `to_binary`/`try_to_binary` (`hex`, `utf-8`, `base64`),
+//! `first_value`/`last_value`/`first`/`last` with `ignoreNulls`, `to_binary`/`try_to_binary` (`hex`, `utf-8`, `base64`),
 //! `quote`, `timestamp_seconds`/`_millis`/`_micros`, `to_unix_timestamp`,
 //! `map_contains_key`, `try_element_at`, `regexp_substr`, `sequence`, `try_avg`,
 //! `window_time`,
@@ -126,24 +125,6 @@ pub fn rewrite(
             };
             let shown = format!("{called}({})", sc.sql_of(&a[0]));
             f.alias(shown)
-        }
-        ("encode" | "decode", 2) => {
-            let charset = match &a[1] {
-                Expr::Literal(ScalarValue::Utf8(Some(c)), _) => {
-                    c.to_ascii_uppercase().replace('_', "-")
-                }
-                _ => return Ok(None),
-            };
-            // UTF-8 is Arrow's string encoding: encoding or decoding it is a cast.
-            if !matches!(charset.as_str(), "UTF-8" | "UTF8") {
-                return Ok(None);
-            }
-            let t = if lname == "encode" {
-                DataType::Binary
-            } else {
-                DataType::Utf8
-            };
-            cast(arg(0)?, t).alias(shown)
         }
         ("to_binary" | "try_to_binary", 1 | 2) => {
             let fmt = match a.get(1) {

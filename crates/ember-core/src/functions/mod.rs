@@ -7,6 +7,7 @@
 
 pub mod arithmetic;
 mod arrays;
+mod charset;
 pub mod collection;
 mod date_part;
 pub mod generator;
@@ -34,6 +35,7 @@ pub mod table;
 mod time;
 pub mod timestampadd;
 pub mod timewindow;
+mod to_char;
 pub mod try_ops;
 pub mod variant;
 pub mod variant_json;
@@ -546,6 +548,8 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(try_ops::functions());
     v.extend(variant::functions());
     v.extend(vectors::functions(tz));
+    v.extend(to_char::functions(tz));
+    v.extend(charset::functions(tz));
     v.extend(xpath::functions(tz));
     v.push(named_struct::SparkNamedStruct::udf());
     v.push(date_part::SparkDatePart::udf());

@@ -1,7 +1,8 @@
 //! Spark functions defined by other expressions, registered once for both front doors
 //! (SQL text and Spark Connect): `equal_null(a, b)` (`a <=> b` after Spark's comparison
 //! coercion), `nullifzero(x)`, `zeroifnull(x)`, `positive(x)`, `isnotnull(x)`,
-//! `date_from_unix_date(days)`, `hypot(x, y)`, `e()`, `div(a, b)` (`a DIV b`: the
+//! `date_from_unix_date(days)`, `hypot(x, y)`, `e()`, `decode` (a charset or Spark's
+//! `CASE` shorthand, see `charset`), `div(a, b)` (`a DIV b`: the
 //! quotient truncated toward zero, as `bigint`).
 //!
 //! Each is a [`SparkRewrite`]: its result type is the type of the expression it stands
@@ -254,6 +255,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             };
             Ok(cast(q, &DataType::Int64))
         }),
+        SparkRewrite::udf("decode", 2, usize::MAX, super::charset::decode_rewrite),
         SparkRewrite::udf("hypot", 2, 2, |args, _| {
             let mut it = args.into_iter().map(|a| cast(a, &DataType::Float64));
             let (x, y) = (first(it.by_ref().take(1).collect()), first(it.collect()));

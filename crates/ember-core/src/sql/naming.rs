@@ -500,6 +500,11 @@ pub fn ast_name(e: &ast::Expr) -> String {
                         }
                         ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
                         ("if", [c, a, b]) => return format!("(IF({c}, {a}, {b}))"),
+                        ("to_char" | "to_varchar", [x, fmt]) => {
+                            if let Some(shown) = to_char_name(&name, f, x, fmt) {
+                                return shown;
+                            }
+                        }
                         ("like", [a, b]) => return format!("{a} LIKE {b}"),
                         ("datepart", [f, x]) => return format!("datepart({f} FROM {x})"),
                         ("from_json" | "to_json", [x, ..]) => return format!("{name}({x})"),
@@ -595,6 +600,54 @@ pub const UPPER_NAMES: &[&str] = &[
     "regexp",
     "regexp_like",
 ];
+
+/// Spark's name of `to_char`/`to_varchar(x, fmt)` when Spark rewrote the call: a date
+/// or timestamp (`date_format(x, fmt)`) or binary value (`base64(x)`, `hex(x)`,
+/// `decode(x, utf-8)`; `to_varchar` hides base64/hex), told from the argument's form.
+fn to_char_name(name: &str, f: &ast::Function, x: &str, fmt: &str) -> Option<String> {
+    let ast::FunctionArguments::List(l) = &f.args else {
+        return None;
+    };
+    let first = match l.args.first()? {
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => e,
+        _ => return None,
+    };
+    let call_name = |e: &ast::Expr| match e {
+        ast::Expr::Function(g) => g.name.to_string().to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    let datetime = matches!(first, ast::Expr::TypedString(t) if matches!(t.data_type, ast::DataType::Date | ast::DataType::Timestamp(_, _) | ast::DataType::TimestampNtz(_)))
+        || matches!(
+            call_name(first).as_str(),
+            "date"
+                | "timestamp"
+                | "to_date"
+                | "to_timestamp"
+                | "current_date"
+                | "current_timestamp"
+                | "make_date"
+                | "make_timestamp"
+        );
+    if datetime {
+        return Some(format!("date_format({x}, {fmt})"));
+    }
+    let binary = matches!(first, ast::Expr::Value(v) if matches!(v.value, ast::Value::HexStringLiteral(_)))
+        || matches!(
+            call_name(first).as_str(),
+            "unhex" | "encode" | "to_binary" | "binary" | "aes_encrypt"
+        );
+    if !binary {
+        return None;
+    }
+    let lower = fmt.to_ascii_lowercase();
+    Some(match (name, lower.as_str()) {
+        ("to_varchar", "base64" | "hex") => format!("to_varchar({x})"),
+        ("to_varchar", _) => format!("to_varchar({x}, {fmt})"),
+        (_, "base64") => format!("base64({x})"),
+        (_, "hex") => format!("hex({x})"),
+        _ => format!("decode({x}, {fmt})"),
+    })
+}
 
 /// Marks a lambda's variable while naming its body (see [`lambda_name`]).
 const LAMBDA_VAR: &str = "__ember_lambda_var";
