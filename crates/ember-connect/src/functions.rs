@@ -3,12 +3,11 @@
 //! `ln`/`log`/`log10`/`log2` (NULL for a non-positive argument, `LOG(base, x)`),
 //! `positive` (`(+ x)`), `every`/`some`/`any`/`bool_and`/`bool_or`,
 //! `first_value`/`last_value`/`first`/`last` with `ignoreNulls`, `to_binary`/`try_to_binary` (`hex`, `utf-8`, `base64`),
-//! `quote`, `timestamp_seconds`/`_millis`/`_micros`, `to_unix_timestamp`,
-//! `map_contains_key`, `try_element_at`, `regexp_substr`, `sequence`, `try_avg`,
+//! `to_unix_timestamp`, `try_element_at`, `regexp_substr`, `sequence`, `try_avg`,
 //! `window_time`,
 //! `try_sum`.
 
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::{Case, Cast};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator};
@@ -153,52 +152,9 @@ pub fn rewrite(
             };
             e.alias(shown)
         }
-        ("quote", 1) => {
-            let s = cast(arg(0)?, DataType::Utf8);
-            let esc = sc.call_registry("replace", vec![s, lit_s("\\"), lit_s("\\\\")], false)?;
-            let esc = sc.call_registry("replace", vec![esc, lit_s("'"), lit_s("\\'")], false)?;
-            sc.call_registry("concat", vec![lit_s("'"), esc, lit_s("'")], false)?
-                .alias(shown)
-        }
-        ("timestamp_seconds" | "timestamp_millis" | "timestamp_micros", 1) => {
-            let per = match lname {
-                "timestamp_seconds" => 1_000_000,
-                "timestamp_millis" => 1_000,
-                _ => 1,
-            };
-            let x = arg(0)?;
-            let is_float = matches!(
-                x.get_type(sc.input.inner().schema())
-                    .map_err(EmberError::from)?,
-                DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _)
-            );
-            let us = if is_float {
-                cast(
-                    bin(
-                        cast(x, DataType::Float64),
-                        Operator::Multiply,
-                        lit_f(per as f64),
-                    ),
-                    DataType::Int64,
-                )
-            } else {
-                bin(cast(x, DataType::Int64), Operator::Multiply, lit_i64(per))
-            };
-            let tz = sc.input.session().time_zone().name().to_string();
-            cast(
-                us,
-                DataType::Timestamp(TimeUnit::Microsecond, Some(tz.into())),
-            )
-            .alias(shown)
-        }
         ("to_unix_timestamp", 2) => sc
             .call_registry("unix_timestamp", a.to_vec(), false)?
             .alias(shown),
-        ("map_contains_key", 2) => {
-            let keys = sc.call_registry("map_keys", vec![arg(0)?], false)?;
-            sc.call_registry("array_has", vec![keys, arg(1)?], false)?
-                .alias(shown)
-        }
         ("try_element_at", 2) => {
             let x = arg(0)?;
             let is_list = matches!(

@@ -266,6 +266,7 @@ impl SparkSession {
             }
         }
         crate::functions::window::register(&ctx)?;
+        crate::functions::coerce::register(&ctx);
         {
             use datafusion::execution::FunctionRegistry;
             // Spark's other names for functions that behave the same.
@@ -276,6 +277,7 @@ impl SparkSession {
                 ("upper", "ucase"),
                 ("regexp_like", "rlike"),
                 ("regexp_like", "regexp"),
+                ("date_add", "dateadd"),
             ] {
                 if let Ok(f) = ctx.udf(base) {
                     // Registering re-inserts every alias the function had; keep the
@@ -292,6 +294,8 @@ impl SparkSession {
             for (base, aliases) in [
                 ("bool_or", &["any", "some"][..]),
                 ("bool_and", &["every"][..]),
+                ("first_value", &["any_value"][..]),
+                ("avg", &["try_avg"][..]),
             ] {
                 if let Ok(f) = ctx.udaf(base) {
                     let kept: Vec<_> = f

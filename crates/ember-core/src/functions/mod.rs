@@ -8,6 +8,7 @@
 pub mod arithmetic;
 mod arrays;
 mod charset;
+pub mod coerce;
 pub mod collection;
 mod date_part;
 pub mod generator;
@@ -283,6 +284,45 @@ fn ts_type(tz: &str) -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(tz)))
 }
 
+/// `timestamp_seconds`/`_millis`/`_micros(n)`: the instant `n` units after the epoch,
+/// as a TIMESTAMP in the session zone; seconds may have a fraction (to microseconds).
+fn epoch_units(a: &[ArrayRef], per: i128, tz: &Tz) -> Result<ArrayRef> {
+    let d = datafusion::arrow::compute::cast(&a[0], &DataType::Decimal128(38, 6))?;
+    let d = d.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>();
+    let mut out = Vec::with_capacity(d.len());
+    for v in d.iter() {
+        out.push(match v {
+            None => None,
+            // `v` is the value times 10^6; micros = value * per.
+            Some(v) => {
+                let micros = v.checked_mul(per).map(|x| x / 1_000_000);
+                match micros.and_then(|m| i64::try_from(m).ok()) {
+                    Some(m) => Some(m),
+                    None => {
+                        return exec_err!(
+                            "[ARITHMETIC_OVERFLOW] long overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error."
+                        )
+                    }
+                }
+            }
+        });
+    }
+    Ok(Arc::new(
+        datafusion::arrow::array::TimestampMicrosecondArray::from(out).with_timezone(tz.name()),
+    ))
+}
+
+fn coerce_epoch(args: &[DataType]) -> Result<Vec<DataType>> {
+    args_between("timestamp_seconds", args, 1, 1)?;
+    if !(args[0].is_numeric() || args[0] == DataType::Null) {
+        return plan_err!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] requires a numeric argument, got {}",
+            args[0]
+        );
+    }
+    Ok(args.to_vec())
+}
+
 /// All of ember's Spark functions for a session in time zone `tz`.
 pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     let ts = ts_type(tz);
@@ -544,7 +584,42 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(numfmt::functions(tz));
     v.extend(make_ts::functions(tz));
     v.extend(time::functions(tz));
+    for (name, per) in [
+        ("timestamp_seconds", 1_000_000i128),
+        ("timestamp_millis", 1_000),
+        ("timestamp_micros", 1),
+    ] {
+        let imp: ImplFn = match per {
+            1_000_000 => |a, tz| epoch_units(a, 1_000_000, tz),
+            1_000 => |a, tz| epoch_units(a, 1_000, tz),
+            _ => |a, tz| epoch_units(a, 1, tz),
+        };
+        v.push(udf_coerced(
+            name,
+            coerce_epoch,
+            |_| {
+                Ok(DataType::Timestamp(
+                    TimeUnit::Microsecond,
+                    Some(Arc::from(SESSION_TZ)),
+                ))
+            },
+            imp,
+            tz,
+        ));
+    }
+    v.push(udf(
+        "current_timezone",
+        Signature::nullary(Volatility::Stable),
+        |_| Ok(DataType::Utf8),
+        |_, tz| {
+            Ok(Arc::new(datafusion::arrow::array::StringArray::from(vec![
+                tz.name(),
+            ])))
+        },
+        tz,
+    ));
     v.extend(rewrite::functions());
+    v.extend(rewrite::more_functions());
     v.extend(try_ops::functions());
     v.extend(variant::functions());
     v.extend(vectors::functions(tz));

@@ -265,3 +265,34 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
     ]
 }
+
+/// Spark functions defined by other expressions that need no session state (more of
+/// them): `quote(s)` (`'...'` with `\` and `'` escaped), `map_contains_key(m, k)`,
+/// `validate_utf8`/`try_validate_utf8` (Arrow strings are valid UTF-8; a binary is
+/// read as UTF-8).
+pub fn more_functions() -> Vec<ScalarUDF> {
+    use datafusion::functions::expr_fn as f;
+    vec![
+        SparkRewrite::udf("quote", 1, 1, |args, _| {
+            let lit = |s: &str| Expr::Literal(ScalarValue::Utf8(Some(s.to_string())), None);
+            let s = cast(first(args), &DataType::Utf8);
+            let s = f::replace(s, lit("\\"), lit("\\\\"));
+            let s = f::replace(s, lit("'"), lit("\\'"));
+            Ok(f::concat(vec![lit("'"), s, lit("'")]))
+        }),
+        SparkRewrite::udf("map_contains_key", 2, 2, |args, _| {
+            let mut it = args.into_iter();
+            let (m, k) = (first(it.by_ref().take(1).collect()), first(it.collect()));
+            Ok(datafusion::functions_nested::expr_fn::array_has(
+                datafusion::functions_nested::expr_fn::map_keys(m),
+                k,
+            ))
+        }),
+        SparkRewrite::udf("validate_utf8", 1, 1, |args, _| {
+            Ok(cast(first(args), &DataType::Utf8))
+        }),
+        SparkRewrite::udf("try_validate_utf8", 1, 1, |args, _| {
+            Ok(cast(first(args), &DataType::Utf8))
+        }),
+    ]
+}
