@@ -294,8 +294,6 @@ impl SparkSession {
             for (base, aliases) in [
                 ("bool_or", &["any", "some"][..]),
                 ("bool_and", &["every"][..]),
-                ("first_value", &["any_value"][..]),
-                ("avg", &["try_avg"][..]),
             ] {
                 if let Ok(f) = ctx.udaf(base) {
                     let kept: Vec<_> = f

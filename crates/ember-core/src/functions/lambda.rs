@@ -529,8 +529,22 @@ pub fn sort_lists_per_row(list: &ArrayRef, orders: &[SortOrder]) -> Result<Array
                 nulls_first: false,
             },
         };
-        let idx = sort_to_indices(&f.values.slice(s, e - s), Some(opts), None)?;
-        picks.extend(idx.values().iter().map(|i| i + s as u32));
+        let slice = f.values.slice(s, e - s);
+        match sort_to_indices(&slice, Some(opts), None) {
+            Ok(idx) => picks.extend(idx.values().iter().map(|i| i + s as u32)),
+            // Nested elements (structs, arrays): compare their row encodings.
+            Err(_) => {
+                use datafusion::arrow::row::{RowConverter, SortField};
+                let conv = RowConverter::new(vec![SortField::new_with_options(
+                    slice.data_type().clone(),
+                    opts,
+                )])?;
+                let rows = conv.convert_columns(&[slice.clone()])?;
+                let mut idx: Vec<u32> = (0..slice.len() as u32).collect();
+                idx.sort_by(|a, b| rows.row(*a as usize).cmp(&rows.row(*b as usize)));
+                picks.extend(idx.iter().map(|i| i + s as u32));
+            }
+        }
     }
     let values = take(&f.values, &UInt32Array::from(picks), None)?;
     let field = match f.list.data_type() {

@@ -457,6 +457,7 @@ pub fn ast_name(e: &ast::Expr) -> String {
         {
             "col".into()
         }
+        A::Function(f) if matches!(f.over, Some(ast::WindowType::WindowSpec(_))) => window_name(f),
         A::Function(f) if f.over.is_none() => {
             let name = f.name.to_string().to_lowercase();
             let name = name.rsplit('.').next().unwrap_or(&name).to_string();
@@ -500,6 +501,10 @@ pub fn ast_name(e: &ast::Expr) -> String {
                         }
                         ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
                         ("if", [c, a, b]) => return format!("(IF({c}, {a}, {b}))"),
+                        // `ignoreNulls` is not part of the name.
+                        ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
+                            return format!("{name}({x})")
+                        }
                         ("to_char" | "to_varchar", [x, fmt]) => {
                             if let Some(shown) = to_char_name(&name, f, x, fmt) {
                                 return shown;
@@ -600,6 +605,116 @@ pub const UPPER_NAMES: &[&str] = &[
     "regexp",
     "regexp_like",
 ];
+
+/// Spark's name of a windowed call: the function (ranking functions as `RANK()`,
+/// `lead`/`lag` with their offset and default) and the window with Spark's default
+/// ordering (`ASC NULLS FIRST`, `DESC NULLS LAST`) and frame (`ROWS BETWEEN UNBOUNDED
+/// PRECEDING AND CURRENT ROW` for ranking functions, `n FOLLOWING` for `lead`/`lag`,
+/// `RANGE ... CURRENT ROW` for aggregates over an ordered window, the whole partition
+/// otherwise).
+fn window_name(f: &ast::Function) -> String {
+    let Some(ast::WindowType::WindowSpec(w)) = &f.over else {
+        return ast::Expr::Function(f.clone()).to_string();
+    };
+    let name = f.name.to_string().to_ascii_lowercase();
+    let args: Vec<String> = match &f.args {
+        ast::FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => ast_name(x),
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let mut plain = f.clone();
+    plain.over = None;
+    let (call, ranking) = match name.as_str() {
+        "rank" | "dense_rank" | "percent_rank" => {
+            (format!("{}()", name.to_ascii_uppercase()), true)
+        }
+        "row_number" | "cume_dist" => (format!("{name}()"), true),
+        "ntile" => (ast_name(&ast::Expr::Function(plain)), true),
+        "lead" | "lag" => {
+            let x = args.first().cloned().unwrap_or_default();
+            let off = args.get(1).cloned().unwrap_or_else(|| "1".into());
+            let off = if name == "lag" {
+                match off.strip_prefix('-') {
+                    Some(p) => p.to_string(),
+                    None => format!("-{off}"),
+                }
+            } else {
+                off
+            };
+            let default = args.get(2).cloned().unwrap_or_else(|| "NULL".into());
+            (format!("{name}({x}, {off}, {default})"), false)
+        }
+        _ => (ast_name(&ast::Expr::Function(plain)), false),
+    };
+    let mut spec: Vec<String> = Vec::new();
+    if !w.partition_by.is_empty() {
+        spec.push(format!(
+            "PARTITION BY {}",
+            w.partition_by
+                .iter()
+                .map(ast_name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !w.order_by.is_empty() {
+        let keys: Vec<String> = w
+            .order_by
+            .iter()
+            .map(|o| {
+                let asc = o.options.asc != Some(false);
+                let nulls_first = o.options.nulls_first.unwrap_or(asc);
+                format!(
+                    "{} {} NULLS {}",
+                    ast_name(&o.expr),
+                    if asc { "ASC" } else { "DESC" },
+                    if nulls_first { "FIRST" } else { "LAST" }
+                )
+            })
+            .collect();
+        spec.push(format!("ORDER BY {}", keys.join(", ")));
+    }
+    let bound = |b: &ast::WindowFrameBound| match b {
+        ast::WindowFrameBound::CurrentRow => "CURRENT ROW".to_string(),
+        ast::WindowFrameBound::Preceding(None) => "UNBOUNDED PRECEDING".to_string(),
+        ast::WindowFrameBound::Following(None) => "UNBOUNDED FOLLOWING".to_string(),
+        ast::WindowFrameBound::Preceding(Some(e)) => format!("-{} FOLLOWING", ast_name(e)),
+        ast::WindowFrameBound::Following(Some(e)) => format!("{} FOLLOWING", ast_name(e)),
+    };
+    let frame = match &w.window_frame {
+        Some(fr) => format!(
+            "{} BETWEEN {} AND {}",
+            fr.units.to_string().to_uppercase(),
+            bound(&fr.start_bound),
+            fr.end_bound
+                .as_ref()
+                .map(bound)
+                .unwrap_or_else(|| "CURRENT ROW".into())
+        ),
+        None if ranking => "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW".into(),
+        None if name == "lead" || name == "lag" => {
+            let off = call
+                .trim_end_matches(')')
+                .split(", ")
+                .nth(1)
+                .unwrap_or("1")
+                .to_string();
+            format!("ROWS BETWEEN {off} FOLLOWING AND {off} FOLLOWING")
+        }
+        None if !w.order_by.is_empty() => {
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW".into()
+        }
+        None => "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING".into(),
+    };
+    spec.push(frame);
+    format!("{call} OVER ({})", spec.join(" "))
+}
 
 /// Spark's name of `to_char`/`to_varchar(x, fmt)` when Spark rewrote the call: a date
 /// or timestamp (`date_format(x, fmt)`) or binary value (`base64(x)`, `hex(x)`,
@@ -793,6 +908,48 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         std::ops::ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(stmt, |e| {
+        if let A::Function(f) = e {
+            let n = f.name.to_string().to_ascii_lowercase();
+            if let ast::FunctionArguments::List(l) = &mut f.args {
+                // Spark's other names for aggregates (renamed here, after naming: a
+                // re-registered aggregate would lose its sliding-window support).
+                let canonical = match n.as_str() {
+                    "any_value" => Some("first_value"),
+                    "try_avg" => Some("avg"),
+                    _ => None,
+                };
+                if let Some(c) = canonical {
+                    f.name = ast::ObjectName::from(vec![ast::Ident::new(c)]);
+                }
+                match n.as_str() {
+                    // `first(x, true)`: the ignoreNulls flag as IGNORE NULLS.
+                    "first" | "last" | "first_value" | "last_value" | "any_value"
+                        if l.args.len() == 2 =>
+                    {
+                        let flag = match &l.args[1] {
+                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(v))) => {
+                                match v.value {
+                                    ast::Value::Boolean(b) => Some(b),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        if let Some(b) = flag {
+                            l.args.truncate(1);
+                            if b {
+                                f.null_treatment = Some(ast::NullTreatment::IgnoreNulls);
+                            }
+                        }
+                    }
+                    // Spark's ranking functions accept (and ignore) arguments.
+                    "rank" | "dense_rank" | "percent_rank" | "cume_dist" if f.over.is_some() => {
+                        l.args.clear();
+                    }
+                    _ => {}
+                }
+            }
+        }
         // `TIMESTAMP_NTZ '...'`: the wall-clock time, no zone (`to_timestamp_ntz`).
         if let A::TypedString(t) = e {
             if matches!(t.data_type, ast::DataType::TimestampNtz(_)) {
