@@ -35,12 +35,12 @@ def test_cli_door_holds_its_figure(examples):
     assert passed >= CLI_FLOOR, f"{passed}/{len(examples)} pass through `ember sql`; failing: {failed[:50]}"
 
 
-def test_connect_door_holds_its_figure(examples):
-    door = run_corpus.ConnectDoor()
-    try:
-        results = [door.run(ex) for ex in examples]
-    finally:
-        door.close()
+def test_connect_door_holds_its_figure(spark, examples):
+    # The suite's session (its server is local[2]; the corpus' unordered results are
+    # compared as multisets). Each example's settings are unset after it.
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    door = run_corpus.ConnectDoor(spark)
+    results = [door.run(ex) for ex in examples]
     passed = sum(ok for ok, _ in results)
     failed = [ex["id"] for ex, (ok, _) in zip(examples, results) if not ok]
     assert passed >= CONNECT_FLOOR, f"{passed}/{len(examples)} pass through Spark Connect; failing: {failed[:50]}"

@@ -75,11 +75,19 @@ def run_cli(ex):
 
 
 class ConnectDoor:
-    def __init__(self):
+    """The Spark Connect door: its own `ember connect` server and session, or (`spark`
+    given) an existing session, which is left running."""
+
+    def __init__(self, spark=None):
+        self.server = None
+        if spark is not None:
+            self.spark = spark
+            return
         self.server = Server(master="local[1]")
         from pyspark.sql import SparkSession
 
-        self.spark = SparkSession.builder.remote(f"sc://127.0.0.1:{self.server.port}").getOrCreate()
+        # A new session of its own (never the caller's active one, which `close` would stop).
+        self.spark = SparkSession.builder.remote(f"sc://127.0.0.1:{self.server.port}").create()
 
     def run(self, ex):
         spark = self.spark
@@ -110,6 +118,8 @@ class ConnectDoor:
                     pass
 
     def close(self):
+        if self.server is None:
+            return
         try:
             self.spark.stop()
         finally:
