@@ -501,25 +501,63 @@ fn reject_time(plan: &LogicalPlan, analyzed: bool) -> Result<()> {
         }
         let schema = datafusion::logical_expr::utils::merge_schema(&p.inputs());
         for e in p.expressions() {
-            e.apply(|x| {
-                let time = match x {
-                    Expr::Literal(v, _) => is_time(&v.data_type()),
-                    Expr::Cast(c) => is_time(c.field.data_type()),
-                    Expr::TryCast(c) => is_time(c.field.data_type()),
-                    Expr::ScalarFunction(_) if analyzed => {
-                        x.get_type(&schema).is_ok_and(|t| is_time(&t))
-                    }
-                    _ => false,
-                };
-                if time {
-                    return Err(unsupported());
-                }
-                Ok(TreeNodeRecursion::Continue)
-            })?;
+            if time_in(&e, &schema, analyzed) {
+                return Err(unsupported());
+            }
         }
         Ok(TreeNodeRecursion::Continue)
     })?;
     Ok(())
+}
+
+/// Whether `e` holds a TIME value Spark 4.3 refuses by default. A TIME literal as
+/// the time of `make_timestamp` (and its `_ltz`/`_ntz`/`try_` forms) is accepted, as
+/// Spark accepts it there.
+fn time_in(e: &Expr, schema: &DFSchema, analyzed: bool) -> bool {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut found = false;
+    let _ = e.apply(|x| {
+        if let Expr::ScalarFunction(f) = x {
+            if f.func.name().contains("make_timestamp") {
+                found = f.args.iter().any(|a| {
+                    // A literal, under any casts and nullability wrappers (analysis
+                    // adds them).
+                    let mut inner = a;
+                    loop {
+                        inner = match inner {
+                            Expr::Cast(c) => &c.expr,
+                            Expr::ScalarFunction(w)
+                                if matches!(w.func.name(), "ember_nullable" | "ember_not_null")
+                                    && w.args.len() == 1 =>
+                            {
+                                &w.args[0]
+                            }
+                            _ => break,
+                        };
+                    }
+                    !matches!(inner, Expr::Literal(..)) && time_in(a, schema, analyzed)
+                });
+                return Ok(if found {
+                    TreeNodeRecursion::Stop
+                } else {
+                    TreeNodeRecursion::Jump
+                });
+            }
+        }
+        let time = match x {
+            Expr::Literal(v, _) => is_time(&v.data_type()),
+            Expr::Cast(c) => is_time(c.field.data_type()),
+            Expr::TryCast(c) => is_time(c.field.data_type()),
+            Expr::ScalarFunction(_) if analyzed => x.get_type(schema).is_ok_and(|t| is_time(&t)),
+            _ => false,
+        };
+        if time {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 /// `first`/`last` of an aggregation over sorted rows take the sort's order, as Spark's
