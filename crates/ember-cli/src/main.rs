@@ -178,7 +178,7 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             println!(
                 "{}",
-                ember_core::format::show_string(&df.columns(), &batches, rows, 0, &fo)
+                ember_sql::format::show_string(&df.columns(), &batches, rows, 0, &fo)
                     .trim_end_matches('\n')
             );
         }
@@ -190,7 +190,7 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
                         .columns()
                         .iter()
                         .map(|c| {
-                            let v = ember_core::format::value_string(c.as_ref(), r, &fo)
+                            let v = ember_sql::format::value_string(c.as_ref(), r, &fo)
                                 .unwrap_or_default();
                             if v.contains(',') || v.contains('"') || v.contains('\n') {
                                 format!("\"{}\"", v.replace('"', "\"\""))
@@ -211,7 +211,7 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
                     for (n, c) in names.iter().zip(b.columns()) {
                         m.insert(
                             n.clone(),
-                            ember_core::format::value_json(c.as_ref(), r, &fo),
+                            ember_sql::format::value_json(c.as_ref(), r, &fo),
                         );
                     }
                     println!("{}", serde_json::Value::Object(m));
@@ -227,7 +227,7 @@ async fn run_statements(
     text: &str,
     args: &SessionArgs,
 ) -> Result<(), EmberError> {
-    for stmt in ember_core::sql::split_statements(text) {
+    for stmt in ember_sql::sql::split_statements(text) {
         let df = spark.sql(&stmt).await?;
         if is_query(&stmt) {
             print_df(&df, args.output).await?;
@@ -286,7 +286,7 @@ async fn shell(spark: &SparkSession, args: &SessionArgs) -> Result<(), EmberErro
 async fn run(cli: Cli) -> Result<(), EmberError> {
     match cli.command {
         Command::Conf => {
-            for e in ember_core::config::ENTRIES {
+            for e in ember_sql::config::ENTRIES {
                 println!("{:<45} {:<26} {}", e.key, e.default, e.doc);
             }
             Ok(())

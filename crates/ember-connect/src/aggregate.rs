@@ -183,7 +183,7 @@ fn expand_sliding_windows(input: &DataFrame, group: Vec<Expr>) -> Result<(DataFr
             (
                 Expr::Literal(ScalarValue::Utf8(Some(w)), _),
                 Expr::Literal(ScalarValue::Utf8(Some(s)), _),
-            ) => Ok(ember_core::functions::timewindow::is_sliding(w, s).map_err(EmberError::from)?),
+            ) => Ok(ember_sql::functions::timewindow::is_sliding(w, s).map_err(EmberError::from)?),
             _ => Ok(false),
         }
     };
@@ -202,7 +202,7 @@ fn expand_sliding_windows(input: &DataFrame, group: Vec<Expr>) -> Result<(DataFr
     let Expr::ScalarFunction(f) = strip(g.clone()) else {
         return Ok((input.clone(), group));
     };
-    let all = ember_core::functions::timewindow::time_windows_udf();
+    let all = ember_sql::functions::timewindow::time_windows_udf();
     let expanded = input
         .inner()
         .clone()

@@ -171,7 +171,7 @@ pub async fn catalog(cs: &ConnectSession, c: &Catalog) -> Result<DataFrame> {
                             schema
                                 .fields()
                                 .iter()
-                                .map(|f| Some(ember_core::types::simple_string(f.data_type())))
+                                .map(|f| Some(ember_sql::types::simple_string(f.data_type())))
                                 .collect(),
                         ),
                     ),

@@ -101,7 +101,7 @@ impl<'a> Scope<'a> {
             return x;
         }
         let name = self.sql_of(&x);
-        if name != ember_core::sql::naming::spark_sql(&x) {
+        if name != ember_sql::sql::naming::spark_sql(&x) {
             x.alias(name)
         } else {
             x
@@ -113,7 +113,7 @@ impl<'a> Scope<'a> {
     pub fn sql_of(&self, x: &Expr) -> String {
         let map = self.spellings.borrow();
         if map.is_empty() {
-            return ember_core::sql::naming::spark_sql(x);
+            return ember_sql::sql::naming::spark_sql(x);
         }
         let respelled = x
             .clone()
@@ -129,8 +129,8 @@ impl<'a> Scope<'a> {
             })
             .map(|t| t.data);
         match respelled {
-            Ok(r) => ember_core::sql::naming::spark_sql(&r),
-            Err(_) => ember_core::sql::naming::spark_sql(x),
+            Ok(r) => ember_sql::sql::naming::spark_sql(&r),
+            Err(_) => ember_sql::sql::naming::spark_sql(x),
         }
     }
 
@@ -394,7 +394,7 @@ impl<'a> Scope<'a> {
             .map(|p| format!("`{p}`"))
             .collect::<Vec<_>>()
             .join(".");
-        let mut err = ember_core::sql::errors::unresolved_column(&shown, &names);
+        let mut err = ember_sql::sql::errors::unresolved_column(&shown, &names);
         // unresolved_column quotes the name itself; keep Spark's one level of backticks.
         err.message = err.message.replace(&format!("`{shown}`"), &shown);
         Err(err.into())
@@ -481,7 +481,7 @@ impl<'a> Scope<'a> {
             .ok_or_else(|| missing("cast type"))?
         {
             CastToType::Type(t) => crate::types::from_proto(t, &tz)?,
-            CastToType::TypeStr(s) => ember_core::types::parse_data_type(s, &tz)?,
+            CastToType::TypeStr(s) => ember_sql::types::parse_data_type(s, &tz)?,
         };
         let try_mode = c.eval_mode == pe::cast::EvalMode::Try as i32;
         Ok(if try_mode {
@@ -544,7 +544,7 @@ impl<'a> Scope<'a> {
                     "UNSUPPORTED_EXPR_FOR_WINDOW",
                     format!(
                         "Expression {} not supported within a window function.",
-                        ember_core::sql::naming::spark_sql(&other)
+                        ember_sql::sql::naming::spark_sql(&other)
                     ),
                 )
                 .into())
@@ -800,7 +800,7 @@ impl<'a> Scope<'a> {
                     if c != '\\' {
                         p = match p {
                             Expr::Literal(ScalarValue::Utf8(Some(s)), m) => Expr::Literal(
-                                ScalarValue::Utf8(Some(ember_core::functions::more::like_escape(
+                                ScalarValue::Utf8(Some(ember_sql::functions::more::like_escape(
                                     &s, c,
                                 ))),
                                 m,
@@ -912,7 +912,7 @@ impl<'a> Scope<'a> {
                 let t = e.get_type(self.schema()).map_err(EmberError::from)?;
                 let shown = display_call(self, name, &lname, std::slice::from_ref(&e), false);
                 Expr::Literal(
-                    ScalarValue::Utf8(Some(ember_core::types::simple_string(&t))),
+                    ScalarValue::Utf8(Some(ember_sql::types::simple_string(&t))),
                     None,
                 )
                 .alias(shown)
@@ -1047,11 +1047,11 @@ impl<'a> Scope<'a> {
 
     /// Spark's implicit cast to `string` of the string arguments of a string function
     /// (`upper(age)` on a bigint): the arguments at the positions
-    /// `ember_core::sql::rules::string_positions` names that are numbers, booleans,
+    /// `ember_sql::sql::rules::string_positions` names that are numbers, booleans,
     /// dates or timestamps go through `spark_to_string`.
     fn implicit_strings(&self, name: &str, args: Vec<Expr>) -> Vec<Expr> {
         use datafusion::logical_expr::ExprSchemable;
-        let Some(pos) = ember_core::sql::rules::string_positions(name) else {
+        let Some(pos) = ember_sql::sql::rules::string_positions(name) else {
             return args;
         };
         let Ok(to_string) = self.input.session().context().udf("spark_to_string") else {
@@ -1181,7 +1181,7 @@ impl<'a> Scope<'a> {
             "{}({})",
             called,
             out.iter()
-                .map(ember_core::sql::naming::spark_sql)
+                .map(ember_sql::sql::naming::spark_sql)
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -1195,7 +1195,7 @@ impl<'a> Scope<'a> {
 }
 
 /// `body`, wrapped in `ember_lambda_body(body, unused..)` when it leaves some of the
-/// lambda's parameters unused (see [`ember_core::functions::lambda::LambdaBody`]).
+/// lambda's parameters unused (see [`ember_sql::functions::lambda::LambdaBody`]).
 fn keep_params(
     ctx: &datafusion::prelude::SessionContext,
     body: Expr,
@@ -1225,7 +1225,7 @@ fn keep_params(
     Ok(f.call(args))
 }
 
-use ember_core::sql::naming::UPPER_NAMES;
+use ember_sql::sql::naming::UPPER_NAMES;
 
 /// Spark's column name of a function call: the name the program called (Spark keeps
 /// the alias used, `lcase(x)`), upper case for math functions, arguments by their
@@ -1246,7 +1246,7 @@ fn display_call(
     };
     let mut args: Vec<String> = args.iter().map(|a| scope.sql_of(a)).collect();
     // Spark shows the defaults of omitted arguments.
-    let default = ember_core::sql::naming::shown_defaults(lname, args.len());
+    let default = ember_sql::sql::naming::shown_defaults(lname, args.len());
     args.extend(default.map(String::from));
     if lname == "current_database" {
         return "current_schema()".to_string();
@@ -1362,8 +1362,8 @@ fn extract(scope: &Scope<'_>, child: Expr, key: Expr) -> Result<Expr> {
                 "INVALID_EXTRACT_BASE_FIELD_TYPE",
                 format!(
                     "Can't extract a value from {}. Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\".",
-                    ember_core::sql::naming::spark_sql(&child),
-                    ember_core::types::simple_string(&t).to_uppercase()
+                    ember_sql::sql::naming::spark_sql(&child),
+                    ember_sql::types::simple_string(&t).to_uppercase()
                 ),
             )
             .into())

@@ -10,7 +10,7 @@
 use datafusion::common::UnnestOptions;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{col, Expr, ExprSchemable};
-use ember_core::functions::generator::SparkGenerator;
+use ember_sql::functions::generator::SparkGenerator;
 use ember_core::{DataFrame, EmberError};
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::Expression;

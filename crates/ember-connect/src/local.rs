@@ -43,11 +43,11 @@ pub fn local_relation(cs: &ConnectSession, l: &LocalRelation) -> Result<DataFram
     let declared: Option<Schema> = match &l.schema {
         Some(s) if !s.trim().is_empty() => Some(match crate::schema_json::parse(s, &tz) {
             Some(r) => r?,
-            None => match ember_core::types::parse_ddl_schema(s, &tz) {
+            None => match ember_sql::types::parse_ddl_schema(s, &tz) {
                 Ok(schema) => schema,
                 Err(_) => Schema::new(vec![Field::new(
                     "value",
-                    ember_core::types::parse_data_type(s, &tz)?,
+                    ember_sql::types::parse_data_type(s, &tz)?,
                     true,
                 )]),
             },

@@ -180,9 +180,9 @@ pub async fn summary(
             let e = match s.as_str() {
                 "count" => af::count(c),
                 // Spark's own average and CentralMomentAgg stddev, as describe.
-                "mean" if *numeric => ember_core::functions::sums::avg_udaf().call(vec![f64c]),
+                "mean" if *numeric => ember_sql::functions::sums::avg_udaf().call(vec![f64c]),
                 "stddev" if *numeric => {
-                    ember_core::functions::moments::stddev_udaf().call(vec![f64c])
+                    ember_sql::functions::moments::stddev_udaf().call(vec![f64c])
                 }
                 "mean" | "stddev" => null,
                 "min" => af::min(c),
@@ -216,7 +216,7 @@ pub async fn summary(
             } else {
                 batches
                     .first()
-                    .and_then(|b| ember_core::format::value_string(b.column(i).as_ref(), 0, &fo))
+                    .and_then(|b| ember_sql::format::value_string(b.column(i).as_ref(), 0, &fo))
             };
             columns[i].push(v);
         }
@@ -242,7 +242,7 @@ async fn percentile(
     input: &DataFrame,
     name: &str,
     q: f64,
-    fo: &ember_core::format::FormatOptions,
+    fo: &ember_sql::format::FormatOptions,
 ) -> Result<Option<String>> {
     let sorted = input
         .inner()
@@ -260,7 +260,7 @@ async fn percentile(
     let mut k = ((q * n as f64).ceil() as usize).max(1) - 1;
     for b in &sorted {
         if k < b.num_rows() {
-            return Ok(ember_core::format::value_string(
+            return Ok(ember_sql::format::value_string(
                 b.column(0).as_ref(),
                 k,
                 fo,

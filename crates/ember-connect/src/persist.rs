@@ -151,7 +151,7 @@ pub async fn checkpoint(cs: &Arc<ConnectSession>, c: &pb::CheckpointCommand) -> 
         // Spark's legacy error (no error class) when no directory is set.
         let dir = cs.spark.conf_get("spark.checkpoint.dir").ok_or_else(|| {
             EmberError::new(
-                ember_core::error::ErrorKind::Io,
+                ember_sql::error::ErrorKind::Io,
                 "CHECKPOINT_DIR_NOT_SET",
                 "Checkpoint directory has not been set in the SparkContext",
                 None,

@@ -125,10 +125,10 @@ fn scalar_sql(v: &ScalarValue) -> String {
         ScalarValue::Int64(Some(x)) => format!("{x}L"),
         ScalarValue::Float32(Some(x)) => format!("CAST({x} AS FLOAT)"),
         ScalarValue::Float64(Some(x)) => format!("{x:?}D"),
-        ScalarValue::Date32(Some(d)) => format!("DATE '{}'", ember_core::format::format_date(*d)),
+        ScalarValue::Date32(Some(d)) => format!("DATE '{}'", ember_sql::format::format_date(*d)),
         ScalarValue::Decimal128(Some(_), _, _) => format!("{v}BD"),
         ScalarValue::TimestampMicrosecond(Some(us), tz) => {
-            let t = ember_core::format::format_timestamp_micros(*us, None);
+            let t = ember_sql::format::format_timestamp_micros(*us, None);
             if tz.is_some() {
                 format!("TIMESTAMP '{t}Z'")
             } else {

@@ -32,7 +32,7 @@ fn bad(v: &Value) -> ConnectError {
 /// The Arrow type of a JSON type value.
 pub fn data_type(v: &Value, tz: &str) -> Result<DataType> {
     match v {
-        Value::String(s) => Ok(ember_core::types::parse_data_type(&primitive_ddl(s), tz)?),
+        Value::String(s) => Ok(ember_sql::types::parse_data_type(&primitive_ddl(s), tz)?),
         Value::Object(o) => match o.get("type").and_then(|t| t.as_str()) {
             Some("struct") => {
                 let fields = o
@@ -105,7 +105,7 @@ pub fn to_ddl(text: &str, tz: &str) -> Result<String> {
             format!(
                 "{} {}{nn}",
                 f.name(),
-                ember_core::types::simple_string(f.data_type()).to_uppercase()
+                ember_sql::types::simple_string(f.data_type()).to_uppercase()
             )
         })
         .collect::<Vec<_>>()
@@ -125,12 +125,12 @@ pub fn to_type_string(text: &str, tz: &str) -> Result<String> {
                 format!(
                     "`{}` {}{nn}",
                     f.name().replace('`', "``"),
-                    ember_core::types::simple_string(f.data_type())
+                    ember_sql::types::simple_string(f.data_type())
                 )
             })
             .collect::<Vec<_>>()
             .join(", "),
-        other => ember_core::types::simple_string(&other),
+        other => ember_sql::types::simple_string(&other),
     })
 }
 

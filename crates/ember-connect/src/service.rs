@@ -415,9 +415,9 @@ async fn analyze(cs: &Arc<ConnectSession>, a: &Analyze) -> Result<ar::Result> {
             version: SPARK_VERSION.into(),
         }),
         Analyze::DdlParse(d) => {
-            let parsed = match ember_core::types::parse_ddl_schema(&d.ddl_string, &tz) {
+            let parsed = match ember_sql::types::parse_ddl_schema(&d.ddl_string, &tz) {
                 Ok(s) => crate::types::schema_to_proto(&s),
-                Err(e) => match ember_core::types::parse_data_type(&d.ddl_string, &tz) {
+                Err(e) => match ember_sql::types::parse_data_type(&d.ddl_string, &tz) {
                     Ok(t) => crate::types::to_proto(&t),
                     Err(_) => return Err(e.into()),
                 },

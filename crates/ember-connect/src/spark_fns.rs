@@ -26,7 +26,7 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, Operator};
-use ember_core::functions::zones::SHORT_IDS;
+use ember_sql::functions::zones::SHORT_IDS;
 use ember_core::EmberError;
 
 use crate::error::Result;

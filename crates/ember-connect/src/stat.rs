@@ -269,7 +269,7 @@ mod tests {
 /// `df.approxQuantile(cols, probabilities, relativeError)` (StatApproxQuantile): one
 /// row, one column `approx_quantile` of `array<array<double>>`, a list of quantiles
 /// per column in the order asked. Runs `ember_approx_quantile` (Spark's
-/// `QuantileSummaries`, see `ember_core::functions::quantile`) over each column cast
+/// `QuantileSummaries`, see `ember_sql::functions::quantile`) over each column cast
 /// to `double`; NULL and NaN are skipped and a column with no other value gives an
 /// empty list, as Spark's `StatFunctions.multipleApproxQuantiles`.
 ///
@@ -323,7 +323,7 @@ pub fn approx_quantile(
         if !t.is_numeric() {
             return Err(invalid(format!(
                 "Quantile calculation for column {c} with data type {} is not supported.",
-                ember_core::types::simple_string(&t)
+                ember_sql::types::simple_string(&t)
             ))
             .into());
         }

@@ -106,7 +106,7 @@ fn struct_of(fields: &Fields) -> dt::Struct {
             .iter()
             .map(|f| dt::StructField {
                 name: f.name().clone(),
-                data_type: Some(if ember_core::functions::variant::is_variant(f) {
+                data_type: Some(if ember_sql::functions::variant::is_variant(f) {
                     pb(Kind::Variant(dt::Variant::default()))
                 } else {
                     to_proto(f.data_type())
@@ -148,7 +148,7 @@ pub fn from_proto(t: &PbType, tz: &str) -> Result<DataType> {
         Kind::String(_) | Kind::Char(_) | Kind::VarChar(_) => DataType::Utf8,
         Kind::Binary(_) => DataType::Binary,
         Kind::Date(_) => DataType::Date32,
-        Kind::Timestamp(_) => ember_core::types::timestamp_type(tz),
+        Kind::Timestamp(_) => ember_sql::types::timestamp_type(tz),
         Kind::TimestampNtz(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
         Kind::CalendarInterval(_) => {
             DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano)
@@ -195,7 +195,7 @@ pub fn from_proto(t: &PbType, tz: &str) -> Result<DataType> {
                 )))
             }
         },
-        Kind::Unparsed(u) => ember_core::types::parse_data_type(&u.data_type_string, tz)?,
+        Kind::Unparsed(u) => ember_sql::types::parse_data_type(&u.data_type_string, tz)?,
         Kind::Time(_) => DataType::Time64(TimeUnit::Microsecond),
         Kind::TimestampNtzNanos(_) => DataType::Timestamp(TimeUnit::Nanosecond, None),
         Kind::TimestampLtzNanos(_) => {
@@ -261,7 +261,7 @@ pub fn wire_type(t: &DataType) -> DataType {
 }
 
 fn wire_field(f: &Field) -> Field {
-    if ember_core::functions::variant::is_variant(f) {
+    if ember_sql::functions::variant::is_variant(f) {
         return Field::new(f.name(), variant_wire_type(), f.is_nullable());
     }
     f.clone().with_data_type(wire_type(f.data_type()))
@@ -285,7 +285,7 @@ fn encode_variants(
     c: &arrow::array::ArrayRef,
 ) -> std::result::Result<arrow::array::ArrayRef, arrow::error::ArrowError> {
     use arrow::array::{Array, AsArray, BinaryBuilder, StructArray};
-    use ember_core::functions::variant_json as vj;
+    use ember_sql::functions::variant_json as vj;
     let text = arrow::compute::cast(c, &DataType::Utf8)?;
     let text = text.as_string::<i32>();
     let (mut values, mut metas) = (BinaryBuilder::new(), BinaryBuilder::new());
@@ -331,7 +331,7 @@ mod tests {
                 false,
             ),
             Field::new("c", DataType::Decimal128(12, 2), true),
-            Field::new("d", ember_core::types::timestamp_type("UTC"), true),
+            Field::new("d", ember_sql::types::timestamp_type("UTC"), true),
         ]));
         assert_eq!(from_proto(&to_proto(&t), "UTC").unwrap(), t);
     }

@@ -57,7 +57,7 @@ fn function_of(
     // `returnType="num: int, sq: int"` arrives unparsed: a DDL schema.
     let parsed = match &rt.kind {
         Some(pb::data_type::Kind::Unparsed(u)) => {
-            match ember_core::types::parse_ddl_schema(&u.data_type_string, &tz) {
+            match ember_sql::types::parse_ddl_schema(&u.data_type_string, &tz) {
                 Ok(s) => DataType::Struct(s.fields().clone()),
                 Err(_) => crate::types::from_proto(rt, &tz)?,
             }

@@ -9,13 +9,11 @@
 //! - [`dataframe`]: `DataFrame` transformations and actions; [`column`]: `Column`,
 //!   `Window`; [`grouped`]: `groupBy`, `na`, `describe`; [`row`]: `Row`.
 //! - [`reader`], [`writer`]: `spark.read` and `df.write` with Spark's options and layout.
-//! - [`sql`]: statement handling, Spark-semantics analyzer rules, error translation.
-//! - [`functions`]: Spark functions missing from DataFusion and datafusion-spark.
-//! - [`partition_local`]: `spark_partition_id()`, `monotonically_increasing_id()` and
-//!   seeded random functions, computed per partition as Spark does.
-//! - [`types`]: Spark type names, DDL schemas, `printSchema()`.
-//! - [`format`]: `show()` text and Spark's string forms of values.
-//! - [`error`]: errors with Spark's error classes.
+//! - [`sql`]: statement handling on a session.
+//! - [`functions`]: the Rust `functions` API over Spark's function library.
+//! - Re-exported from `ember-sql`, where Spark's semantics live (function library and
+//!   registry, dialect, naming, analyzer rules): [`partition_local`], [`types`],
+//!   [`format`], [`config`], [`error`].
 //!
 //! ```no_run
 //! // The README's Rust example (kept compiling by `cargo test --doc`).
@@ -59,15 +57,11 @@
 
 pub mod coalesce;
 pub mod column;
-pub mod config;
 pub mod dataframe;
-pub mod error;
-pub mod format;
 pub mod functions;
 pub mod grouped;
 pub mod nullable;
 pub mod ordered;
-pub mod partition_local;
 pub mod planner;
 pub mod reader;
 pub mod round_robin;
@@ -75,8 +69,10 @@ pub mod row;
 pub mod sample;
 pub mod session;
 pub mod sql;
-pub mod types;
 pub mod writer;
+
+// Spark's semantics live in `ember-sql`; these paths stay `ember_core::..` for callers.
+pub use ember_sql::{config, error, format, partition_local, registry, types};
 
 pub use column::{col, lit, Column, SortOrder, Window, WindowSpec};
 pub use dataframe::DataFrame;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::common::{plan_err, Result};
+use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
@@ -85,13 +85,4 @@ impl QueryPlanner for EmberQueryPlanner {
     }
 }
 
-/// The single input of one of ember's plan nodes (logical or physical), from the
-/// inputs DataFusion hands back when it rebuilds the node.
-///
-/// Errors: a plan error naming `node` when there is none.
-pub(crate) fn only_input<T>(inputs: Vec<T>, node: &str) -> Result<T> {
-    match inputs.into_iter().next() {
-        Some(input) => Ok(input),
-        None => plan_err!("{node} takes one input"),
-    }
-}
+pub(crate) use ember_sql::plan::only_input;

@@ -258,11 +258,11 @@ pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
                 st.as_ref(),
                 datafusion::sql::sqlparser::ast::Statement::Query(_)
             ) {
-                crate::sql::generators::rewrite(session, st).await?;
+                crate::sql::generators::rewrite(session.context(), st).await?;
                 crate::sql::naming::alias_select_items(st);
                 crate::sql::naming::rename_functions(st);
                 resolve_column_case(session, st).await;
-                crate::sql::struct_star::expand(session, st).await;
+                crate::sql::struct_star::expand(session.context(), st).await;
                 let stmt = parsed
                     .pop_front()
                     .ok_or_else(|| EmberError::internal("empty statement"))?;

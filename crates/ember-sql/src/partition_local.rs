@@ -474,7 +474,7 @@ impl UserDefinedLogicalNodeCore for PartitionLocal {
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         PartitionLocal::try_new(
-            crate::planner::only_input(inputs, "PartitionLocal")?,
+            crate::plan::only_input(inputs, "PartitionLocal")?,
             self.columns.clone(),
         )
     }
@@ -482,7 +482,7 @@ impl UserDefinedLogicalNodeCore for PartitionLocal {
 
 impl PartitionLocal {
     /// The physical operator over the planned `input`.
-    pub(crate) fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    pub fn plan(&self, input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
         let required = datafusion::physical_plan::ExecutionPlanProperties::output_ordering(&input)
             .cloned()
             .map(OrderingRequirements::from);
@@ -686,7 +686,7 @@ impl ExecutionPlan for PartitionLocalExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = crate::planner::only_input(children, "PartitionLocalExec")?;
+        let input = crate::plan::only_input(children, "PartitionLocalExec")?;
         Ok(Arc::new(PartitionLocalExec::new(
             input,
             self.columns.clone(),

@@ -7,10 +7,10 @@
 
 use datafusion::sql::sqlparser::ast;
 
-use crate::session::SparkSession;
+use datafusion::prelude::SessionContext;
 
 /// Expands struct stars in the top-level `SELECT` of `st` (a query).
-pub async fn expand(session: &SparkSession, st: &mut ast::Statement) {
+pub async fn expand(session: &SessionContext, st: &mut ast::Statement) {
     let ast::Statement::Query(q) = st else {
         return;
     };
@@ -132,7 +132,7 @@ fn relation_names(select: &ast::Select) -> Vec<String> {
 /// The field names of `e` when it is a struct: the query planned with `e` as its only
 /// item (no ORDER BY / LIMIT).
 async fn struct_fields(
-    session: &SparkSession,
+    session: &SessionContext,
     st: &ast::Statement,
     e: &ast::Expr,
 ) -> Option<Vec<String>> {
@@ -146,7 +146,7 @@ async fn struct_fields(
         return None;
     };
     select.projection = vec![ast::SelectItem::UnnamedExpr(e.clone())];
-    let state = session.context().state();
+    let state = session.state();
     let plan = state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
             probe,

@@ -390,7 +390,7 @@ fn from_json(
 
 /// How values are written (Spark's JSONOptions for the generator): `to_json` and the
 /// JSON / CSV file writers.
-pub(crate) struct Writer {
+pub struct Writer {
     tz: Tz,
     date_format: Option<String>,
     timestamp_format: Option<String>,
@@ -400,7 +400,7 @@ pub(crate) struct Writer {
 impl Writer {
     /// Options as Spark's (`dateFormat`, `timestampFormat`, `ignoreNullFields`; keys
     /// in any case); timestamps are written in `tz`.
-    pub(crate) fn new(opts: &HashMap<String, String>, tz: Tz) -> Self {
+    pub fn new(opts: &HashMap<String, String>, tz: Tz) -> Self {
         let get = |k: &str| {
             opts.iter()
                 .find(|(key, _)| key.eq_ignore_ascii_case(k))
@@ -438,7 +438,7 @@ fn to_json(input: &ArrayRef, w: &Writer) -> Result<ArrayRef> {
 /// `timestampFormat` option, else `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` in the session time
 /// zone (`Z` for UTC); `timestamp_ntz` without an offset and with milliseconds only
 /// when there are any.
-pub(crate) fn timestamp_text(a: &ArrayRef, i: usize, w: &Writer) -> Result<String> {
+pub fn timestamp_text(a: &ArrayRef, i: usize, w: &Writer) -> Result<String> {
     use datafusion::arrow::datatypes::{TimeUnit, TimestampMicrosecondType};
     let tz = match a.data_type() {
         DataType::Timestamp(_, tz) => tz.clone(),
@@ -475,7 +475,7 @@ pub(crate) fn timestamp_text(a: &ArrayRef, i: usize, w: &Writer) -> Result<Strin
 
 /// One JSON document per row of `batch` (as Spark's JSON data source writes them:
 /// NULL fields left out unless `ignoreNullFields` is false).
-pub(crate) fn json_lines(
+pub fn json_lines(
     batch: &datafusion::arrow::record_batch::RecordBatch,
     w: &Writer,
 ) -> Result<Vec<String>> {

@@ -35,7 +35,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{EmberError, Result};
 use crate::functions::generator::SparkGenerator;
-use crate::session::SparkSession;
+use datafusion::prelude::SessionContext;
 
 const GEN: &str = "__ember_g";
 const ONE: &str = "__ember_one";
@@ -46,7 +46,7 @@ const ONE_REL: &str = "__ember_one_row";
 ///
 /// Errors: `UDTF_ALIAS_NUMBER_MISMATCH` when a lateral view names another number of
 /// columns than the generator makes; planning errors of the generator's arguments.
-pub async fn rewrite(session: &SparkSession, st: &mut Statement) -> Result<()> {
+pub async fn rewrite(session: &SessionContext, st: &mut Statement) -> Result<()> {
     if let Statement::Query(q) = st {
         rewrite_query(session, q).await?;
     }
@@ -54,7 +54,7 @@ pub async fn rewrite(session: &SparkSession, st: &mut Statement) -> Result<()> {
 }
 
 fn rewrite_query<'a>(
-    session: &'a SparkSession,
+    session: &'a SessionContext,
     q: &'a mut Query,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
     Box::pin(async move {
@@ -68,7 +68,7 @@ fn rewrite_query<'a>(
 }
 
 fn rewrite_set_expr<'a>(
-    session: &'a SparkSession,
+    session: &'a SessionContext,
     body: &'a mut SetExpr,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
     Box::pin(async move {
@@ -155,7 +155,7 @@ fn quote(name: &str) -> String {
 
 /// The output column names of `gen(args)` over `relation`, from a planned probe.
 async fn generated_names(
-    session: &SparkSession,
+    session: &SessionContext,
     gen: &str,
     args: &[String],
     relation: &str,
@@ -164,7 +164,7 @@ async fn generated_names(
     let mut st = parse_statement(&sql)?;
     // As the statement itself will be (`struct(...)` field names, typed literals).
     crate::sql::naming::rename_functions(&mut st);
-    let state = session.context().state();
+    let state = session.state();
     let plan = state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(st)))
         .await?;
@@ -276,7 +276,7 @@ fn table_generator(tf: &mut TableFactor) -> Result<()> {
     Ok(())
 }
 
-async fn rewrite_select(session: &SparkSession, s: &mut ast::Select) -> Result<()> {
+async fn rewrite_select(session: &SessionContext, s: &mut ast::Select) -> Result<()> {
     for t in s.from.iter_mut() {
         table_generator(&mut t.relation)?;
     }
