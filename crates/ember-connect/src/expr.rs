@@ -842,22 +842,12 @@ impl<'a> Scope<'a> {
                 }
                 Expr::Case(Case::new(None, pairs, otherwise))
             }
-            // Constants of the session and small rewrites onto DataFusion functions.
-            "current_database" | "current_schema" | "current_catalog" | "current_timezone"
-            | "e" | "pi"
-                if a.is_empty() =>
-            {
-                let v = match lname.as_str() {
-                    "current_catalog" => ScalarValue::Utf8(Some("spark_catalog".into())),
-                    "current_timezone" => ScalarValue::Utf8(Some(self.tz())),
-                    "e" => ScalarValue::Float64(Some(std::f64::consts::E)),
-                    "pi" => ScalarValue::Float64(Some(std::f64::consts::PI)),
-                    _ => ScalarValue::Utf8(Some("default".into())),
-                };
+            // The session's time zone, known at analysis.
+            "current_timezone" if a.is_empty() => {
                 let shown = display_call(self, name, &lname, &[], false);
-                Expr::Literal(v, None).alias(shown)
+                Expr::Literal(ScalarValue::Utf8(Some(self.tz())), None).alias(shown)
             }
-            "array_size" | "approx_count_distinct" | "count_if" | "any_value" => {
+            "array_size" | "approx_count_distinct" | "any_value" => {
                 let shown = display_call(self, name, &lname, &a, distinct);
                 let e = match lname.as_str() {
                     "array_size" => {
@@ -866,16 +856,6 @@ impl<'a> Scope<'a> {
                     }
                     "approx_count_distinct" => {
                         self.call_registry("approx_count_distinct", a.clone(), false)?
-                    }
-                    "count_if" => {
-                        arity(1)?;
-                        let one = Expr::Literal(ScalarValue::Int32(Some(1)), None);
-                        let case = Expr::Case(Case::new(
-                            None,
-                            vec![(Box::new(next()), Box::new(one))],
-                            None,
-                        ));
-                        self.call_registry("count", vec![case], false)?
                     }
                     _ => self.call_registry("first_value", vec![next()], false)?,
                 };
@@ -1267,6 +1247,11 @@ fn display_call(
     }
     if lname == "window" {
         return "window".to_string();
+    }
+    if !distinct {
+        if let Some(shown) = ember_sql::sql::naming::call_form(lname, &args) {
+            return shown;
+        }
     }
     if lname == "assert_true" && args.len() == 1 {
         let c = args[0].clone();

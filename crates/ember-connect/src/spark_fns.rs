@@ -94,7 +94,7 @@ fn zone_id(e: Expr) -> Expr {
 /// Spark's column name (`shown`); `None` for functions handled elsewhere.
 pub fn rewrite(
     sc: &Scope<'_>,
-    called: &str,
+    _called: &str,
     lname: &str,
     a: &[Expr],
     shown: &str,
@@ -104,33 +104,6 @@ pub fn rewrite(
         |e: &Expr| -> Result<DataType> { Ok(e.get_type(schema).map_err(EmberError::from)?) };
     let sql = |i: usize| sc.sql_of(&a[i]);
     let e = match (lname, a.len()) {
-        ("trim" | "btrim" | "ltrim" | "rtrim", 2) => {
-            // The client sends `trim(trimStr, str)` but `btrim(str, trimStr)`.
-            let (t, s) = if lname == "btrim" {
-                (a[1].clone(), a[0].clone())
-            } else {
-                (a[0].clone(), a[1].clone())
-            };
-            let (f, side) = match lname {
-                "ltrim" => (
-                    datafusion::functions::string::expr_fn::ltrim(vec![s, t]),
-                    "LEADING",
-                ),
-                "rtrim" => (
-                    datafusion::functions::string::expr_fn::rtrim(vec![s, t]),
-                    "TRAILING",
-                ),
-                _ => (
-                    datafusion::functions::string::expr_fn::btrim(vec![s, t]),
-                    "BOTH",
-                ),
-            };
-            if lname == "btrim" {
-                f.alias(shown)
-            } else {
-                f.alias(format!("TRIM({side} {} FROM {})", sql(0), sql(1)))
-            }
-        }
         ("degrees" | "radians", 1) => {
             // java.lang.Math.toDegrees / toRadians: one multiplication by a constant.
             let k = if lname == "degrees" {
@@ -150,60 +123,6 @@ pub fn rewrite(
             let minus_one = cast(lit_i64(-1), t);
             bin(a[0].clone(), Operator::BitwiseXor, minus_one).alias(format!("~{}", sql(0)))
         }
-        ("ceil" | "ceiling" | "floor", 2) => {
-            let Some(scale) = int_literal(&a[1]) else {
-                return Err(EmberError::analysis(
-                    "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
-                    format!("The `scale` argument of `{called}` must be a constant integer."),
-                )
-                .into());
-            };
-            let f = if lname == "floor" { "floor" } else { "ceil" };
-            let k = 10f64.powi(scale.clamp(-300, 300) as i32);
-            let x = bin(
-                cast(a[0].clone(), DataType::Float64),
-                Operator::Multiply,
-                lit_f(k),
-            );
-            bin(
-                sc.call_registry(f, vec![x], false)?,
-                Operator::Divide,
-                lit_f(k),
-            )
-            .alias(format!("{lname}({}, {})", sql(0), sql(1)))
-        }
-        // Column.startsWith/endsWith arrive camel-cased; Spark names them in lower case.
-        ("startswith" | "endswith", 2) => {
-            let f = if lname == "startswith" {
-                "starts_with"
-            } else {
-                "ends_with"
-            };
-            let (t0, t1) = (type_of(&a[0])?, type_of(&a[1])?);
-            let args = if matches!(t0, DataType::Binary | DataType::LargeBinary)
-                && matches!(t1, DataType::Binary | DataType::LargeBinary)
-            {
-                // Bytes as hex digits: a byte prefix (suffix) is exactly a prefix
-                // (suffix) of the hex text, two digits per byte.
-                vec![
-                    sc.call_registry("hex", vec![a[0].clone()], false)?,
-                    sc.call_registry("hex", vec![a[1].clone()], false)?,
-                ]
-            } else if is_string(&t0) {
-                a.to_vec()
-            } else {
-                return Ok(None);
-            };
-            sc.call_registry(f, args, false)?
-                .alias(format!("{lname}({}, {})", sql(0), sql(1)))
-        }
-        ("factorial", 1) => sc
-            .call_registry(
-                "factorial",
-                vec![cast(a[0].clone(), DataType::Int32)],
-                false,
-            )?
-            .alias(shown),
         ("add_months" | "date_add" | "dateadd" | "date_sub" | "last_day" | "next_day", _)
             if !a.is_empty() =>
         {
@@ -238,70 +157,6 @@ pub fn rewrite(
             sc.call_registry(lname, vec![ts, zone_id(a[1].clone())], false)?
                 .alias(shown)
         }
-        ("to_unix_timestamp", 1) => sc
-            .call_registry("unix_timestamp", a.to_vec(), false)?
-            .alias(format!(
-                "to_unix_timestamp({}, yyyy-MM-dd HH:mm:ss)",
-                sql(0)
-            )),
-        ("levenshtein", 3) => {
-            let d = sc.call_registry("levenshtein", vec![a[0].clone(), a[1].clone()], false)?;
-            case(
-                vec![(
-                    bin(d.clone(), Operator::Gt, cast(a[2].clone(), DataType::Int32)),
-                    cast(lit_i64(-1), DataType::Int32),
-                )],
-                Some(d),
-            )
-            .alias(shown)
-        }
-        ("position", 3) => sc.call_registry("locate", a.to_vec(), false)?.alias(shown),
-        ("position", 2) => sc
-            .call_registry(
-                "locate",
-                vec![a[0].clone(), a[1].clone(), lit_i64(1)],
-                false,
-            )?
-            .alias(format!("position({}, {}, 1)", sql(0), sql(1))),
-        ("replace", 2) => sc
-            .call_registry(
-                "replace",
-                vec![a[0].clone(), a[1].clone(), lit_s("")],
-                false,
-            )?
-            .alias(shown),
-        ("validate_utf8" | "try_validate_utf8" | "make_valid_utf8", 1)
-            if is_string(&type_of(&a[0])?) =>
-        {
-            a[0].clone().alias(shown)
-        }
-        ("regexp_replace", 3 | 4) => {
-            let pos = match a.get(3) {
-                None => 1,
-                Some(p) => match int_literal(p) {
-                    Some(n) => n,
-                    None => return Ok(None),
-                },
-            };
-            let (s, p, r) = (a[0].clone(), a[1].clone(), a[2].clone());
-            let name = format!("regexp_replace({}, {}, {}, {pos})", sql(0), sql(1), sql(2));
-            if pos <= 1 {
-                sc.call_registry("regexp_replace", vec![s, p, r, lit_s("g")], false)?
-                    .alias(name)
-            } else {
-                // Matches are searched from `pos` on; the part before is kept as is.
-                let head = sc.call_registry(
-                    "substr",
-                    vec![s.clone(), lit_i64(1), lit_i64(pos - 1)],
-                    false,
-                )?;
-                let tail = sc.call_registry("substr", vec![s, lit_i64(pos)], false)?;
-                let tail =
-                    sc.call_registry("regexp_replace", vec![tail, p, r, lit_s("g")], false)?;
-                sc.call_registry("concat", vec![head, tail], false)?
-                    .alias(name)
-            }
-        }
         ("overlay", 4) if int_literal(&a[3]) == Some(-1) => {
             let len = sc.call_registry("character_length", vec![a[1].clone()], false)?;
             sc.call_registry(
@@ -310,33 +165,6 @@ pub fn rewrite(
                 false,
             )?
             .alias(shown)
-        }
-        ("listagg" | "string_agg" | "listagg_distinct" | "string_agg_distinct", 1 | 2) => {
-            let distinct = lname.ends_with("_distinct");
-            let base = lname.trim_end_matches("_distinct");
-            let x = a[0].clone();
-            if !is_string(&type_of(&x)?) {
-                return Ok(None);
-            }
-            let delim = a.get(1).cloned().unwrap_or_else(|| lit_s(""));
-            let f = sc.call_registry(
-                "string_agg",
-                vec![cast(x.clone(), DataType::LargeUtf8), delim],
-                false,
-            )?;
-            let f = if distinct {
-                f.distinct().filter(x.is_not_null())
-            } else {
-                f.filter(x.is_not_null())
-            };
-            let f = f.build().map_err(EmberError::from)?;
-            let d = if a.len() == 2 {
-                sql(1)
-            } else {
-                "NULL".to_string()
-            };
-            let dn = if distinct { "DISTINCT " } else { "" };
-            cast(f, DataType::Utf8).alias(format!("{base}({dn}{}, {d})", sql(0)))
         }
         // collect_list / collect_set skip NULLs and give [] (not NULL) for no rows.
         ("array_agg" | "collect_list" | "collect_set", 1) => {
@@ -373,44 +201,6 @@ pub fn rewrite(
                 .alias(shown)
             }
         }
-        ("array_append", 2) => case(
-            vec![(
-                a[0].clone().is_not_null(),
-                sc.call_registry("array_append", a.to_vec(), false)?,
-            )],
-            None,
-        )
-        .alias(shown),
-        // Spark's argument order is (array, element), DataFusion's (element, array);
-        // a NULL array gives NULL.
-        ("array_prepend", 2) => case(
-            vec![(
-                a[0].clone().is_not_null(),
-                sc.call_registry("array_prepend", vec![a[1].clone(), a[0].clone()], false)?,
-            )],
-            None,
-        )
-        .alias(shown),
-        ("array_position", 2) => {
-            let p = sc.call_registry("array_position", a.to_vec(), false)?;
-            case(
-                vec![(
-                    a[0].clone().is_not_null(),
-                    datafusion::functions::expr_fn::coalesce(vec![
-                        cast(p, DataType::Int64),
-                        lit_i64(0),
-                    ]),
-                )],
-                None,
-            )
-            .alias(shown)
-        }
-        ("array_remove", 2) => sc
-            .call_registry("array_remove_all", a.to_vec(), false)?
-            .alias(shown),
-        ("reverse", 1) if is_list(&type_of(&a[0])?) => sc
-            .call_registry("array_reverse", a.to_vec(), false)?
-            .alias(shown),
         ("concat", n) if n >= 1 && is_list(&type_of(&a[0])?) => {
             // Spark: NULL when any array is NULL.
             let any_null = a
@@ -438,32 +228,6 @@ pub fn rewrite(
                 "count(DISTINCT {})",
                 (0..n).map(sql).collect::<Vec<_>>().join(", ")
             ))
-        }
-        ("min_by" | "max_by", 2) => {
-            let (x, ord) = (a[0].clone(), a[1].clone());
-            let asc = lname == "min_by";
-            datafusion::functions_aggregate::expr_fn::first_value(x, vec![])
-                .order_by(vec![ord.clone().sort(asc, false)])
-                .filter(ord.is_not_null())
-                .build()
-                .map_err(EmberError::from)?
-                .alias(shown)
-        }
-        // max_by(x, y, k) / min_by(x, y, k): x of the k rows with the largest
-        // (smallest) y, in that order; rows with a NULL y are skipped.
-        ("min_by" | "max_by", 3) => {
-            let Some(k) = int_literal(&a[2]) else {
-                return Ok(None);
-            };
-            let (x, ord) = (a[0].clone(), a[1].clone());
-            let asc = lname == "min_by";
-            let all = datafusion::functions_aggregate::expr_fn::array_agg(x)
-                .order_by(vec![ord.clone().sort(asc, false)])
-                .filter(ord.is_not_null())
-                .build()
-                .map_err(EmberError::from)?;
-            datafusion::functions_nested::expr_fn::array_slice(all, lit_i64(1), lit_i64(k), None)
-                .alias(shown)
         }
         ("nth_value", 3) => {
             let ignore = match &a[2] {
@@ -504,12 +268,6 @@ pub fn rewrite(
                 _ => format!("mode({})", sql(0)),
             };
             strip_alias(sc.call_registry("mode", a.to_vec(), false)?).alias(name)
-        }
-        ("regexp_extract_all", 2) => {
-            // The group index defaults to 1 and shows in the name.
-            let args = vec![a[0].clone(), a[1].clone(), lit_i64(1)];
-            sc.call_registry("regexp_extract_all", args, false)?
-                .alias(format!("regexp_extract_all({}, {}, 1)", sql(0), sql(1)))
         }
         _ => return Ok(None),
     };

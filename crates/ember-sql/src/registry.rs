@@ -29,6 +29,9 @@ pub fn register(
             ctx.register_udf(f);
         }
         crate::functions::register_aggregate_aliases(ctx)?;
+        for f in crate::functions::agg_forms::functions() {
+            ctx.register_udaf(f);
+        }
         let dedup = conf
             .get(crate::functions::maps::MAP_KEY_DEDUP_POLICY)
             .cloned()
@@ -110,11 +113,14 @@ pub fn register(
             }
         }
         if let Ok(prev) = ctx.udf("element_at") {
+            ctx.register_udf(crate::functions::ElementAt::try_udf(prev.clone()));
             ctx.register_udf(crate::functions::ElementAt::udf(prev));
         }
         use crate::functions::round::{Mode, SparkRound};
         ctx.register_udf(SparkRound::udf(Mode::HalfUp));
         ctx.register_udf(SparkRound::udf(Mode::HalfEven));
+        ctx.register_udf(crate::functions::round::CeilFloor::udf(true));
+        ctx.register_udf(crate::functions::round::CeilFloor::udf(false));
         ctx.register_udf(crate::functions::sequence::udf());
         ctx.register_udf(crate::functions::window::Nullability::udf(true));
         ctx.register_udf(crate::functions::window::Nullability::udf(false));

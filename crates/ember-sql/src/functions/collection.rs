@@ -22,6 +22,9 @@ use datafusion::logical_expr::{
 pub struct ElementAt {
     inner: Arc<ScalarUDF>,
     signature: Signature,
+    /// `try_element_at`: NULL out of bounds whatever `spark.sql.ansi.enabled` says
+    /// (index 0 still fails, as Spark's).
+    try_: bool,
 }
 
 impl ElementAt {
@@ -30,13 +33,27 @@ impl ElementAt {
         ScalarUDF::new_from_impl(ElementAt {
             inner,
             signature: Signature::user_defined(Volatility::Immutable),
+            try_: false,
+        })
+    }
+
+    /// `try_element_at` over the session's previous `element_at` (for maps).
+    pub fn try_udf(inner: Arc<ScalarUDF>) -> ScalarUDF {
+        ScalarUDF::new_from_impl(ElementAt {
+            inner,
+            signature: Signature::user_defined(Volatility::Immutable),
+            try_: true,
         })
     }
 }
 
 impl ScalarUDFImpl for ElementAt {
     fn name(&self) -> &str {
-        "element_at"
+        if self.try_ {
+            "try_element_at"
+        } else {
+            "element_at"
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -95,7 +112,7 @@ impl ScalarUDFImpl for ElementAt {
             }
             return Ok(ColumnarValue::Array(arr));
         }
-        let ansi = args.config_options.execution.enable_ansi_mode;
+        let ansi = args.config_options.execution.enable_ansi_mode && !self.try_;
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let out = take_elements(&arrays[0], &arrays[1], |n, k| {
             if k == 0 {

@@ -5,11 +5,13 @@
 //! and `date_format` in the session time zone, `dayofweek` (1 = Sunday),
 //! `weekofyear` (ISO week), `dayofmonth`, `dayofyear`, `regexp_extract`, `to_date`.
 
+pub mod agg_forms;
 pub mod arithmetic;
 mod arrays;
 mod charset;
 pub mod coerce;
 pub mod collection;
+mod forms;
 mod date_part;
 pub mod generator;
 pub mod hllpp;
@@ -491,7 +493,8 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
             |_| Ok(DataType::Int64),
             unix_timestamp_impl,
             tz,
-        ),
+        )
+        .with_aliases(["to_unix_timestamp"]),
         udf(
             "from_unixtime",
             Signature::one_of(
@@ -620,6 +623,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     ));
     v.extend(rewrite::functions());
     v.extend(rewrite::more_functions());
+    v.extend(forms::functions());
     v.extend(try_ops::functions());
     v.extend(variant::functions());
     v.extend(vectors::functions(tz));

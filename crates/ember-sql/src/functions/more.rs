@@ -52,7 +52,8 @@ pub fn functions(tz: &str) -> Vec<datafusion::logical_expr::ScalarUDF> {
             |_| Ok(DataType::Int32),
             locate_impl,
             tz,
-        ),
+        )
+        .with_aliases(["position"]),
         udf_coerced(
             "mask",
             coerce_strings,

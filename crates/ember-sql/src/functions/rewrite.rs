@@ -47,7 +47,9 @@ impl std::hash::Hash for SparkRewrite {
 }
 
 impl SparkRewrite {
-    fn udf(name: &'static str, min_args: usize, max_args: usize, rewrite: RewriteFn) -> ScalarUDF {
+    /// The function `name` taking `min_args..=max_args` arguments, standing for
+    /// what `rewrite` builds from them.
+    pub(crate) fn udf(name: &'static str, min_args: usize, max_args: usize, rewrite: RewriteFn) -> ScalarUDF {
         ScalarUDF::new_from_impl(SparkRewrite {
             name,
             min_args,
@@ -142,7 +144,18 @@ impl ScalarUDFImpl for SparkRewrite {
             &schema,
             &datafusion::execution::context::ExecutionProps::new(),
         )?;
-        physical.evaluate(&batch)
+        // The promised type, exactly (list fields named `item` by one function and
+        // `element` by another are the same Spark type).
+        let want = args.return_field.data_type();
+        match physical.evaluate(&batch)? {
+            ColumnarValue::Array(a) if a.data_type() != want => Ok(ColumnarValue::Array(
+                datafusion::arrow::compute::cast(&a, want)?,
+            )),
+            ColumnarValue::Scalar(v) if &v.data_type() != want => {
+                Ok(ColumnarValue::Scalar(v.cast_to(want)?))
+            }
+            other => Ok(other),
+        }
     }
 }
 

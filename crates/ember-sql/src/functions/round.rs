@@ -32,6 +32,10 @@ pub enum Mode {
     HalfUp,
     /// Halves to the even neighbour (`bround`, banker's rounding).
     HalfEven,
+    /// Toward positive infinity (`ceil(x, d)`).
+    Ceiling,
+    /// Toward negative infinity (`floor(x, d)`).
+    Floor,
 }
 
 /// `round` or `bround` with Spark's types and values.
@@ -87,6 +91,8 @@ impl ScalarUDFImpl for SparkRound {
         match self.mode {
             Mode::HalfUp => "round",
             Mode::HalfEven => "bround",
+            Mode::Ceiling => "ceil",
+            Mode::Floor => "floor",
         }
     }
     fn signature(&self) -> &Signature {
@@ -187,6 +193,130 @@ impl ScalarUDFImpl for SparkRound {
     }
 }
 
+/// Spark's `ceil`/`ceiling` and `floor`: with one argument datafusion-spark's
+/// (`bigint` for integers and doubles, `decimal(p - s + 1, 0)` for decimals); with a
+/// constant `scale` Spark's `RoundCeil`/`RoundFloor`: the input is cast to a decimal
+/// (`int` as `decimal(10, 0)`, `bigint` `decimal(20, 0)`, `double` `decimal(30, 15)`)
+/// and rounded toward +∞ (−∞) to `scale` digits, typed as `round` types it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CeilFloor {
+    mode: Mode,
+    one_arg: Arc<ScalarUDF>,
+    signature: Signature,
+}
+
+impl CeilFloor {
+    /// `ceil` (`ceiling`) or `floor`.
+    pub fn udf(ceil: bool) -> ScalarUDF {
+        let (mode, one_arg, aliases): (Mode, Arc<ScalarUDF>, &[&str]) = if ceil {
+            (Mode::Ceiling, datafusion_spark::function::math::ceil(), &["ceiling"])
+        } else {
+            (Mode::Floor, datafusion_spark::function::math::floor(), &[])
+        };
+        ScalarUDF::new_from_impl(CeilFloor {
+            mode,
+            one_arg,
+            signature: Signature::user_defined(Volatility::Immutable),
+        })
+        .with_aliases(aliases.iter().copied())
+    }
+}
+
+/// The decimal Spark casts `t` to for `ceil`/`floor` with a scale.
+fn decimal_for(t: &DataType) -> DataType {
+    match t {
+        DataType::Int8 | DataType::UInt8 => DataType::Decimal128(3, 0),
+        DataType::Int16 | DataType::UInt16 => DataType::Decimal128(5, 0),
+        DataType::Int32 | DataType::UInt32 => DataType::Decimal128(10, 0),
+        DataType::Int64 | DataType::UInt64 => DataType::Decimal128(20, 0),
+        DataType::Float16 | DataType::Float32 => DataType::Decimal128(14, 7),
+        DataType::Decimal128(p, s) => DataType::Decimal128(*p, *s),
+        DataType::Decimal256(p, s) => DataType::Decimal128((*p).min(38), *s),
+        _ => DataType::Decimal128(30, 15),
+    }
+}
+
+impl ScalarUDFImpl for CeilFloor {
+    fn name(&self) -> &str {
+        if self.mode == Mode::Ceiling {
+            "ceil"
+        } else {
+            "floor"
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        match args {
+            [t] if t.is_numeric() => Ok(vec![t.clone()]),
+            [DataType::Null | DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View] => {
+                Ok(vec![DataType::Float64])
+            }
+            [t, _] if t.is_numeric() || t.is_null() || t.is_string() => {
+                Ok(vec![decimal_for(t), DataType::Int32])
+            }
+            [other] | [other, _] => plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: the first parameter requires the \"NUMERIC\" type, however it has the type \"{other}\".",
+                self.name()
+            ),
+            _ => plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires [1, 2] parameters but the actual number is {}.",
+                self.name(),
+                args.len()
+            ),
+        }
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types {
+            [_] => self.one_arg.return_type(arg_types),
+            _ => Ok(result_type(&arg_types[0], 0)),
+        }
+    }
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        if types.len() == 1 {
+            let t = self.one_arg.return_type(&types)?;
+            return Ok(Arc::new(Field::new(self.name(), t, true)));
+        }
+        let scale = match args.scalar_arguments.get(1).copied().flatten() {
+            Some(v) if v.is_null() => 0,
+            Some(v) => scale_of(Some(v)).unwrap_or(0),
+            None => {
+                return plan_err!(
+                    "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"{}\" due to data type mismatch: the input `scale` should be a foldable \"INT\" expression.",
+                    self.name()
+                )
+            }
+        };
+        Ok(Arc::new(Field::new(
+            self.name(),
+            result_type(&types[0], scale),
+            true,
+        )))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if args.args.len() == 1 {
+            return self.one_arg.invoke_with_args(args);
+        }
+        let Some(ColumnarValue::Scalar(s)) = args.args.get(1) else {
+            return exec_err!("the scale of {} must be a constant", self.name());
+        };
+        let target = args.return_field.data_type().clone();
+        let Some(scale) = (!s.is_null()).then(|| scale_of(Some(s))).flatten() else {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from(&target)?));
+        };
+        let x = args.args[0].to_array(args.number_rows)?;
+        let out = round_array(&x, scale, self.mode, &target)?;
+        Ok(match &args.args[0] {
+            ColumnarValue::Scalar(_) => {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+            }
+            ColumnarValue::Array(_) => ColumnarValue::Array(out),
+        })
+    }
+}
+
 fn map_prim<T: ArrowPrimitiveType>(
     x: &ArrayRef,
     f: impl Fn(T::Native) -> Option<T::Native>,
@@ -239,6 +369,11 @@ fn pow10(n: u32) -> Option<i128> {
 /// Whether dropping remainder `r` (0 <= |r| < unit) of a value whose kept part is
 /// `q` rounds away from zero.
 fn rounds_up(q: i128, r: i128, unit: i128, mode: Mode) -> bool {
+    match mode {
+        Mode::Ceiling => return r > 0,
+        Mode::Floor => return r < 0,
+        Mode::HalfUp | Mode::HalfEven => {}
+    }
     let twice = r.unsigned_abs() * 2;
     let unit = unit.unsigned_abs();
     match twice.cmp(&unit) {
@@ -413,5 +548,12 @@ mod tests {
         assert_eq!(round_decimal(125, 0, -1, Mode::HalfEven, 4), Some(120));
         // Too wide for the result precision.
         assert_eq!(round_decimal(999, 1, 0, Mode::HalfUp, 2), None);
+        // ceil/floor: 3.1411 to 3 digits, -3.1411 to 3 digits, 15 to tens.
+        assert_eq!(round_decimal(31411, 4, 3, Mode::Ceiling, 5), Some(3142));
+        assert_eq!(round_decimal(31411, 4, 3, Mode::Floor, 5), Some(3141));
+        assert_eq!(round_decimal(-31411, 4, 3, Mode::Ceiling, 5), Some(-3141));
+        assert_eq!(round_decimal(-31411, 4, 3, Mode::Floor, 5), Some(-3142));
+        assert_eq!(round_decimal(15, 0, -1, Mode::Floor, 11), Some(10));
+        assert_eq!(round_decimal(31411, 4, -3, Mode::Ceiling, 4), Some(1000));
     }
 }

@@ -119,6 +119,23 @@ fn atan2_impl(a: &[ArrayRef], _: &chrono_tz::Tz) -> Result<ArrayRef> {
     map2(a, |y, x| libm::atan2(y + 0.0, x + 0.0))
 }
 
+fn log_impl(a: &[ArrayRef], tz: &chrono_tz::Tz) -> Result<ArrayRef> {
+    if a.len() == 1 {
+        return ln_impl(a, tz);
+    }
+    let b = a[0].as_primitive::<Float64Type>();
+    let x = a[1].as_primitive::<Float64Type>();
+    Ok(Arc::new(
+        b.iter()
+            .zip(x.iter())
+            .map(|(b, x)| {
+                let (b, x) = (b?, x?);
+                (!(b <= 0.0 || x <= 0.0)).then(|| libm::log(x) / libm::log(b))
+            })
+            .collect::<Float64Array>(),
+    ))
+}
+
 /// `pow(x, y)`: `StrictMath.pow`.
 fn pow_impl(a: &[ArrayRef], _: &chrono_tz::Tz) -> Result<ArrayRef> {
     map2(a, libm::pow)
@@ -145,6 +162,18 @@ pub fn functions(tz: &str) -> Vec<ScalarUDF> {
         .map(|(n, imp)| unary(n, *imp, tz))
         .collect();
     v.push(binary("atan2", atan2_impl, tz));
+    // `log(x)` is `ln(x)`; `log(base, x)` is NULL unless both are positive (Spark's
+    // `Logarithm`: `StrictMath.log(x) / StrictMath.log(base)`).
+    v.push(udf_coerced(
+        "log",
+        |args| {
+            args_between("log", args, 1, 2)?;
+            Ok(vec![DataType::Float64; args.len()])
+        },
+        |_| Ok(DataType::Float64),
+        log_impl,
+        tz,
+    ));
     v.push(binary("pow", pow_impl, tz));
     v
 }

@@ -354,6 +354,14 @@ pub fn ast_name(e: &ast::Expr) -> String {
         A::Position { expr, r#in } => {
             format!("locate({}, {}, 1)", ast_name(expr), ast_name(r#in))
         }
+        A::Ceil {
+            expr,
+            field: ast::CeilFloorKind::Scale(s),
+        } => format!("ceil({}, {})", ast_name(expr), s.value),
+        A::Floor {
+            expr,
+            field: ast::CeilFloorKind::Scale(s),
+        } => format!("floor({}, {})", ast_name(expr), s.value),
         A::Trim {
             expr,
             trim_where,
@@ -490,36 +498,13 @@ pub fn ast_name(e: &ast::Expr) -> String {
                     }
                     // Spark prints some calls as operators, some by their canonical
                     // name, math functions in upper case.
-                    match (name.as_str(), args.as_slice()) {
-                        ("isnotnull", [x]) => return format!("({x} IS NOT NULL)"),
-                        ("isnull", [x]) => return format!("({x} IS NULL)"),
-                        ("positive", [x]) => return format!("(+ {x})"),
-                        ("bitwise_not", [x]) => return format!("~{x}"),
-                        ("div", [x, y]) => return format!("({x} div {y})"),
-                        ("variant_get" | "try_variant_get", [v, p, _]) => {
-                            return format!("{name}({v}, {p})")
+                    if let ("to_char" | "to_varchar", [x, fmt]) = (name.as_str(), args.as_slice()) {
+                        if let Some(shown) = to_char_name(&name, f, x, fmt) {
+                            return shown;
                         }
-                        ("shiftrightunsigned", [x, y]) => return format!("({x} >>> {y})"),
-                        ("if", [c, a, b]) => return format!("(IF({c}, {a}, {b}))"),
-                        // `ignoreNulls` is not part of the name.
-                        ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
-                            return format!("{name}({x})")
-                        }
-                        ("to_char" | "to_varchar", [x, fmt]) => {
-                            if let Some(shown) = to_char_name(&name, f, x, fmt) {
-                                return shown;
-                            }
-                        }
-                        ("like", [a, b]) => return format!("{a} LIKE {b}"),
-                        ("datepart", [f, x]) => return format!("datepart({f} FROM {x})"),
-                        ("from_json" | "to_json", [x, ..]) => return format!("{name}({x})"),
-                        // Function-style casts (`date('2008-02-20')`) show their argument.
-                        (
-                            "date" | "timestamp" | "string" | "int" | "bigint" | "double" | "float"
-                            | "boolean" | "smallint" | "tinyint" | "decimal" | "binary",
-                            [x],
-                        ) => return x.clone(),
-                        _ => {}
+                    }
+                    if let Some(shown) = call_form(&name, &args) {
+                        return shown;
                     }
                     let name = match name.as_str() {
                         "array_agg" => "collect_list".to_string(),
@@ -562,6 +547,49 @@ pub fn ast_name(e: &ast::Expr) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Spark's column name for a call of function `name` (lower case) whose arguments
+/// are shown as `args` (defaults included), where Spark prints it other than as
+/// `name(args)`: as an operator (`(+ x)`, `(x div y)`, `a LIKE b`), a SQL form
+/// (`TRIM(LEADING t FROM s)`, `LOG(E(), x)`), without some arguments or under its
+/// canonical name. `None` otherwise. Shared by both front doors.
+pub fn call_form(name: &str, args: &[String]) -> Option<String> {
+    Some(match (name, args) {
+        ("isnotnull", [x]) => format!("({x} IS NOT NULL)"),
+        ("isnull", [x]) => format!("({x} IS NULL)"),
+        ("positive", [x]) => format!("(+ {x})"),
+        ("bitwise_not", [x]) => format!("~{x}"),
+        ("div", [x, y]) => format!("({x} div {y})"),
+        ("variant_get" | "try_variant_get", [v, p, _]) => format!("{name}({v}, {p})"),
+        ("shiftrightunsigned", [x, y]) => format!("({x} >>> {y})"),
+        ("if", [c, a, b]) => format!("(IF({c}, {a}, {b}))"),
+        // `ignoreNulls` is not part of the name.
+        ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
+            format!("{name}({x})")
+        }
+        ("like", [a, b]) => format!("{a} LIKE {b}"),
+        ("ltrim", [t, x]) => format!("TRIM(LEADING {t} FROM {x})"),
+        ("rtrim", [t, x]) => format!("TRIM(TRAILING {t} FROM {x})"),
+        ("trim", [t, x]) => format!("TRIM(BOTH {t} FROM {x})"),
+        ("log", [x]) => format!("LOG(E(), {x})"),
+        ("log", [b, x]) => format!("LOG({b}, {x})"),
+        ("ceil" | "ceiling" | "floor", [x, d]) => format!("{name}({x}, {d})"),
+        ("mode", [x, d]) if d.eq_ignore_ascii_case("true") => {
+            format!("mode() WITHIN GROUP (ORDER BY {x} DESC)")
+        }
+        ("mode", [x, _]) => format!("mode({x})"),
+        ("current_database", []) => "current_schema()".to_string(),
+        ("datepart", [f, x]) => format!("datepart({f} FROM {x})"),
+        ("from_json" | "to_json", [x, ..]) => format!("{name}({x})"),
+        // Function-style casts (`date('2008-02-20')`) show their argument.
+        (
+            "date" | "timestamp" | "string" | "int" | "bigint" | "double" | "float" | "boolean"
+            | "smallint" | "tinyint" | "decimal" | "binary",
+            [x],
+        ) => x.clone(),
+        _ => return None,
+    })
 }
 
 /// Functions whose Spark column names are upper case (`ACOS(x)`, `CEIL(x)`: Spark's
@@ -649,6 +677,15 @@ fn window_name(f: &ast::Function) -> String {
             };
             let default = args.get(2).cloned().unwrap_or_else(|| "NULL".into());
             (format!("{name}({x}, {off}, {default})"), false)
+        }
+        // `nth_value(x, n, ignoreNulls)`: the flag shows as `ignore nulls`.
+        "nth_value" if args.len() == 3 => {
+            let ignore = if args[2].eq_ignore_ascii_case("true") {
+                " ignore nulls"
+            } else {
+                ""
+            };
+            (format!("nth_value({}, {}){ignore}", args[0], args[1]), false)
         }
         _ => (ast_name(&ast::Expr::Function(plain)), false),
     };
@@ -801,6 +838,10 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
         ("percentile", 2) => "1",
+        ("listagg" | "string_agg", 1) => "NULL",
+        ("replace", 2) => "",
+        ("regexp_extract" | "regexp_extract_all", 2) => "1",
+        ("to_unix_timestamp" | "unix_timestamp", 1) => "yyyy-MM-dd HH:mm:ss",
         ("round" | "bround", 1) => "0",
         ("substr" | "substring", 2) => "2147483647",
         ("overlay", 3) => "-1",
@@ -942,6 +983,24 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                             }
                         }
                     }
+                    // `nth_value(x, n, true)`: the ignoreNulls flag as IGNORE NULLS.
+                    "nth_value" if l.args.len() == 3 => {
+                        let flag = match &l.args[2] {
+                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(A::Value(v))) => {
+                                match v.value {
+                                    ast::Value::Boolean(b) => Some(b),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        if let Some(b) = flag {
+                            l.args.truncate(2);
+                            if b {
+                                f.null_treatment = Some(ast::NullTreatment::IgnoreNulls);
+                            }
+                        }
+                    }
                     // Spark's ranking functions accept (and ignore) arguments.
                     "rank" | "dense_rank" | "percent_rank" | "cume_dist" if f.over.is_some() => {
                         l.args.clear();
@@ -949,6 +1008,34 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                     _ => {}
                 }
             }
+        }
+        // `TRIM(LEADING t FROM s)` is Spark's `ltrim(t, s)` (trim string first), and so
+        // for TRAILING (`rtrim`); BOTH is `btrim(s, t)`.
+        if let A::Trim {
+            trim_where,
+            trim_what: Some(what),
+            expr,
+            trim_characters: None,
+        } = e
+        {
+            let arg = |x: A| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x));
+            let (what, s) = (what.as_ref().clone(), expr.as_ref().clone());
+            *e = match trim_where {
+                Some(ast::TrimWhereField::Leading) => call_of("ltrim", vec![arg(what), arg(s)]),
+                Some(ast::TrimWhereField::Trailing) => call_of("rtrim", vec![arg(what), arg(s)]),
+                _ => call_of("btrim", vec![arg(s), arg(what)]),
+            };
+        }
+        // `ceil(x, d)` / `floor(x, d)`: Spark's functions with a scale (DataFusion's
+        // SQL planner refuses the scale form).
+        let ceil = matches!(e, A::Ceil { .. });
+        if let A::Ceil { expr, field: ast::CeilFloorKind::Scale(v) }
+        | A::Floor { expr, field: ast::CeilFloorKind::Scale(v) } = e
+        {
+            let name = if ceil { "ceil" } else { "floor" };
+            let arg = |x: A| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x));
+            let args = vec![arg(expr.as_ref().clone()), arg(A::Value(v.clone()))];
+            *e = call_of(name, args);
         }
         // `TIMESTAMP_NTZ '...'`: the wall-clock time, no zone (`to_timestamp_ntz`).
         if let A::TypedString(t) = e {
@@ -1045,15 +1132,6 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
             }
             // Spark's `map(k1, v1, ...)` (also with no arguments), not DataFusion's
             // `map([keys], [values])`.
-            // Spark's `array_prepend(array, element)` is DataFusion's
-            // `array_prepend(element, array)`.
-            if n == "array_prepend" {
-                if let ast::FunctionArguments::List(l) = &mut f.args {
-                    if l.args.len() == 2 {
-                        l.args.swap(0, 1);
-                    }
-                }
-            }
             if n == "map" {
                 f.name = ast::ObjectName::from(vec![ast::Ident::new("create_map")]);
             }
