@@ -127,5 +127,10 @@ pub fn register(
         ctx.register_udf(crate::functions::SparkDivide::udf());
         ctx.register_udf(crate::functions::timewindow::window_udf());
         ctx.register_udf(crate::functions::timewindow::time_windows_udf());
+    // Byte semantics for string functions given binary values (after every string
+    // function above is registered: they wrap them).
+    for f in crate::functions::binary_strings::wrap(|n| ctx.udf(n).ok()) {
+        ctx.register_udf(f);
+    }
     Ok(())
 }

@@ -88,6 +88,14 @@ fn item_list(e: Expr, t: &DataType) -> Expr {
     }
 }
 
+/// An untyped NULL element as the element type of list type `t`.
+fn element_of(x: Expr, t: &DataType, field: &FieldRef) -> Expr {
+    match (t, field.data_type()) {
+        (DataType::List(f), DataType::Null) => cast(x, f.data_type().clone()),
+        _ => x,
+    }
+}
+
 fn back_to(e: Expr, t: &DataType) -> Expr {
     match t {
         DataType::List(f) if f.name() != "item" => cast(e, t.clone()),
@@ -111,7 +119,7 @@ fn prefix_form(args: Vec<Expr>, fields: &[FieldRef], suffix: bool) -> Result<Exp
     let (a, b) = if fields.iter().all(is_binary) {
         (f::encode(a, lit_str("hex")), f::encode(b, lit_str("hex")))
     } else {
-        (a, b)
+        (cast(a, DataType::Utf8), cast(b, DataType::Utf8))
     };
     Ok(if suffix {
         f::ends_with(a, b)
@@ -198,12 +206,14 @@ pub fn functions() -> Vec<ScalarUDF> {
         SparkRewrite::udf("array_append", 2, 2, |args, fields| {
             let [a, x] = take::<2>(args)?;
             let t = fields[0].data_type();
+            let x = element_of(x, t, &fields[1]);
             let appended = nested::array_append(item_list(a.clone(), t), x);
             Ok(when(a.is_not_null(), back_to(appended, t)).end()?)
         }),
         SparkRewrite::udf("array_prepend", 2, 2, |args, fields| {
             let [a, x] = take::<2>(args)?;
             let t = fields[0].data_type();
+            let x = element_of(x, t, &fields[1]);
             let prepended = nested::array_prepend(x, item_list(a.clone(), t));
             Ok(when(a.is_not_null(), back_to(prepended, t)).end()?)
         }),

@@ -7,6 +7,7 @@
 
 pub mod agg_forms;
 pub mod arithmetic;
+pub mod binary_strings;
 mod arrays;
 mod charset;
 pub mod coerce;

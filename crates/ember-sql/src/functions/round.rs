@@ -268,17 +268,13 @@ impl ScalarUDFImpl for CeilFloor {
         }
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        match arg_types {
-            [_] => self.one_arg.return_type(arg_types),
-            _ => Ok(result_type(&arg_types[0], 0)),
-        }
+        Ok(result_type(arg_types.first().unwrap_or(&DataType::Null), 0))
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
-        if types.len() == 1 {
-            let t = self.one_arg.return_type(&types)?;
-            return Ok(Arc::new(Field::new(self.name(), t, true)));
+        if args.arg_fields.len() == 1 {
+            return self.one_arg.return_field_from_args(args);
         }
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
         let scale = match args.scalar_arguments.get(1).copied().flatten() {
             Some(v) if v.is_null() => 0,
             Some(v) => scale_of(Some(v)).unwrap_or(0),

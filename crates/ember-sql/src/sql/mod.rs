@@ -129,6 +129,27 @@ pub fn unescape_string_literals(sql: &str) -> String {
                     i += 1;
                 }
             }
+            // Spark's raw literals `r'...'` / `R"..."`: no escapes, up to the next quote.
+            '\'' | '"'
+                if (out.ends_with('r') || out.ends_with('R'))
+                    && !out[..out.len() - 1]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '`') =>
+            {
+                out.pop();
+                let q = c;
+                let mut value = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != q {
+                    value.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.push('\'');
+                out.push_str(&value.replace('\'', "''"));
+                out.push('\'');
+            }
             '\'' | '"' => {
                 let q = c;
                 let mut value = String::new();
@@ -201,6 +222,11 @@ mod tests {
         assert_eq!(
             unescape_string_literals(r#"SELECT 'a\tb', 'x''y'"#),
             "SELECT 'a\tb', 'x''y'"
+        );
+        // Raw literals keep their backslashes; `r` ending a word is not a prefix.
+        assert_eq!(
+            unescape_string_literals(r#"SELECT r'(\d+)', R"\a", chr'x'"#),
+            r#"SELECT '(\d+)', '\a', chr'x'"#
         );
     }
 

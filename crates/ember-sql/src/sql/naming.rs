@@ -260,7 +260,8 @@ pub fn ast_name(e: &ast::Expr) -> String {
             op: ast::UnaryOperator::Not,
             expr,
         } => format!("(NOT {})", ast_name(expr)),
-        // A timestamp literal shows at most microseconds.
+        // A TIMESTAMP literal shows at most microseconds (TIMESTAMP_NTZ all its digits,
+        // as Spark 4.3 prints them).
         A::TypedString(t)
             if matches!(
                 t.data_type,
@@ -271,8 +272,9 @@ pub fn ast_name(e: &ast::Expr) -> String {
                 ast::Value::SingleQuotedString(v) => v.clone(),
                 other => other.to_string(),
             };
+            let ntz = matches!(t.data_type, ast::DataType::TimestampNtz(_));
             let v = match v.split_once('.') {
-                Some((a, f)) if f.len() > 6 && f.chars().all(|c| c.is_ascii_digit()) => {
+                Some((a, f)) if !ntz && f.len() > 6 && f.chars().all(|c| c.is_ascii_digit()) => {
                     format!("{a}.{}", &f[..6])
                 }
                 _ => v,
@@ -1008,6 +1010,21 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
                     _ => {}
                 }
             }
+        }
+        // `OVERLAY(a PLACING b FROM p [FOR n])` is the registry's `overlay` (binary too).
+        if let A::Overlay {
+            expr,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } = e
+        {
+            let arg = |x: &A| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x.clone()));
+            let mut args = vec![arg(expr), arg(overlay_what), arg(overlay_from)];
+            if let Some(n) = overlay_for {
+                args.push(arg(n));
+            }
+            *e = call_of("overlay", args);
         }
         // `TRIM(LEADING t FROM s)` is Spark's `ltrim(t, s)` (trim string first), and so
         // for TRAILING (`rtrim`); BOTH is `btrim(s, t)`.
