@@ -240,6 +240,29 @@ pub fn functions() -> Vec<ScalarUDF> {
         SparkRewrite::udf("ltrim", 1, 2, |args, _| Ok(trim_form(args, f::ltrim))),
         SparkRewrite::udf("rtrim", 1, 2, |args, _| Ok(trim_form(args, f::rtrim))),
         SparkRewrite::udf("trim", 1, 2, |args, _| Ok(trim_form(args, f::btrim))),
+        // Spark's regexp_count / regexp_instr are `int`.
+        SparkRewrite::udf("regexp_count", 2, 2, |args, _| {
+            let [s, p] = take::<2>(args)?;
+            let n = datafusion::functions::regex::regexp_count()
+                .call(vec![cast(s, DataType::Utf8), cast(p, DataType::Utf8)]);
+            Ok(cast(n, DataType::Int32))
+        }),
+        SparkRewrite::udf("regexp_instr", 2, 3, |args, _| {
+            let mut it = args.into_iter();
+            let (Some(s), Some(p)) = (it.next(), it.next()) else {
+                return plan_err!("regexp_instr takes 2 or 3 arguments");
+            };
+            let group = it.next().unwrap_or(lit_i64(0));
+            let at = datafusion::functions::regex::regexp_instr().call(vec![
+                cast(s, DataType::Utf8),
+                cast(p, DataType::Utf8),
+                lit_i64(1),
+                lit_i64(1),
+                lit_str(""),
+                cast(group, DataType::Int64),
+            ]);
+            Ok(cast(at, DataType::Int32))
+        }),
         SparkRewrite::udf("current_database", 0, 0, |_, _| Ok(lit_str("default"))),
         SparkRewrite::udf("current_schema", 0, 0, |_, _| Ok(lit_str("default"))),
         SparkRewrite::udf("current_catalog", 0, 0, |_, _| Ok(lit_str("spark_catalog"))),
@@ -269,8 +292,8 @@ fn try_to_binary_impl(a: &[ArrayRef], _: &Tz) -> Result<ArrayRef> {
 
 /// Spark's `ToBinary`: the bytes `s` spells in `fmt` (`hex`, `utf-8`/`utf8`,
 /// `base64`, any case). Hex of odd length has an implicit leading `0`. Invalid input
-/// is `CONVERSION_INVALID_INPUT` (NULL for `try_to_binary`); an unknown format is
-/// `INVALID_PARAMETER_VALUE.BINARY_FORMAT` either way.
+/// is `CONVERSION_INVALID_INPUT` and an unknown format
+/// `INVALID_PARAMETER_VALUE.BINARY_FORMAT` (both NULL for `try_to_binary`).
 fn binary_of(a: &[ArrayRef], try_: bool) -> Result<ArrayRef> {
     let s = a[0].as_string::<i32>();
     let fmt = a.get(1).map(|f| f.as_string::<i32>());
@@ -295,6 +318,7 @@ fn binary_of(a: &[ArrayRef], try_: bool) -> Result<ArrayRef> {
             "base64" => base64::engine::general_purpose::STANDARD
                 .decode(text.trim_end_matches('\n'))
                 .ok(),
+            _ if try_ => None,
             other => {
                 return exec_err!(
                     "[INVALID_PARAMETER_VALUE.BINARY_FORMAT] The value of parameter(s) `format` in `to_binary` is invalid: expects one of the binary formats 'base64', 'hex', 'utf-8', but got '{other}'. SQLSTATE: 22023"

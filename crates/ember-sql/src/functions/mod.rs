@@ -36,6 +36,7 @@ pub mod sketches;
 mod strict_math;
 pub mod sums;
 pub mod table;
+pub mod text;
 mod time;
 pub mod timestampadd;
 pub mod timewindow;
@@ -625,6 +626,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.extend(rewrite::functions());
     v.extend(rewrite::more_functions());
     v.extend(forms::functions());
+    v.extend(text::functions(tz));
     v.extend(try_ops::functions());
     v.extend(variant::functions());
     v.extend(vectors::functions(tz));

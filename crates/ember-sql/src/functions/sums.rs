@@ -28,6 +28,9 @@ use datafusion::logical_expr::{
 struct SequentialDouble {
     inner: AggregateUDF,
     avg: bool,
+    /// User-defined: [`Self::coerce_types`] types a NULL column as Spark does, then
+    /// applies the inner function's signature.
+    signature: Signature,
 }
 
 impl AggregateUDFImpl for SequentialDouble {
@@ -38,7 +41,7 @@ impl AggregateUDFImpl for SequentialDouble {
         self.inner.aliases()
     }
     fn signature(&self) -> &Signature {
-        self.inner.signature()
+        &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         self.inner.inner().return_type(arg_types)
@@ -47,7 +50,23 @@ impl AggregateUDFImpl for SequentialDouble {
         self.inner.inner().return_field(arg_fields)
     }
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        self.inner.inner().coerce_types(arg_types)
+        // Spark reads an untyped NULL column as `double` here (`sum(NULL)` is NULL).
+        let typed: Vec<FieldRef> = arg_types
+            .iter()
+            .map(|t| {
+                let t = if t.is_null() { DataType::Float64 } else { t.clone() };
+                std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("x", t, true))
+            })
+            .collect();
+        Ok(
+            datafusion::logical_expr::type_coercion::functions::fields_with_udf(
+                &typed,
+                &self.inner,
+            )?
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect(),
+        )
     }
     fn is_nullable(&self) -> bool {
         self.inner.inner().is_nullable()
@@ -167,6 +186,7 @@ pub fn sum_udaf() -> Arc<AggregateUDF> {
                 .as_ref()
                 .clone(),
             avg: false,
+            signature: Signature::user_defined(datafusion::logical_expr::Volatility::Immutable),
         }))
     })
     .clone()
@@ -181,6 +201,7 @@ pub fn avg_udaf() -> Arc<AggregateUDF> {
                 .as_ref()
                 .clone(),
             avg: true,
+            signature: Signature::user_defined(datafusion::logical_expr::Volatility::Immutable),
         }))
     })
     .clone()

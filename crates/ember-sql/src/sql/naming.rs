@@ -841,6 +841,7 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
         ("percentile", 2) => "1",
         ("listagg" | "string_agg", 1) => "NULL",
+        ("instr", 3) => "1",
         ("replace", 2) => "",
         ("regexp_extract" | "regexp_extract_all", 2) => "1",
         ("to_unix_timestamp" | "unix_timestamp", 1) => "yyyy-MM-dd HH:mm:ss",
