@@ -428,7 +428,27 @@ fn print_report(r: &ember_ingest::Report) {
     let _ = writeln!(std::io::stdout(), "{r}");
 }
 
+/// Deeply nested SQL and plans (a generated `SELECT 1+1+...` of 5,000 terms is an
+/// expression tree 5,000 levels deep) are parsed, cloned, named and planned
+/// recursively: the command runs on a thread with a 256 MiB stack, and the runtime's
+/// workers get the same (reserved address space, touched only as used).
+const STACK_BYTES: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    match std::thread::Builder::new()
+        .name("ember-main".into())
+        .stack_size(STACK_BYTES)
+        .spawn(command_main)
+    {
+        Ok(t) => t.join().unwrap_or(ExitCode::FAILURE),
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn command_main() -> ExitCode {
     let cli = Cli::parse();
     let bars = std::io::stderr().is_terminal();
     let default_log = match cli.command {
@@ -446,10 +466,9 @@ fn main() -> ExitCode {
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Plans are translated and optimized recursively, one level per relation:
-        // 16 MiB (reserved, touched only as used) lets deeply nested DataFrame
-        // programs plan where the 2 MiB default would overflow.
-        .thread_stack_size(16 << 20)
+        // Plans are translated and optimized recursively, one level per relation or
+        // operator (see `STACK_BYTES`); the 2 MiB default overflows on deep programs.
+        .thread_stack_size(STACK_BYTES)
         .build()
     {
         Ok(rt) => rt,

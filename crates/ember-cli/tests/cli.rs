@@ -235,3 +235,12 @@ fn ingest_runs_the_inaturalist_example_and_reports() {
         "{resumed}"
     );
 }
+
+#[test]
+fn deeply_nested_expressions_plan_without_overflowing_the_stack() {
+    // A generated `SELECT 1+1+...` is an expression tree as deep as it is long; it
+    // overflowed the 8 MiB main-thread stack at about 1,000 terms.
+    let sql = format!("SELECT {} AS total", vec!["1"; 2_000].join("+"));
+    let out = run_ok(&["sql", "--output", "csv", "-e", &sql], None);
+    assert!(out.lines().any(|l| l.trim() == "2000"), "{out}");
+}

@@ -61,6 +61,7 @@ pub(crate) fn decimal_text(v: i128, scale: i8) -> String {
 }
 
 /// Spark's SQL text of an expression (Spark's `Expression.sql` / `prettyName` forms).
+#[recursive::recursive]
 pub fn spark_sql(e: &Expr) -> String {
     match e {
         Expr::Alias(a) => a.name.clone(),
@@ -196,6 +197,7 @@ pub fn spark_sql(e: &Expr) -> String {
 }
 
 /// Spark's name of an unaliased SELECT item, from the SQL text as parsed.
+#[recursive::recursive]
 pub fn ast_name(e: &ast::Expr) -> String {
     use ast::Expr as A;
     match e {
