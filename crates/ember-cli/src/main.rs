@@ -95,8 +95,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Print every spark.* configuration key ember honours, with default and meaning.
-    Conf,
+    /// Print every spark.* configuration key ember honours: type, default, static or
+    /// runtime, meaning.
+    #[command(after_help = "Examples:\n  ember conf\n  ember conf --markdown   # the README's table")]
+    Conf {
+        /// Print a Markdown table (the README's configuration section).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Run an ingestion job (records + embeddings into a vector store), resumable.
     #[command(
         after_help = "Examples:\n  ember ingest examples/inaturalist/job.toml\n  ember ingest job.toml --resume      # after a crash or kill: committed tasks are skipped\n  ember ingest job.toml --restart     # forget the journal and start over\n  ember ingest job.toml --report      # print the last run's summary"
@@ -144,6 +150,24 @@ struct SqlScriptArgs {
     session: SessionArgs,
 }
 
+/// Warns (once per key and process) about a `--conf` key ember does not know: a
+/// typo such as `spark.sql.shufle.partitions` would otherwise be silently ignored.
+pub(crate) fn warn_unknown_conf(key: &str) {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    if ember_sql::config::is_known(key) {
+        return;
+    }
+    let seen = SEEN.get_or_init(Default::default);
+    if let Ok(mut s) = seen.lock() {
+        if s.insert(key.to_string()) {
+            eprintln!(
+                "warning: --conf {key}: not a configuration key ember knows (see `ember conf`); it is kept but has no effect"
+            );
+        }
+    }
+}
+
 fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
     let mut b = SparkSession::builder()
         .master(&args.master)
@@ -155,6 +179,7 @@ fn build_session(args: &SessionArgs) -> Result<SparkSession, EmberError> {
                 format!("--conf expects key=value, got '{kv}'"),
             )
         })?;
+        warn_unknown_conf(k.trim());
         b = b.config(k.trim(), v.trim());
     }
     b.get_or_create()
@@ -285,9 +310,24 @@ async fn shell(spark: &SparkSession, args: &SessionArgs) -> Result<(), EmberErro
 
 async fn run(cli: Cli) -> Result<(), EmberError> {
     match cli.command {
-        Command::Conf => {
+        Command::Conf { markdown } => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if markdown {
+                let _ = write!(out, "{}", ember_sql::config::markdown_table());
+                return Ok(());
+            }
             for e in ember_sql::config::ENTRIES {
-                println!("{:<45} {:<26} {}", e.key, e.default, e.doc);
+                let scope = if e.runtime { "runtime" } else { "static" };
+                let _ = writeln!(
+                    out,
+                    "{:<58} {:<10} {:<8} {:<26} {}",
+                    e.key,
+                    e.kind.name(),
+                    scope,
+                    e.default,
+                    e.doc
+                );
             }
             Ok(())
         }
@@ -391,6 +431,7 @@ async fn connect(host: &str, port: u16, master: &str, conf: &[String]) -> anyhow
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--conf expects key=value, got '{kv}'"))?;
+        warn_unknown_conf(k.trim());
         defaults
             .conf
             .insert(k.trim().to_string(), v.trim().to_string());

@@ -156,6 +156,7 @@ pub fn submit_conf(
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| anyhow!("--conf expects key=value, got '{kv}'"))?;
+        crate::warn_unknown_conf(k.trim());
         out.entry(k.trim().to_string())
             .or_insert_with(|| v.trim().to_string());
     }

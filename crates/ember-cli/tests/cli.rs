@@ -189,6 +189,7 @@ fn submit_runs_the_flights_pipeline() {
 #[test]
 fn conf_lists_spark_keys() {
     let out = ember().arg("conf").output().unwrap();
+    assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("spark.sql.shuffle.partitions") && s.contains("spark.task.maxFailures"));
 }
@@ -243,4 +244,31 @@ fn deeply_nested_expressions_plan_without_overflowing_the_stack() {
     let sql = format!("SELECT {} AS total", vec!["1"; 2_000].join("+"));
     let out = run_ok(&["sql", "--output", "csv", "-e", &sql], None);
     assert!(out.lines().any(|l| l.trim() == "2000"), "{out}");
+}
+
+#[test]
+fn readme_configuration_table_is_generated() {
+    let out = run_ok(&["conf", "--markdown"], None);
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("<!-- conf-table -->\n").unwrap() + "<!-- conf-table -->\n".len();
+    let end = readme.find("<!-- /conf-table -->").unwrap();
+    assert_eq!(&readme[start..end], out, "run `ember conf --markdown` into the README");
+}
+
+#[test]
+fn unknown_conf_keys_warn_once_and_bad_values_fail() {
+    let out = ember()
+        .args(["sql", "--conf", "spark.sql.shufle.partitions=4"])
+        .args(["--conf", "spark.sql.shufle.partitions=5", "-e", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("spark.sql.shufle.partitions").count(), 1, "{err}");
+    let bad = ember()
+        .args(["sql", "--conf", "spark.sql.ansi.enabled=maybe", "-e", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("INVALID_CONF_VALUE.TYPE_MISMATCH"));
 }

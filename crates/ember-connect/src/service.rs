@@ -115,40 +115,6 @@ impl EmberConnect {
     }
 }
 
-/// Configuration PySpark reads that ember does not otherwise define, with Spark's
-/// defaults.
-fn client_default(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "spark.sql.timestampType" => "TIMESTAMP_LTZ",
-        "spark.sql.session.localRelationCacheThreshold" => "67108864",
-        "spark.sql.session.localRelationSizeLimit" => "3221225472",
-        "spark.sql.session.localRelationChunkSizeRows" => "10000",
-        "spark.sql.session.localRelationChunkSizeBytes" => "16777216",
-        "spark.sql.session.localRelationBatchOfChunksSizeBytes" => "134217728",
-        "spark.sql.execution.pandas.convertToArrowArraySafely" => "false",
-        "spark.sql.execution.pandas.inferPandasDictAsMap" => "false",
-        "spark.sql.pyspark.inferNestedDictAsStruct.enabled" => "false",
-        "spark.sql.pyspark.legacy.inferArrayTypeFromFirstElement.enabled" => "false",
-        "spark.sql.pyspark.legacy.inferMapTypeFromFirstPair.enabled" => "false",
-        "spark.sql.execution.arrow.useLargeVarTypes" => "false",
-        "spark.sql.repl.eagerEval.enabled" => "false",
-        "spark.sql.repl.eagerEval.maxNumRows" => "20",
-        "spark.sql.repl.eagerEval.truncate" => "20",
-        "spark.sql.pyspark.jvmStacktrace.enabled" => "false",
-        "spark.sql.connect.serverStacktrace.enabled" => "false",
-        "spark.sql.execution.pythonUDF.arrow.enabled" => "false",
-        "spark.sql.execution.pythonUDTF.arrow.enabled" => "false",
-        "spark.sql.execution.pyspark.binaryAsBytes" => "true",
-        "spark.sql.execution.pandas.structHandlingMode" => "legacy",
-        "spark.sql.execution.arrow.pyspark.selfDestruct.enabled" => "false",
-        "spark.sql.execution.arrow.maxRecordsPerBatch" => "10000",
-        "spark.sql.caseSensitive" => "false",
-        "spark.sql.warehouse.dir" => "spark-warehouse",
-        "spark.sql.sources.default" => "parquet",
-        _ => return None,
-    })
-}
-
 fn conf_value(cs: &ConnectSession, key: &str) -> Option<String> {
     if key == "spark.sql.session.timeZone" {
         return Some(
@@ -157,9 +123,8 @@ fn conf_value(cs: &ConnectSession, key: &str) -> Option<String> {
                 .unwrap_or_else(|| cs.spark.time_zone().name().to_string()),
         );
     }
-    cs.spark
-        .conf_get(key)
-        .or_else(|| client_default(key).map(String::from))
+    // Declared keys fall back to their defaults (ember_sql::config::ENTRIES).
+    cs.spark.conf_get(key)
 }
 
 /// Static keys a silent Set records without applying: the application's own
@@ -172,10 +137,7 @@ fn records_ignored(key: &str) -> bool {
 
 /// Keys fixed when a session starts (Spark's static configuration).
 fn is_static(key: &str) -> bool {
-    matches!(
-        key,
-        "spark.master" | "spark.driver.memory" | "spark.sql.warehouse.dir" | "spark.app.name"
-    ) || key.starts_with("spark.executor.")
+    ember_sql::config::entry(key).is_some_and(|e| !e.runtime) || key.starts_with("spark.executor.")
 }
 
 fn kv(key: &str, value: Option<String>) -> pb::KeyValue {

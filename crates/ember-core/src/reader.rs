@@ -128,11 +128,9 @@ impl DataFrameReader {
                     self.session.time_zone(),
                 )?;
                 let paths = paths.to_vec();
-                let max_split = self
-                    .session
-                    .conf_get("spark.sql.files.maxPartitionBytes")
-                    .and_then(|v| crate::config::parse_bytes(&v))
-                    .unwrap_or(128 << 20);
+                let max_split = self.session.with_conf(|c| {
+                    Ok(c.bytes("spark.sql.files.maxPartitionBytes")?.unwrap_or(128 << 20).max(1) as u64)
+                })?;
                 let storage = self.session.storage().clone();
                 let table = blocking(move || {
                     ember_datasource::csv::CsvTable::try_new(&storage, &paths, opts, schema)
@@ -159,21 +157,20 @@ impl DataFrameReader {
             }
             "text" => {
                 let opts = ember_datasource::text::TextOptions::from_map(&self.options)?;
-                let bytes = |key: &str, default: u64| {
-                    self.session
-                        .conf_get(key)
-                        .and_then(|v| crate::config::parse_bytes(&v))
-                        .unwrap_or(default)
-                };
-                let conf = ember_datasource::text::FileScanConf {
-                    max_partition_bytes: bytes("spark.sql.files.maxPartitionBytes", 128 << 20),
-                    open_cost_bytes: bytes("spark.sql.files.openCostInBytes", 4 << 20),
-                    min_partition_num: self
-                        .session
-                        .conf_get("spark.sql.files.minPartitionNum")
-                        .and_then(|v| v.trim().parse().ok())
-                        .or(Some(self.session.default_parallelism())),
-                };
+                let parallelism = self.session.default_parallelism();
+                let conf = self.session.with_conf(|c| {
+                    let bytes = |key: &str| -> Result<u64> {
+                        Ok(c.bytes(key)?.unwrap_or(0).max(0) as u64)
+                    };
+                    Ok(ember_datasource::text::FileScanConf {
+                        max_partition_bytes: bytes("spark.sql.files.maxPartitionBytes")?.max(1),
+                        open_cost_bytes: bytes("spark.sql.files.openCostInBytes")?,
+                        min_partition_num: c
+                            .int("spark.sql.files.minPartitionNum")?
+                            .map(|n| n.max(1) as usize)
+                            .or(Some(parallelism)),
+                    })
+                })?;
                 let storage = self.session.storage().clone();
                 let paths = paths.to_vec();
                 let table = blocking(move || {
@@ -199,8 +196,7 @@ impl DataFrameReader {
                 let merge = flag("mergeSchema")
                     || self
                         .session
-                        .conf_get("spark.sql.parquet.mergeSchema")
-                        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                        .with_conf(|c| c.bool("spark.sql.parquet.mergeSchema"))?;
                 let recursive = flag("recursiveFileLookup");
                 let files: Vec<String> = listing.files.iter().map(|f| f.path.display()).collect();
                 let file_schema = match (merge, files.first()) {

@@ -137,13 +137,16 @@ impl SparkSession {
             EmberError::analysis("INVALID_CONF_VALUE.TIME_ZONE", format!("The value '{tz_name}' in the config \"spark.sql.session.timeZone\" is an invalid time zone."))
         })?;
         conf.insert("spark.sql.session.timeZone".into(), tz_name.clone());
-        let parallelism = conf
-            .get("spark.default.parallelism")
-            .and_then(|v| v.parse::<usize>().ok())
+        let typed = config::Conf::new(&conf);
+        let parallelism = typed
+            .int("spark.default.parallelism")?
+            .map(|n| n.max(1) as usize)
             .unwrap_or(threads);
-        let shuffle = conf
-            .get("spark.sql.shuffle.partitions")
-            .and_then(|v| v.parse::<usize>().ok());
+        // Spark's default of 200 applies only when the user set it (see below).
+        let shuffle = match conf.contains_key("spark.sql.shuffle.partitions") {
+            true => typed.int("spark.sql.shuffle.partitions")?.map(|n| n.max(1) as usize),
+            false => None,
+        };
         // One DataFusion partition count drives scans and shuffles; Spark's default of
         // 200 shuffle partitions is tuned for clusters, so ember uses the thread count
         // unless the user set it.
@@ -151,16 +154,11 @@ impl SparkSession {
             .map(|s| s.min(parallelism.max(threads) * 4).max(1))
             .unwrap_or(parallelism)
             .max(1);
-        let broadcast = conf
-            .get("spark.sql.autoBroadcastJoinThreshold")
-            .and_then(|v| {
-                config::parse_bytes(v).or_else(|| v.parse::<i64>().ok().map(|x| x.max(0) as u64))
-            })
-            .unwrap_or(10 << 20);
-        let memory = conf
-            .get("spark.driver.memory")
-            .and_then(|v| config::parse_bytes(v))
-            .unwrap_or(1 << 30);
+        let broadcast = typed
+            .bytes("spark.sql.autoBroadcastJoinThreshold")?
+            .unwrap_or(10 << 20)
+            .max(0) as u64;
+        let memory = typed.bytes("spark.driver.memory")?.unwrap_or(1 << 30).max(1) as u64;
 
         let mut cfg = SessionConfig::new()
             .with_target_partitions(target)
@@ -173,10 +171,7 @@ impl SparkSession {
         opts.sql_parser.default_null_ordering = "nulls_min".into();
         opts.sql_parser.map_string_types_to_utf8view = false;
         opts.execution.time_zone = Some(tz_name.clone());
-        opts.execution.enable_ansi_mode = conf
-            .get("spark.sql.ansi.enabled")
-            .map(|v| v != "false")
-            .unwrap_or(true);
+        opts.execution.enable_ansi_mode = typed.bool("spark.sql.ansi.enabled")?;
         opts.execution.parquet.schema_force_view_types = false;
         opts.optimizer.hash_join_single_partition_threshold = broadcast as usize;
         // Sorts reserve memory for their spill merge: half the pool, so that a sort
@@ -227,10 +222,7 @@ impl SparkSession {
             .build();
         let ctx = SessionContext::new_with_state(state);
         ember_sql::registry::register(&ctx, &conf, &tz_name, parallelism)?;
-        let ansi = conf
-            .get("spark.sql.ansi.enabled")
-            .map(|v| v != "false")
-            .unwrap_or(true);
+        let ansi = typed.bool("spark.sql.ansi.enabled")?;
         let index_fn = ctx
             .udf(if ansi { "spark_array_index" } else { "get" })
             .map_err(EmberError::from)?;
@@ -277,12 +269,33 @@ impl SparkSession {
         self.inner.default_parallelism
     }
 
-    /// Current value of a configuration key (`spark.conf.get`).
+    /// Runs `read` over this session's settings through their typed declarations
+    /// ([`config::Conf`]).
+    ///
+    /// Errors: those of `read` (`INVALID_CONF_VALUE.TYPE_MISMATCH` for a value of the
+    /// wrong type); `INTERNAL_ERROR` if the settings lock is poisoned.
+    pub fn with_conf<R>(
+        &self,
+        read: impl FnOnce(config::Conf<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let conf = self
+            .inner
+            .conf
+            .read()
+            .map_err(|_| EmberError::internal("session configuration lock poisoned"))?;
+        read(config::Conf::new(&conf))
+    }
+
+    /// Current value of a configuration key (`spark.conf.get`): the value set, else
+    /// the declared default (none for defaults computed elsewhere).
     pub fn conf_get(&self, key: &str) -> Option<String> {
         let conf = self.inner.conf.read().ok()?;
-        conf.get(key)
-            .cloned()
-            .or_else(|| config::entry(key).map(|e| e.default.to_string()))
+        conf.get(key).cloned().or_else(|| {
+            // A default computed elsewhere (`<...>`) or none (empty) is no value.
+            config::entry(key)
+                .filter(|e| !e.default.is_empty() && !e.default.starts_with('<'))
+                .map(|e| e.default.to_string())
+        })
     }
 
     /// Sets a runtime configuration key (`spark.conf.set`, SQL `SET k=v`).
@@ -498,8 +511,8 @@ impl SparkSession {
             to_string: self.inner.to_string_fn.clone(),
             divide: self.inner.divide_fn.clone(),
             time_type: self
-                .conf_get("spark.sql.timeType.enabled")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                .with_conf(|c| c.bool("spark.sql.timeType.enabled"))
+                .unwrap_or(false),
         }
     }
 

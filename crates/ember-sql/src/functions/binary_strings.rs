@@ -94,9 +94,8 @@ impl ScalarUDFImpl for BinaryAware {
     fn signature(&self) -> &Signature {
         &self.signature
     }
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
+    // No aliases: `btrim`'s alias `trim` is Spark's `trim(trimStr, str)`, another
+    // function (see `forms`); other aliases keep the function they named.
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
         if self.kind == Kind::AsText && args.iter().any(is_binary) {
             // Binary stays binary here and is decoded as UTF-8 when invoked.
