@@ -149,6 +149,36 @@ impl Dialect for SparkDialect {
                     _ => None,
                 }
             }
+            // Spark's `TRIM(BOTH FROM s)` (also LEADING / TRAILING): spaces trimmed.
+            ref t
+                if is_word(t, "TRIM")
+                    && parser.peek_nth_token_ref(1).token == Token::LParen
+                    && ["BOTH", "LEADING", "TRAILING"]
+                        .iter()
+                        .any(|w| is_word(&parser.peek_nth_token_ref(2).token, w))
+                    && is_word(&parser.peek_nth_token_ref(3).token, "FROM") =>
+            {
+                parser.next_token();
+                parser.next_token();
+                let side = parser.next_token().token;
+                parser.next_token();
+                let trim_where = Some(if is_word(&side, "LEADING") {
+                    ast::TrimWhereField::Leading
+                } else if is_word(&side, "TRAILING") {
+                    ast::TrimWhereField::Trailing
+                } else {
+                    ast::TrimWhereField::Both
+                });
+                Some(parser.parse_expr().and_then(|e| {
+                    parser.expect_token(&Token::RParen)?;
+                    Ok(Expr::Trim {
+                        expr: Box::new(e),
+                        trim_where,
+                        trim_what: None,
+                        trim_characters: None,
+                    })
+                }))
+            }
             ref t
                 if is_word(t, "TIMESTAMP_LTZ")
                     && matches!(
