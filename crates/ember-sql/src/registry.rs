@@ -32,6 +32,9 @@ pub fn register(
         for f in crate::functions::agg_forms::functions() {
             ctx.register_udaf(f);
         }
+        for f in crate::functions::counter_diff::functions() {
+            ctx.register_udwf(f);
+        }
         let dedup = conf
             .get(crate::functions::maps::MAP_KEY_DEDUP_POLICY)
             .cloned()

@@ -12,6 +12,7 @@ mod arrays;
 mod charset;
 pub mod coerce;
 pub mod collection;
+pub mod counter_diff;
 mod forms;
 mod date_part;
 pub mod generator;
