@@ -97,7 +97,9 @@ enum Command {
     },
     /// Print every spark.* configuration key ember honours: type, default, static or
     /// runtime, meaning.
-    #[command(after_help = "Examples:\n  ember conf\n  ember conf --markdown   # the README's table")]
+    #[command(
+        after_help = "Examples:\n  ember conf\n  ember conf --markdown   # the README's table"
+    )]
     Conf {
         /// Print a Markdown table (the README's configuration section).
         #[arg(long)]
@@ -234,10 +236,7 @@ async fn print_df(df: &DataFrame, out: Output) -> Result<(), EmberError> {
                 for r in 0..b.num_rows() {
                     let mut m = serde_json::Map::new();
                     for (n, c) in names.iter().zip(b.columns()) {
-                        m.insert(
-                            n.clone(),
-                            ember_sql::format::value_json(c.as_ref(), r, &fo),
-                        );
+                        m.insert(n.clone(), ember_sql::format::value_json(c.as_ref(), r, &fo));
                     }
                     println!("{}", serde_json::Value::Object(m));
                 }

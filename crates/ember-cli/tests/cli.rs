@@ -252,7 +252,11 @@ fn readme_configuration_table_is_generated() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let start = readme.find("<!-- conf-table -->\n").unwrap() + "<!-- conf-table -->\n".len();
     let end = readme.find("<!-- /conf-table -->").unwrap();
-    assert_eq!(&readme[start..end], out, "run `ember conf --markdown` into the README");
+    assert_eq!(
+        &readme[start..end],
+        out,
+        "run `ember conf --markdown` into the README"
+    );
 }
 
 #[test]
@@ -264,9 +268,19 @@ fn unknown_conf_keys_warn_once_and_bad_values_fail() {
         .unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.matches("spark.sql.shufle.partitions").count(), 1, "{err}");
+    assert_eq!(
+        err.matches("spark.sql.shufle.partitions").count(),
+        1,
+        "{err}"
+    );
     let bad = ember()
-        .args(["sql", "--conf", "spark.sql.ansi.enabled=maybe", "-e", "SELECT 1"])
+        .args([
+            "sql",
+            "--conf",
+            "spark.sql.ansi.enabled=maybe",
+            "-e",
+            "SELECT 1",
+        ])
         .output()
         .unwrap();
     assert!(!bad.status.success());

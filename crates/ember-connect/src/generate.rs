@@ -10,8 +10,8 @@
 use datafusion::common::UnnestOptions;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{col, Expr, ExprSchemable};
-use ember_sql::functions::generator::SparkGenerator;
 use ember_core::{DataFrame, EmberError};
+use ember_sql::functions::generator::SparkGenerator;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::Expression;
 

@@ -260,11 +260,7 @@ async fn percentile(
     let mut k = ((q * n as f64).ceil() as usize).max(1) - 1;
     for b in &sorted {
         if k < b.num_rows() {
-            return Ok(ember_sql::format::value_string(
-                b.column(0).as_ref(),
-                k,
-                fo,
-            ));
+            return Ok(ember_sql::format::value_string(b.column(0).as_ref(), k, fo));
         }
         k -= b.num_rows();
     }

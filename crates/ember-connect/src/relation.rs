@@ -11,8 +11,8 @@ use std::sync::Arc;
 use datafusion::common::{DFSchema, TableReference};
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlanBuilder};
 use datafusion::prelude::DataFrame as DfFrame;
-use ember_sql::sql::naming::spark_sql;
 use ember_core::{DataFrame, EmberError, SparkSession};
+use ember_sql::sql::naming::spark_sql;
 use spark_connect_proto::relation::RelType;
 use spark_connect_proto::{expression::ExprType, Expression, Relation};
 

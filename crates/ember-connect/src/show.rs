@@ -1,8 +1,8 @@
 //! `df.show()` and `_repr_html_` text, computed on the server as Spark does
 //! (`Dataset.showString` / `htmlString`): PySpark prints the string it gets back.
 
-use ember_sql::format::{value_string, FormatOptions};
 use ember_core::DataFrame;
+use ember_sql::format::{value_string, FormatOptions};
 
 use crate::error::Result;
 

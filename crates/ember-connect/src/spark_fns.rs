@@ -26,8 +26,8 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, Operator};
-use ember_sql::functions::zones::SHORT_IDS;
 use ember_core::EmberError;
+use ember_sql::functions::zones::SHORT_IDS;
 
 use crate::error::Result;
 use crate::expr::Scope;

@@ -96,6 +96,57 @@ pub fn to_proto(t: &DataType) -> PbType {
     }
 }
 
+/// The Spark Connect type of a column: as [`to_proto`], with an ANSI interval's
+/// range from the field's metadata (`interval hour to second`; see
+/// `ember_sql::interval`) and nested fields likewise.
+pub fn field_to_proto(f: &Field) -> PbType {
+    use ember_sql::interval::{Qualifier, Unit};
+    if let Some(q) = Qualifier::of_field(f) {
+        let code = |u: Unit| match u {
+            Unit::Year | Unit::Day => 0,
+            Unit::Month | Unit::Hour => 1,
+            Unit::Minute => 2,
+            Unit::Second => 3,
+        };
+        let (start, end) = (Some(code(q.start)), Some(code(q.end)));
+        return if q.year_month() {
+            pb(Kind::YearMonthInterval(dt::YearMonthInterval {
+                start_field: start,
+                end_field: end,
+                type_variation_reference: 0,
+            }))
+        } else {
+            pb(Kind::DayTimeInterval(dt::DayTimeInterval {
+                start_field: start,
+                end_field: end,
+                type_variation_reference: 0,
+            }))
+        };
+    }
+    match f.data_type() {
+        DataType::List(c)
+        | DataType::LargeList(c)
+        | DataType::ListView(c)
+        | DataType::LargeListView(c)
+        | DataType::FixedSizeList(c, _) => pb(Kind::Array(Box::new(dt::Array {
+            element_type: Some(Box::new(field_to_proto(c))),
+            contains_null: c.is_nullable(),
+            type_variation_reference: 0,
+        }))),
+        DataType::Struct(fields) => pb(Kind::Struct(struct_of(fields))),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => pb(Kind::Map(Box::new(dt::Map {
+                key_type: Some(Box::new(field_to_proto(&kv[0]))),
+                value_type: Some(Box::new(field_to_proto(&kv[1]))),
+                value_contains_null: kv[1].is_nullable(),
+                type_variation_reference: 0,
+            }))),
+            _ => to_proto(f.data_type()),
+        },
+        t => to_proto(t),
+    }
+}
+
 /// The field-metadata key under which a column's Spark metadata (a JSON object, as
 /// `StructField.metadata`) is kept.
 pub const SPARK_METADATA: &str = "spark.metadata";
@@ -109,7 +160,7 @@ fn struct_of(fields: &Fields) -> dt::Struct {
                 data_type: Some(if ember_sql::functions::variant::is_variant(f) {
                     pb(Kind::Variant(dt::Variant::default()))
                 } else {
-                    to_proto(f.data_type())
+                    field_to_proto(f)
                 }),
                 nullable: f.is_nullable(),
                 metadata: f.metadata().get(SPARK_METADATA).cloned(),

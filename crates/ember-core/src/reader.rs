@@ -129,7 +129,9 @@ impl DataFrameReader {
                 )?;
                 let paths = paths.to_vec();
                 let max_split = self.session.with_conf(|c| {
-                    Ok(c.bytes("spark.sql.files.maxPartitionBytes")?.unwrap_or(128 << 20).max(1) as u64)
+                    Ok(c.bytes("spark.sql.files.maxPartitionBytes")?
+                        .unwrap_or(128 << 20)
+                        .max(1) as u64)
                 })?;
                 let storage = self.session.storage().clone();
                 let table = blocking(move || {
@@ -159,9 +161,8 @@ impl DataFrameReader {
                 let opts = ember_datasource::text::TextOptions::from_map(&self.options)?;
                 let parallelism = self.session.default_parallelism();
                 let conf = self.session.with_conf(|c| {
-                    let bytes = |key: &str| -> Result<u64> {
-                        Ok(c.bytes(key)?.unwrap_or(0).max(0) as u64)
-                    };
+                    let bytes =
+                        |key: &str| -> Result<u64> { Ok(c.bytes(key)?.unwrap_or(0).max(0) as u64) };
                     Ok(ember_datasource::text::FileScanConf {
                         max_partition_bytes: bytes("spark.sql.files.maxPartitionBytes")?.max(1),
                         open_cost_bytes: bytes("spark.sql.files.openCostInBytes")?,

@@ -144,7 +144,9 @@ impl SparkSession {
             .unwrap_or(threads);
         // Spark's default of 200 applies only when the user set it (see below).
         let shuffle = match conf.contains_key("spark.sql.shuffle.partitions") {
-            true => typed.int("spark.sql.shuffle.partitions")?.map(|n| n.max(1) as usize),
+            true => typed
+                .int("spark.sql.shuffle.partitions")?
+                .map(|n| n.max(1) as usize),
             false => None,
         };
         // One DataFusion partition count drives scans and shuffles; Spark's default of
@@ -158,7 +160,10 @@ impl SparkSession {
             .bytes("spark.sql.autoBroadcastJoinThreshold")?
             .unwrap_or(10 << 20)
             .max(0) as u64;
-        let memory = typed.bytes("spark.driver.memory")?.unwrap_or(1 << 30).max(1) as u64;
+        let memory = typed
+            .bytes("spark.driver.memory")?
+            .unwrap_or(1 << 30)
+            .max(1) as u64;
 
         let mut cfg = SessionConfig::new()
             .with_target_partitions(target)
@@ -220,7 +225,9 @@ impl SparkSession {
                 extra: planners,
             }))
             .build();
-        let ctx = SessionContext::new_with_state(state);
+        let mut ctx = SessionContext::new_with_state(state);
+        // Spark's interval operators, planned before DataFusion's would refuse them.
+        ctx.register_expr_planner(Arc::new(ember_sql::sql::interval_rules::IntervalPlanner))?;
         ember_sql::registry::register(&ctx, &conf, &tz_name, parallelism)?;
         let ansi = typed.bool("spark.sql.ansi.enabled")?;
         let index_fn = ctx
@@ -274,10 +281,7 @@ impl SparkSession {
     ///
     /// Errors: those of `read` (`INVALID_CONF_VALUE.TYPE_MISMATCH` for a value of the
     /// wrong type); `INTERNAL_ERROR` if the settings lock is poisoned.
-    pub fn with_conf<R>(
-        &self,
-        read: impl FnOnce(config::Conf<'_>) -> Result<R>,
-    ) -> Result<R> {
+    pub fn with_conf<R>(&self, read: impl FnOnce(config::Conf<'_>) -> Result<R>) -> Result<R> {
         let conf = self
             .inner
             .conf

@@ -163,7 +163,11 @@ impl<'a> Conf<'a> {
     pub fn int(&self, key: &str) -> crate::Result<Option<i64>> {
         match self.text(key)? {
             None => Ok(None),
-            Some(v) => v.trim().parse().map(Some).map_err(|_| mismatch(key, &v, "int")),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| mismatch(key, &v, "int")),
         }
     }
 
@@ -191,7 +195,9 @@ fn declared(key: &str) -> crate::Result<&'static ConfEntry> {
 fn mismatch(key: &str, value: &str, kind: &str) -> crate::EmberError {
     crate::EmberError::analysis(
         "INVALID_CONF_VALUE.TYPE_MISMATCH",
-        format!("The value '{value}' in the config \"{key}\" is invalid. It must be of type {kind}."),
+        format!(
+            "The value '{value}' in the config \"{key}\" is invalid. It must be of type {kind}."
+        ),
     )
 }
 
@@ -200,21 +206,32 @@ fn mismatch(key: &str, value: &str, kind: &str) -> crate::EmberError {
 /// `ember`'s `--conf` warns once about any other key.
 pub fn is_known(key: &str) -> bool {
     entry(key).is_some()
-        || ["spark.hadoop.", "datafusion.", "spark.executor.", "spark.driver.", "spark.ember."]
-            .iter()
-            .any(|p| key.starts_with(p))
+        || [
+            "spark.hadoop.",
+            "datafusion.",
+            "spark.executor.",
+            "spark.driver.",
+            "spark.ember.",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
 }
 
 /// The table of [`ENTRIES`] as Markdown (the README's configuration table).
 pub fn markdown_table() -> String {
-    let mut out = String::from("| key | type | default | scope | meaning |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| key | type | default | scope | meaning |\n|---|---|---|---|---|\n");
     for e in ENTRIES {
         let cell = |s: &str| s.replace('|', "\\|");
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             e.key,
             cell(&e.kind.name()),
-            if e.default.is_empty() { String::new() } else { format!("`{}`", cell(e.default)) },
+            if e.default.is_empty() {
+                String::new()
+            } else {
+                format!("`{}`", cell(e.default))
+            },
             if e.runtime { "runtime" } else { "static" },
             cell(e.doc)
         ));
@@ -276,11 +293,17 @@ mod tests {
         assert_eq!(c.bytes("spark.driver.memory").unwrap(), Some(1 << 30));
         assert!(c.text("spark.no.such.key").is_err());
         set.insert("spark.sql.ansi.enabled".to_string(), "maybe".to_string());
-        set.insert("spark.sql.autoBroadcastJoinThreshold".to_string(), "-1".to_string());
+        set.insert(
+            "spark.sql.autoBroadcastJoinThreshold".to_string(),
+            "-1".to_string(),
+        );
         let c = Conf::new(&set);
         let e = c.bool("spark.sql.ansi.enabled").unwrap_err();
         assert!(e.to_string().contains("TYPE_MISMATCH"), "{e}");
-        assert_eq!(c.bytes("spark.sql.autoBroadcastJoinThreshold").unwrap(), Some(-1));
+        assert_eq!(
+            c.bytes("spark.sql.autoBroadcastJoinThreshold").unwrap(),
+            Some(-1)
+        );
         assert!(is_known("spark.hadoop.fs.s3a.bucket.b.endpoint") && !is_known("spark.sql.typo"));
     }
 

@@ -3,12 +3,15 @@
 //! `yyyy-MM-dd HH:mm:ss[.ffffff]` timestamps in the session zone, `[a, b]` arrays,
 //! `{a, b}` structs, `NULL`), and JSON/CSV renderings of rows for the CLI.
 
+use crate::interval::{format_calendar, Qualifier};
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
-    Int64Type, Int8Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    DataType, Date32Type, Decimal128Type, DurationMicrosecondType, DurationMillisecondType,
+    DurationNanosecondType, DurationSecondType, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Int8Type, IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit,
+    IntervalYearMonthType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 
@@ -140,13 +143,60 @@ fn ts_micros(arr: &dyn Array, unit: &TimeUnit, i: usize) -> i64 {
 }
 
 /// Spark's string form of value `i` of `arr` (`None` for null).
-/// Nested nulls print as `NULL`, as Spark 4's `show()` does.
+/// Nested nulls print as `NULL`, as Spark 4's `show()` does. ANSI intervals print
+/// with their type's full range (`INTERVAL '0-1' YEAR TO MONTH`); see
+/// [`field_value_string`] for a column's own range.
 pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<String> {
+    value_in(arr, None, i, o)
+}
+
+/// [`value_string`] of a value of column `field`, whose metadata gives an ANSI
+/// interval's range (`INTERVAL '1' MONTH` for an `interval month` column; see
+/// [`crate::interval`]).
+pub fn field_value_string(
+    field: &datafusion::arrow::datatypes::Field,
+    arr: &dyn Array,
+    i: usize,
+    o: &FormatOptions,
+) -> Option<String> {
+    value_in(arr, Qualifier::of_field(field), i, o)
+}
+
+fn value_in(arr: &dyn Array, q: Option<Qualifier>, i: usize, o: &FormatOptions) -> Option<String> {
     // A `void` column (NullArray) has no null buffer: every value is NULL.
     if arr.is_null(i) || arr.data_type() == &DataType::Null {
         return None;
     }
     Some(match arr.data_type() {
+        DataType::Duration(unit) => {
+            let v = match unit {
+                TimeUnit::Second => arr
+                    .as_primitive::<DurationSecondType>()
+                    .value(i)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => arr
+                    .as_primitive::<DurationMillisecondType>()
+                    .value(i)
+                    .saturating_mul(1_000),
+                TimeUnit::Microsecond => arr.as_primitive::<DurationMicrosecondType>().value(i),
+                TimeUnit::Nanosecond => {
+                    arr.as_primitive::<DurationNanosecondType>().value(i) / 1_000
+                }
+            };
+            q.unwrap_or(Qualifier::DAY_TO_SECOND).format(v)
+        }
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            let v = arr.as_primitive::<IntervalYearMonthType>().value(i);
+            q.unwrap_or(Qualifier::YEAR_TO_MONTH).format(v as i64)
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            let v = arr.as_primitive::<IntervalMonthDayNanoType>().value(i);
+            format_calendar(v.months, v.days, v.nanoseconds)
+        }
+        DataType::Interval(IntervalUnit::DayTime) => {
+            let v = arr.as_primitive::<IntervalDayTimeType>().value(i);
+            format_calendar(0, v.days, v.milliseconds as i64 * 1_000_000)
+        }
         DataType::Boolean => arr.as_boolean().value(i).to_string(),
         DataType::Int8 => arr.as_primitive::<Int8Type>().value(i).to_string(),
         DataType::Int16 => arr.as_primitive::<Int16Type>().value(i).to_string(),
@@ -181,37 +231,45 @@ pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<Stri
                     .join(" ")
             )
         }
-        DataType::List(_) => {
+        DataType::List(f) => {
             let l = arr.as_list::<i32>().value(i);
-            list_string(l.as_ref(), o)
+            list_string(l.as_ref(), Qualifier::of_field(f), o)
         }
-        DataType::LargeList(_) => {
+        DataType::LargeList(f) => {
             let l = arr.as_list::<i64>().value(i);
-            list_string(l.as_ref(), o)
+            list_string(l.as_ref(), Qualifier::of_field(f), o)
         }
-        DataType::FixedSizeList(_, _) => {
+        DataType::FixedSizeList(f, _) => {
             let l = arr.as_fixed_size_list().value(i);
-            list_string(l.as_ref(), o)
+            list_string(l.as_ref(), Qualifier::of_field(f), o)
         }
-        DataType::Struct(_) => {
+        DataType::Struct(fields) => {
             let s = arr.as_struct();
             let parts: Vec<String> = s
                 .columns()
                 .iter()
-                .map(|c| value_string(c.as_ref(), i, o).unwrap_or_else(|| "NULL".into()))
+                .zip(fields.iter())
+                .map(|(c, f)| {
+                    value_in(c.as_ref(), Qualifier::of_field(f), i, o)
+                        .unwrap_or_else(|| "NULL".into())
+                })
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
         DataType::Map(_, _) => {
             let m = arr.as_map();
             let entries = m.value(i);
+            let (kq, vq) = (
+                Qualifier::of_field(&entries.fields()[0]),
+                Qualifier::of_field(&entries.fields()[1]),
+            );
             let (k, v) = (entries.column(0), entries.column(1));
             let parts: Vec<String> = (0..entries.len())
                 .map(|j| {
                     format!(
                         "{} -> {}",
-                        value_string(k.as_ref(), j, o).unwrap_or_else(|| "NULL".into()),
-                        value_string(v.as_ref(), j, o).unwrap_or_else(|| "NULL".into())
+                        value_in(k.as_ref(), kq, j, o).unwrap_or_else(|| "NULL".into()),
+                        value_in(v.as_ref(), vq, j, o).unwrap_or_else(|| "NULL".into())
                     )
                 })
                 .collect();
@@ -220,15 +278,15 @@ pub fn value_string(arr: &dyn Array, i: usize, o: &FormatOptions) -> Option<Stri
         DataType::Dictionary(_, _) => {
             let d = arr.as_any_dictionary();
             let key = d.normalized_keys()[i];
-            return value_string(d.values().as_ref(), key, o);
+            return value_in(d.values().as_ref(), q, key, o);
         }
         _ => datafusion::arrow::util::display::array_value_to_string(arr, i).unwrap_or_default(),
     })
 }
 
-fn list_string(l: &dyn Array, o: &FormatOptions) -> String {
+fn list_string(l: &dyn Array, q: Option<Qualifier>, o: &FormatOptions) -> String {
     let parts: Vec<String> = (0..l.len())
-        .map(|j| value_string(l, j, o).unwrap_or_else(|| "NULL".into()))
+        .map(|j| value_in(l, q, j, o).unwrap_or_else(|| "NULL".into()))
         .collect();
     format!("[{}]", parts.join(", "))
 }
@@ -314,11 +372,14 @@ pub fn show_string(
                 total += 1;
                 break 'outer;
             }
+            let schema = b.schema();
             rows.push(
                 b.columns()
                     .iter()
-                    .map(|c| {
-                        let v = value_string(c.as_ref(), i, o).unwrap_or_else(|| "NULL".into());
+                    .zip(schema.fields().iter())
+                    .map(|(c, f)| {
+                        let v = field_value_string(f, c.as_ref(), i, o)
+                            .unwrap_or_else(|| "NULL".into());
                         truncate_cell(escape_meta(&v), truncate)
                     })
                     .collect(),

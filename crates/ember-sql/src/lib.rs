@@ -23,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod format;
 pub mod functions;
+pub mod interval;
 pub mod partition_local;
 pub mod plan;
 pub mod registry;

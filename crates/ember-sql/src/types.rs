@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Fields, IntervalUnit, Schema, TimeUnit};
 
 use crate::error::{EmberError, Result};
 
@@ -13,6 +13,16 @@ use crate::error::{EmberError, Result};
 pub type StructType = Schema;
 /// Spark's `StructField`: an Arrow field.
 pub type StructField = Field;
+
+/// Spark's `simpleString` of a column's type: as [`simple_string`], with an ANSI
+/// interval's range from the field's metadata (`interval hour`; see
+/// [`crate::interval`]).
+pub fn field_simple_string(f: &Field) -> String {
+    match crate::interval::Qualifier::of_field(f) {
+        Some(q) => q.type_name(),
+        None => simple_string(f.data_type()),
+    }
+}
 
 /// Spark's `simpleString` of a type (`int`, `bigint`, `array<string>`,
 /// `struct<a:int>`, `decimal(10,2)`), as in `schema.json` and `DESCRIBE`.
@@ -41,12 +51,12 @@ pub fn simple_string(dt: &DataType) -> String {
         | DataType::LargeList(f)
         | DataType::FixedSizeList(f, _)
         | DataType::ListView(f) => {
-            format!("array<{}>", simple_string(f.data_type()))
+            format!("array<{}>", field_simple_string(f))
         }
         DataType::Struct(fs) => format!(
             "struct<{}>",
             fs.iter()
-                .map(|f| format!("{}:{}", f.name(), simple_string(f.data_type())))
+                .map(|f| format!("{}:{}", f.name(), field_simple_string(f)))
                 .collect::<Vec<_>>()
                 .join(",")
         ),
@@ -54,13 +64,18 @@ pub fn simple_string(dt: &DataType) -> String {
             DataType::Struct(kv) if kv.len() == 2 => {
                 format!(
                     "map<{},{}>",
-                    simple_string(kv[0].data_type()),
-                    simple_string(kv[1].data_type())
+                    field_simple_string(&kv[0]),
+                    field_simple_string(&kv[1])
                 )
             }
             _ => "map".into(),
         },
-        DataType::Interval(_) | DataType::Duration(_) => "interval".into(),
+        DataType::Interval(IntervalUnit::YearMonth) | DataType::Duration(_) => {
+            crate::interval::Qualifier::of_type(dt)
+                .map(|q| q.type_name())
+                .unwrap_or_else(|| "interval".into())
+        }
+        DataType::Interval(_) => "interval".into(),
         DataType::Dictionary(_, v) => simple_string(v),
         other => other.to_string().to_lowercase(),
     }

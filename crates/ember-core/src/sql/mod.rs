@@ -16,4 +16,3 @@ use crate::session::SparkSession;
 pub async fn execute(session: &SparkSession, text: &str) -> Result<DataFrame> {
     statements::execute(session, text).await
 }
-

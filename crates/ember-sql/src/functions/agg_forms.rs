@@ -336,7 +336,9 @@ impl ListAgg {
             return f(args);
         }
         let mut exprs = args.exprs.to_vec();
-        exprs.push(Arc::new(Literal::new(ScalarValue::Utf8(Some(String::new())))));
+        exprs.push(Arc::new(Literal::new(ScalarValue::Utf8(Some(
+            String::new(),
+        )))));
         let mut fields = args.expr_fields.to_vec();
         fields.push(Arc::new(Field::new("delimiter", DataType::Utf8, true)));
         f(AccumulatorArgs {
@@ -441,7 +443,12 @@ mod tests {
     #[test]
     fn by_keeps_the_best_rows_skipping_null_orderings() {
         let mut a = acc(true, 1);
-        for (x, y) in [("a", Some(10)), ("b", Some(50)), ("n", None), ("c", Some(20))] {
+        for (x, y) in [
+            ("a", Some(10)),
+            ("b", Some(50)),
+            ("n", None),
+            ("c", Some(20)),
+        ] {
             a.offer(ScalarValue::Int64(y), ScalarValue::from(x));
         }
         assert_eq!(a.evaluate().unwrap(), ScalarValue::from("b"));
@@ -456,7 +463,12 @@ mod tests {
     #[test]
     fn count_if_counts_true_only() {
         let mut c = CountIfAcc(0);
-        let v: ArrayRef = Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(true)]));
+        let v: ArrayRef = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+        ]));
         c.update_batch(&[v]).unwrap();
         assert_eq!(c.evaluate().unwrap(), ScalarValue::Int64(Some(2)));
     }

@@ -18,8 +18,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{exec_err, Result};
-use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
     ScalarUDFImpl, Signature, Volatility,
@@ -145,7 +145,11 @@ impl ScalarUDFImpl for BinaryAware {
         })
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         if self.kind == Kind::AsText && types.iter().any(is_binary) {
             let fields: Vec<FieldRef> = args.arg_fields.iter().map(|f| text_field(f)).collect();
             return self.inner.return_field_from_args(ReturnFieldArgs {
@@ -156,7 +160,11 @@ impl ScalarUDFImpl for BinaryAware {
         if !self.bytes_in(&types) {
             return self.inner.return_field_from_args(args);
         }
-        Ok(Arc::new(Field::new(self.name(), self.return_type(&types)?, true)))
+        Ok(Arc::new(Field::new(
+            self.name(),
+            self.return_type(&types)?,
+            true,
+        )))
     }
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         let types = args
@@ -169,7 +177,11 @@ impl ScalarUDFImpl for BinaryAware {
         self.inner.simplify(args, info)
     }
     fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         if self.kind == Kind::AsText && types.iter().any(is_binary) {
             // Spark's implicit cast of binary to string: the bytes as UTF-8.
             for (v, t) in args.args.iter_mut().zip(&types) {

@@ -38,7 +38,10 @@ impl WindowUDFImpl for CounterDiff {
             ),
         }
     }
-    fn partition_evaluator(&self, _: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
+    fn partition_evaluator(
+        &self,
+        _: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
         Ok(Box::new(Evaluator))
     }
     fn field(&self, args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -68,15 +71,17 @@ impl PartitionEvaluator for Evaluator {
         let diff = numeric::sub_wrapping(&cur, &prev)?;
         let mut keep = cmp::gt_eq(&cur, &prev)?;
         if let Some(s) = values.get(1) {
-            let same_start = cmp::not_distinct(&s.slice(1, num_rows - 1), &s.slice(0, num_rows - 1))?;
+            let same_start =
+                cmp::not_distinct(&s.slice(1, num_rows - 1), &s.slice(0, num_rows - 1))?;
             keep = datafusion::arrow::compute::and(&keep, &same_start)?;
         }
-        let diff = datafusion::arrow::compute::nullif(
-            &diff,
-            &datafusion::arrow::compute::not(&keep)?,
-        )?;
+        let diff =
+            datafusion::arrow::compute::nullif(&diff, &datafusion::arrow::compute::not(&keep)?)?;
         let first = datafusion::arrow::array::new_null_array(v.data_type(), 1);
-        Ok(datafusion::arrow::compute::concat(&[first.as_ref(), diff.as_ref()])?)
+        Ok(datafusion::arrow::compute::concat(&[
+            first.as_ref(),
+            diff.as_ref(),
+        ])?)
     }
 }
 

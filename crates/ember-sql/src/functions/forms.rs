@@ -219,7 +219,10 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
         SparkRewrite::udf("array_position", 2, 2, |args, _| {
             let [a, x] = take::<2>(args)?;
-            let p = cast(nested::array_position(a.clone(), x, lit_i64(1)), DataType::Int64);
+            let p = cast(
+                nested::array_position(a.clone(), x, lit_i64(1)),
+                DataType::Int64,
+            );
             Ok(when(a.is_not_null(), f::coalesce(vec![p, lit_i64(0)])).end()?)
         }),
         SparkRewrite::udf("array_remove", 2, 2, |args, fields| {
@@ -275,7 +278,11 @@ pub fn functions() -> Vec<ScalarUDF> {
                 Ok(vec![DataType::Utf8; args.len()])
             },
             |_| Ok(DataType::Binary),
-            if try_ { try_to_binary_impl } else { to_binary_impl },
+            if try_ {
+                try_to_binary_impl
+            } else {
+                to_binary_impl
+            },
             "UTC",
         ));
     }

@@ -7,16 +7,17 @@
 
 pub mod agg_forms;
 pub mod arithmetic;
-pub mod binary_strings;
 mod arrays;
+pub mod binary_strings;
 mod charset;
 pub mod coerce;
 pub mod collection;
 pub mod counter_diff;
-mod forms;
 mod date_part;
+mod forms;
 pub mod generator;
 pub mod hllpp;
+pub mod intervals;
 pub mod json;
 mod json_path;
 pub mod lambda;
@@ -43,6 +44,7 @@ pub mod timestampadd;
 pub mod timewindow;
 mod to_char;
 pub mod try_ops;
+pub mod type_of;
 pub mod variant;
 pub mod variant_json;
 pub mod vectors;
@@ -638,23 +640,7 @@ pub fn spark_functions(tz: &str) -> Vec<ScalarUDF> {
     v.push(date_part::SparkDatePart::udf());
     v.extend(json_path::functions(tz));
     v.extend(strict_math::functions(tz));
-    // typeof(x): Spark's name of the argument's type (`int`, `array<string>`).
-    v.push(udf_coerced(
-        "typeof",
-        |args| {
-            args_between("typeof", args, 1, 1)?;
-            Ok(args.to_vec())
-        },
-        |_| Ok(DataType::Utf8),
-        |a, _| {
-            let name = crate::types::simple_string(a[0].data_type());
-            Ok(Arc::new(datafusion::arrow::array::StringArray::from(vec![
-                name;
-                a[0].len()
-            ])))
-        },
-        tz,
-    ));
+    v.push(type_of::TypeOf::udf());
     v.extend(collection::functions(tz));
     v.extend(arrays::functions(tz));
     v.extend(json::functions(tz));

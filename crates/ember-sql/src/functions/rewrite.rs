@@ -49,7 +49,12 @@ impl std::hash::Hash for SparkRewrite {
 impl SparkRewrite {
     /// The function `name` taking `min_args..=max_args` arguments, standing for
     /// what `rewrite` builds from them.
-    pub(crate) fn udf(name: &'static str, min_args: usize, max_args: usize, rewrite: RewriteFn) -> ScalarUDF {
+    pub(crate) fn udf(
+        name: &'static str,
+        min_args: usize,
+        max_args: usize,
+        rewrite: RewriteFn,
+    ) -> ScalarUDF {
         ScalarUDF::new_from_impl(SparkRewrite {
             name,
             min_args,

@@ -209,7 +209,11 @@ impl CeilFloor {
     /// `ceil` (`ceiling`) or `floor`.
     pub fn udf(ceil: bool) -> ScalarUDF {
         let (mode, one_arg, aliases): (Mode, Arc<ScalarUDF>, &[&str]) = if ceil {
-            (Mode::Ceiling, datafusion_spark::function::math::ceil(), &["ceiling"])
+            (
+                Mode::Ceiling,
+                datafusion_spark::function::math::ceil(),
+                &["ceiling"],
+            )
         } else {
             (Mode::Floor, datafusion_spark::function::math::floor(), &[])
         };
@@ -274,7 +278,11 @@ impl ScalarUDFImpl for CeilFloor {
         if args.arg_fields.len() == 1 {
             return self.one_arg.return_field_from_args(args);
         }
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let scale = match args.scalar_arguments.get(1).copied().flatten() {
             Some(v) if v.is_null() => 0,
             Some(v) => scale_of(Some(v)).unwrap_or(0),

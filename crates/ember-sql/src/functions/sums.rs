@@ -54,7 +54,11 @@ impl AggregateUDFImpl for SequentialDouble {
         let typed: Vec<FieldRef> = arg_types
             .iter()
             .map(|t| {
-                let t = if t.is_null() { DataType::Float64 } else { t.clone() };
+                let t = if t.is_null() {
+                    DataType::Float64
+                } else {
+                    t.clone()
+                };
                 std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("x", t, true))
             })
             .collect();

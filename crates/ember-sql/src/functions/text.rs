@@ -90,13 +90,15 @@ fn hmac_with<D: sha2::Digest + sha2::digest::core_api::BlockSizeUser>(
 
 /// HMAC of `msg` under `key` with Spark's algorithm name; `None` for an unknown one.
 pub fn hmac(algorithm: &str, key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
-    Some(match algorithm.to_ascii_uppercase().replace('-', "").as_str() {
-        "SHA224" => hmac_with::<sha2::Sha224>(key, msg),
-        "SHA256" => hmac_with::<sha2::Sha256>(key, msg),
-        "SHA384" => hmac_with::<sha2::Sha384>(key, msg),
-        "SHA512" => hmac_with::<sha2::Sha512>(key, msg),
-        _ => return None,
-    })
+    Some(
+        match algorithm.to_ascii_uppercase().replace('-', "").as_str() {
+            "SHA224" => hmac_with::<sha2::Sha224>(key, msg),
+            "SHA256" => hmac_with::<sha2::Sha256>(key, msg),
+            "SHA384" => hmac_with::<sha2::Sha384>(key, msg),
+            "SHA512" => hmac_with::<sha2::Sha512>(key, msg),
+            _ => return None,
+        },
+    )
 }
 
 /// Spark's `instr` with a start and an occurrence (see the module docs).
@@ -143,9 +145,8 @@ pub fn sentences(s: &str) -> Vec<Vec<String>> {
     let mut word = String::new();
     let chars: Vec<char> = s.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        let inner_apostrophe = c == '\''
-            && !word.is_empty()
-            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let inner_apostrophe =
+            c == '\'' && !word.is_empty() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
         let inner_number_sep = matches!(c, '.' | ',')
             && word.chars().last().is_some_and(|p| p.is_ascii_digit())
             && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
@@ -156,8 +157,8 @@ pub fn sentences(s: &str) -> Vec<Vec<String>> {
         if !word.is_empty() {
             sentence.push(std::mem::take(&mut word));
         }
-        let ends = matches!(c, '.' | '!' | '?')
-            && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        let ends =
+            matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
         if ends && !sentence.is_empty() {
             out.push(std::mem::take(&mut sentence));
         }
@@ -388,7 +389,10 @@ mod tests {
     fn base32_round_trips() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI======");
         assert_eq!(base32_encode(b"f"), "MY======");
-        assert_eq!(base32_decode("MZXW6YTBOI======").as_deref(), Some(&b"foobar"[..]));
+        assert_eq!(
+            base32_decode("MZXW6YTBOI======").as_deref(),
+            Some(&b"foobar"[..])
+        );
         assert_eq!(base32_decode("M1"), None);
     }
 
@@ -420,6 +424,9 @@ mod tests {
             sentences("Hi there! Good morning."),
             vec![vec!["Hi", "there"], vec!["Good", "morning"]]
         );
-        assert_eq!(sentences("It's 3.5 o'clock"), vec![vec!["It's", "3.5", "o'clock"]]);
+        assert_eq!(
+            sentences("It's 3.5 o'clock"),
+            vec![vec!["It's", "3.5", "o'clock"]]
+        );
     }
 }

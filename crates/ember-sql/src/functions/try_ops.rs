@@ -60,6 +60,9 @@ impl TryArithmetic {
         if self.op == Operator::Plus && is_date_days(r, l) {
             return Ok((DataType::Int32, DataType::Date32, DataType::Date32));
         }
+        if let Some(t) = crate::functions::intervals::arith_type(self.op, l, r) {
+            return Ok((l.clone(), r.clone(), t));
+        }
         let numeric_only = |t: &DataType| t.is_integer() || t.is_floating();
         if self.op == Operator::Divide && numeric_only(l) && numeric_only(r) {
             return Ok((DataType::Float64, DataType::Float64, DataType::Float64));
@@ -71,6 +74,10 @@ impl TryArithmetic {
     }
 
     fn apply(&self, l: &ArrayRef, r: &ArrayRef, out: &DataType) -> Result<ArrayRef> {
+        if crate::functions::intervals::arith_type(self.op, l.data_type(), r.data_type()).is_some()
+        {
+            return crate::functions::intervals::arith_eval(self.op, l, r);
+        }
         let v = match (self.op, l.data_type(), r.data_type()) {
             (_, DataType::Date32, DataType::Int32) | (_, DataType::Int32, DataType::Date32) => {
                 let (d, n) = if l.data_type() == &DataType::Date32 {
@@ -146,6 +153,30 @@ impl ScalarUDFImpl for TryArithmetic {
             _ => plan_err!("`{}` takes 2 arguments", self.name),
         }
     }
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        use crate::interval::Qualifier;
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let t = self.return_type(&types)?;
+        let mut field = datafusion::arrow::datatypes::Field::new(self.name, t, true);
+        // Of two intervals, + and - span both ranges (`interval day to hour`).
+        if let [l, r] = args.arg_fields {
+            if let (Some(a), Some(b), Operator::Plus | Operator::Minus) =
+                (Qualifier::of_field(l), Qualifier::of_field(r), self.op)
+            {
+                if let Some(u) = a.union(b) {
+                    field = field.with_metadata(u.metadata());
+                }
+            }
+        }
+        Ok(Arc::new(field))
+    }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
         let out = args.return_field.data_type().clone();
@@ -155,7 +186,11 @@ impl ScalarUDFImpl for TryArithmetic {
             .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let l = args.args[0].to_array(n)?;
         let mut r = args.args[1].to_array(n)?;
-        if matches!(self.op, Operator::Divide | Operator::Modulo) && r.data_type().is_numeric() {
+        if matches!(self.op, Operator::Divide | Operator::Modulo)
+            && r.data_type().is_numeric()
+            && crate::functions::intervals::arith_type(self.op, l.data_type(), r.data_type())
+                .is_none()
+        {
             // A zero divisor gives NULL.
             let zero = ScalarValue::Int32(Some(0))
                 .cast_to(r.data_type())?

@@ -45,6 +45,143 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
+/// The rest of an interval literal after `INTERVAL`: `[+|-] 'text' unit [TO unit]`,
+/// `(value unit)+` or `'value unit ...'`, as the call `ember_interval('canonical
+/// text', 'QUALIFIER')` (see [`crate::interval`]; the column is named after the
+/// canonical literal, as Spark names it: `INTERVAL '01' HOUR`).
+fn parse_interval(parser: &mut Parser) -> Result<Expr, ParserError> {
+    use crate::interval::{from_units, split_units, Qualifier, Unit};
+    let err = |m: String| ParserError::ParserError(m);
+    let mut written = String::from("interval");
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut ansi: Option<(String, Qualifier)> = None;
+    loop {
+        let mut sign = "";
+        if pairs.is_empty() {
+            match parser.peek_token_ref().token {
+                Token::Minus => {
+                    parser.next_token();
+                    sign = "-";
+                    written.push_str(" -");
+                }
+                Token::Plus => {
+                    parser.next_token();
+                }
+                _ => {}
+            }
+        }
+        let (value, quoted) = match parser.peek_token_ref().token.clone() {
+            Token::SingleQuotedString(s) => (s, true),
+            Token::Number(n, _) => (n, false),
+            _ if pairs.is_empty() => {
+                return Err(err(format!(
+                    "Expected: an interval value, found: {}",
+                    parser.peek_token_ref().token
+                )))
+            }
+            _ => break,
+        };
+        parser.next_token();
+        written.push_str(&if quoted {
+            format!(" '{value}'")
+        } else {
+            format!(" {value}")
+        });
+        let unit = match &parser.peek_token_ref().token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.clone()),
+            _ => None,
+        };
+        let unit = unit.filter(|u| {
+            Unit::parse(u).is_some()
+                || [
+                    "WEEK",
+                    "WEEKS",
+                    "MILLISECOND",
+                    "MILLISECONDS",
+                    "MICROSECOND",
+                    "MICROSECONDS",
+                ]
+                .contains(&u.to_ascii_uppercase().as_str())
+        });
+        let Some(unit) = unit else {
+            // `INTERVAL '2 years 3 months'`: the units inside the string.
+            if pairs.is_empty() && quoted {
+                let parts = split_units(&value)
+                    .ok_or_else(|| err(format!("[INVALID_INTERVAL_FORMAT.INVALID_VALUE] Error parsing '{value}' to interval.")))?;
+                let parts: Vec<(String, String)> = parts
+                    .into_iter()
+                    .map(|(v, u)| (format!("{sign}{v}"), u))
+                    .collect();
+                let (q, v) = from_units(&parts, &format!("{written}"))
+                    .map_err(|m| err(format!("[_LEGACY_ERROR_TEMP_0029] {m}")))?;
+                ansi = Some((q.format_value(v), q));
+                break;
+            }
+            return Err(err(format!(
+                "Expected: an interval unit, found: {}",
+                parser.peek_token_ref().token
+            )));
+        };
+        parser.next_token();
+        written.push_str(&format!(" {unit}"));
+        // `'1-2' YEAR TO MONTH` (one string under an ANSI qualifier) and `'1.5' SECOND`.
+        if pairs.is_empty() && quoted {
+            if let Some(start) = Unit::parse(&unit) {
+                let end = if is_word(&parser.peek_token_ref().token, "TO") {
+                    parser.next_token();
+                    let t = parser.next_token().token;
+                    match &t {
+                        Token::Word(w) => Unit::parse(&w.value),
+                        _ => None,
+                    }
+                    .ok_or_else(|| err(format!("Expected: an interval unit, found: {t}")))?
+                } else {
+                    start
+                };
+                let q = Qualifier::new(start, end).ok_or_else(|| {
+                    err(format!(
+                        "[_LEGACY_ERROR_TEMP_0028] Intervals FROM {} TO {} are not supported.",
+                        start.name().to_lowercase(),
+                        end.name().to_lowercase()
+                    ))
+                })?;
+                let v = q.parse_value(&format!("{sign}{value}")).map_err(|m| {
+                    err(format!(
+                        "[INVALID_INTERVAL_FORMAT.UNMATCHED_FORMAT_STRING] {m}"
+                    ))
+                })?;
+                ansi = Some((q.format_value(v), q));
+                break;
+            }
+        }
+        pairs.push((format!("{sign}{value}"), unit));
+        if !matches!(
+            parser.peek_token_ref().token,
+            Token::SingleQuotedString(_) | Token::Number(_, _)
+        ) {
+            break;
+        }
+    }
+    let (text, q) = match ansi {
+        Some(a) => a,
+        None => {
+            let (q, v) = from_units(&pairs, &written)
+                .map_err(|m| err(format!("[_LEGACY_ERROR_TEMP_0029] {m}")))?;
+            (q.format_value(v), q)
+        }
+    };
+    let s = |v: String| {
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(v),
+            span: Span::empty(),
+        })
+    };
+    Ok(call(
+        crate::functions::intervals::LITERAL,
+        vec![s(text), s(q.sql())],
+    ))
+}
+
 fn is_word(t: &Token, w: &str) -> bool {
     matches!(t, Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w))
 }
@@ -178,6 +315,48 @@ impl Dialect for SparkDialect {
                         trim_characters: None,
                     })
                 }))
+            }
+            // `EXTRACT(field FROM x)`: the field as written (Spark names the column
+            // `extract(days FROM x)`), a call of `extract` (`date_part`).
+            ref t
+                if is_word(t, "EXTRACT")
+                    && parser.peek_nth_token_ref(1).token == Token::LParen
+                    && matches!(
+                        parser.peek_nth_token_ref(2).token,
+                        Token::Word(_) | Token::SingleQuotedString(_)
+                    )
+                    && is_word(&parser.peek_nth_token_ref(3).token, "FROM") =>
+            {
+                parser.next_token();
+                parser.next_token();
+                let field = match parser.next_token().token {
+                    Token::Word(w) => w.value,
+                    Token::SingleQuotedString(s) => s,
+                    _ => String::new(),
+                };
+                parser.next_token();
+                Some(parser.parse_expr().and_then(|e| {
+                    parser.expect_token(&Token::RParen)?;
+                    let f = Expr::Value(ValueWithSpan {
+                        value: Value::SingleQuotedString(field),
+                        span: Span::empty(),
+                    });
+                    Ok(call("extract", vec![f, e]))
+                }))
+            }
+            // Spark's interval literals (ANSI and multi-unit), typed as Spark types them.
+            ref t
+                if is_word(t, "INTERVAL")
+                    && matches!(
+                        parser.peek_nth_token_ref(1).token,
+                        Token::SingleQuotedString(_)
+                            | Token::Number(_, _)
+                            | Token::Minus
+                            | Token::Plus
+                    ) =>
+            {
+                parser.next_token();
+                Some(parse_interval(parser))
             }
             ref t
                 if is_word(t, "TIMESTAMP_LTZ")

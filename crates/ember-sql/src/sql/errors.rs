@@ -173,6 +173,16 @@ impl WithSource for EmberError {
 /// positions are 0-based columns).
 pub fn parse_error(text: &str) -> EmberError {
     let msg = text.trim_start_matches("sql parser error: ");
+    // The dialect's own errors carry Spark's class: `[CLASS] message`.
+    if let Some((class, rest)) = msg.strip_prefix('[').and_then(|m| m.split_once("] ")) {
+        if !class.is_empty()
+            && class
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        {
+            return EmberError::parse(class, rest.to_string());
+        }
+    }
     let re = regex::Regex::new(r"^Expected: (.*), found: (.*?) at Line: (\d+), Column: (\d+)").ok();
     if let Some(c) = re.as_ref().and_then(|r| r.captures(msg)) {
         let found = &c[2];

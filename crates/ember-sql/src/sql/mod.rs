@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod errors;
 pub mod generators;
 pub mod grouping;
+pub mod interval_rules;
 pub mod naming;
 pub mod rules;
 pub mod struct_star;

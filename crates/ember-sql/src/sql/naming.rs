@@ -211,7 +211,7 @@ pub fn ast_name(e: &ast::Expr) -> String {
         A::Nested(x) => ast_name(x),
         A::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
-            ast::Value::Number(n, _) => n.clone(),
+            ast::Value::Number(n, _) => number_name(n),
             ast::Value::Boolean(b) => b.to_string(),
             ast::Value::Null => "NULL".into(),
             ast::Value::HexStringLiteral(h) => format!("X'{}'", h.to_ascii_uppercase()),
@@ -469,6 +469,19 @@ pub fn ast_name(e: &ast::Expr) -> String {
         {
             "col".into()
         }
+        // An interval literal (the dialect's canonical form): `INTERVAL '01' HOUR`.
+        A::Function(f) if f.name.to_string() == crate::functions::intervals::LITERAL => {
+            match &f.args {
+                ast::FunctionArguments::List(l) if l.args.len() == 2 => {
+                    let text = |a: &ast::FunctionArg| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => ast_name(x),
+                        _ => String::new(),
+                    };
+                    format!("INTERVAL '{}' {}", text(&l.args[0]), text(&l.args[1]))
+                }
+                _ => "INTERVAL".into(),
+            }
+        }
         A::Function(f) if matches!(f.over, Some(ast::WindowType::WindowSpec(_))) => window_name(f),
         A::Function(f) if f.over.is_none() => {
             let name = f.name.to_string().to_lowercase();
@@ -584,7 +597,7 @@ pub fn call_form(name: &str, args: &[String]) -> Option<String> {
         }
         ("mode", [x, _]) => format!("mode({x})"),
         ("current_database", []) => "current_schema()".to_string(),
-        ("datepart", [f, x]) => format!("datepart({f} FROM {x})"),
+        ("datepart" | "extract", [f, x]) => format!("{name}({f} FROM {x})"),
         ("from_json" | "to_json", [x, ..]) => format!("{name}({x})"),
         // Function-style casts (`date('2008-02-20')`) show their argument.
         (
@@ -689,7 +702,10 @@ fn window_name(f: &ast::Function) -> String {
             } else {
                 ""
             };
-            (format!("nth_value({}, {}){ignore}", args[0], args[1]), false)
+            (
+                format!("nth_value({}, {}){ignore}", args[0], args[1]),
+                false,
+            )
         }
         _ => (ast_name(&ast::Expr::Function(plain)), false),
     };
@@ -837,7 +853,16 @@ fn lambda_name(l: &ast::LambdaFunction) -> String {
 /// (lower case) with `n` arguments; several are joined with `, `.
 pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
     let tuple_set_op = |p: &str| name.starts_with(p) && !name.contains("_agg_");
+    // The interval constructors show every omitted field (`make_dt_interval(2)` is
+    // `make_dt_interval(2, 0, 0, 0.000000)`).
+    const MAKE_INTERVAL: &str = "0, 0, 0, 0, 0, 0, 0.000000";
+    const MAKE_DT_INTERVAL: &str = "0, 0, 0, 0.000000";
+    const MAKE_YM_INTERVAL: &str = "0, 0";
     Some(match (name, n) {
+        ("make_interval" | "try_make_interval", 0..=6) => &MAKE_INTERVAL[3 * n..],
+        ("make_dt_interval", 0..=3) => &MAKE_DT_INTERVAL[3 * n..],
+        ("make_ym_interval", 0..=1) => &MAKE_YM_INTERVAL[3 * n..],
+        ("time_bucket", 2) => "TIMESTAMP '1970-01-01 00:00:00'",
         ("hll_sketch_agg" | "theta_sketch_agg" | "theta_union_agg", 1) => "12",
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
@@ -883,6 +908,25 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         (_, 2) if tuple_set_op("tuple_intersection_") => "sum",
         _ => return None,
     })
+}
+
+/// A number literal as Spark names it: its value, so leading zeros go (`01.50` is
+/// `1.50`, `.5` is `0.5`); other forms (exponents) as written.
+fn number_name(n: &str) -> String {
+    let plain = n.chars().all(|c| c.is_ascii_digit() || c == '.') && n.matches('.').count() <= 1;
+    if !plain || n.is_empty() {
+        return n.to_string();
+    }
+    let (int, frac) = match n.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (n, None),
+    };
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    match frac {
+        Some(f) if !f.is_empty() => format!("{int}.{f}"),
+        _ => int.to_string(),
+    }
 }
 
 /// A Spark numeric literal with a type suffix (`10L`, `2S`, `1Y`, `1.5D`, `2.5F`,
@@ -1049,8 +1093,14 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         // `ceil(x, d)` / `floor(x, d)`: Spark's functions with a scale (DataFusion's
         // SQL planner refuses the scale form).
         let ceil = matches!(e, A::Ceil { .. });
-        if let A::Ceil { expr, field: ast::CeilFloorKind::Scale(v) }
-        | A::Floor { expr, field: ast::CeilFloorKind::Scale(v) } = e
+        if let A::Ceil {
+            expr,
+            field: ast::CeilFloorKind::Scale(v),
+        }
+        | A::Floor {
+            expr,
+            field: ast::CeilFloorKind::Scale(v),
+        } = e
         {
             let name = if ceil { "ceil" } else { "floor" };
             let arg = |x: A| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x));

@@ -463,6 +463,7 @@ pub fn analyze(
     }
     let plan = narrow_literals(plan)?;
     let plan = string_arguments(plan, &fns.to_string)?;
+    let plan = crate::sql::interval_rules::interval_arithmetic(plan)?;
     let plan = state
         .analyzer()
         .execute_and_check(plan, state.config_options(), |_, _| {})?;
