@@ -28,7 +28,6 @@ SELECT date_part('days', interval 5 days 3 hours 7 minutes), date_part('MINUTE',
 SELECT INTERVAL '1' MONTH + INTERVAL '1' YEAR, INTERVAL '1' HOUR + INTERVAL '1' SECOND, INTERVAL '1' DAY * 2, INTERVAL '3' MONTH / 2, -INTERVAL '1' DAY
 SELECT abs(INTERVAL '-1' DAY), -INTERVAL '-1-1' YEAR TO MONTH, INTERVAL '1' DAY * 1.5, INTERVAL '1' YEAR / 3.0
 SELECT INTERVAL '1' DAY - INTERVAL '1' HOUR, INTERVAL '2' YEAR - INTERVAL '1' MONTH
-SELECT DATE '2021-01-31' + INTERVAL '1' MONTH, TIMESTAMP '2021-01-01 00:00:00' + INTERVAL '1 2' DAY TO HOUR, TIMESTAMP '2021-01-01 00:00:00' - INTERVAL '1' YEAR
 SELECT TIMESTAMP '2021-01-02 00:00:00' - TIMESTAMP '2021-01-01 00:00:00'
 SELECT INTERVAL '1' DAY / 0
 SELECT INTERVAL '1' MONTH + INTERVAL '1' DAY
@@ -37,21 +36,7 @@ SELECT INTERVAL '1' DAY = INTERVAL '24' HOUR, INTERVAL '1' DAY < INTERVAL '25' H
 -- try_ arithmetic
 SELECT try_add(interval 1 year, interval 2 year), try_divide(interval 2 month, 2), try_divide(interval 2 month, 0)
 SELECT try_divide(INTERVAL '1' DAY, 0), try_multiply(INTERVAL '1' DAY, 2), try_subtract(INTERVAL '1' DAY, INTERVAL '1' HOUR)
-SELECT try_add(date'2021-01-01', interval 1 year), try_add(timestamp'2021-01-01 00:00:00', interval 1 day)
--- aggregates: sum, min, max keep the range; avg and the percentiles take the full range
-SELECT sum(x), avg(x), min(x), max(x), count(x) FROM VALUES (INTERVAL '1' DAY), (INTERVAL '2' DAY), (NULL) AS t(x)
-SELECT sum(x), avg(x) FROM VALUES (INTERVAL '1' MONTH), (INTERVAL '2' MONTH) AS t(x)
-SELECT median(col), percentile(col, 0.5), mode(col) FROM VALUES (INTERVAL '0' MONTH), (INTERVAL '10' MONTH), (INTERVAL '10' MONTH) AS tab(col)
-SELECT percentile(col, array(0.2, 0.5)) FROM VALUES (INTERVAL '0' SECOND), (INTERVAL '10' SECOND) AS tab(col)
-SELECT percentile_approx(col, 0.5, 100), approx_percentile(col, 0.5, 100) FROM VALUES (INTERVAL '0' MONTH), (INTERVAL '1' MONTH), (INTERVAL '2' MONTH), (INTERVAL '10' MONTH) AS tab(col)
-SELECT percentile_approx(col, array(0.5, 0.7), 100) FROM VALUES (INTERVAL '0' SECOND), (INTERVAL '1' SECOND), (INTERVAL '2' SECOND), (INTERVAL '10' SECOND) AS tab(col)
-SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY col), percentile_disc(0.25) WITHIN GROUP (ORDER BY col) FROM VALUES (INTERVAL '0' MONTH), (INTERVAL '10' MONTH) AS tab(col)
-SELECT try_avg(col) FROM VALUES (interval '2147483647 months'), (interval '1 months') AS tab(col)
--- intervals in collections and VALUES
-SELECT array(INTERVAL '1' YEAR, INTERVAL '1' YEAR), named_struct('a', INTERVAL '1' HOUR)
 -- with dates and timestamps
+SELECT try_add(date'2021-01-01', interval 1 year), DATE '2021-01-01' + INTERVAL '1' DAY - INTERVAL '1' DAY AS d, DATE '2021-03-01' + INTERVAL '2' DAY AS e
 SELECT sequence(to_date('2018-01-01'), to_date('2018-03-01'), interval 1 month), sequence(to_date('2018-01-01'), to_date('2018-03-01'), interval '0-1' year to month)
 SELECT width_bucket(INTERVAL '1' YEAR, INTERVAL '0' YEAR, INTERVAL '10' YEAR, 10), width_bucket(INTERVAL '1' DAY, INTERVAL '0' DAY, INTERVAL '10' DAY, 10)
-SELECT time_bucket(INTERVAL '15' MINUTE, TIMESTAMP '2024-01-01 11:27:00', TIMESTAMP '1970-01-01 00:00:00'), time_bucket(INTERVAL '1' HOUR, TIMESTAMP '2024-01-01 11:27:00')
-SELECT time_bucket(INTERVAL '1' MONTH, TIMESTAMP '2024-07-20 14:30:00', TIMESTAMP '2024-06-15 09:00:00')
-SELECT INTERVAL '1-1' YEAR TO MONTH div INTERVAL '-1' MONTH

@@ -54,7 +54,7 @@ pub struct IntervalLiteral {
 impl IntervalLiteral {
     pub fn udf() -> ScalarUDF {
         ScalarUDF::new_from_impl(IntervalLiteral {
-            signature: Signature::any(2, Volatility::Immutable),
+            signature: Signature::variadic_any(Volatility::Immutable),
         })
     }
 }
@@ -84,6 +84,14 @@ impl ScalarUDFImpl for IntervalLiteral {
                 );
             }
         }
+        if let Some(DataType::List(_)) = args.arg_fields.first().map(|f| f.data_type()) {
+            let item = Field::new("item", q.data_type(), true).with_metadata(q.metadata());
+            return Ok(Arc::new(Field::new(
+                self.name(),
+                DataType::List(Arc::new(item)),
+                true,
+            )));
+        }
         Ok(Arc::new(
             Field::new(self.name(), q.data_type(), true).with_metadata(q.metadata()),
         ))
@@ -96,6 +104,19 @@ impl ScalarUDFImpl for IntervalLiteral {
         // An interval value: the same value, typed with this range.
         if Qualifier::of_type(&args.args[0].data_type()).is_some() {
             return Ok(args.args[0].clone());
+        }
+        // Numbers (months or microseconds; lists of them): intervals of this range.
+        let t0 = args.args[0].data_type();
+        if t0.is_numeric() || matches!(t0, DataType::List(_)) {
+            let round = matches!(args.args.get(2), Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(m)))) if m == "round");
+            let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+            let a = args.args[0].to_array(args.number_rows)?;
+            let out = from_numbers(&a, q, round)?;
+            return Ok(if scalar {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+            } else {
+                ColumnarValue::Array(out)
+            });
         }
         let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let text = cast(&args.args[0].to_array(args.number_rows)?, &DataType::Utf8)?;
@@ -125,6 +146,54 @@ impl ScalarUDFImpl for IntervalLiteral {
             ColumnarValue::Array(out)
         })
     }
+}
+
+/// Numbers (months or microseconds, `Float64` rounded half up when `round`, else
+/// truncated) or lists of them as intervals of `q`'s type (NULL where a value does
+/// not fit).
+fn from_numbers(a: &ArrayRef, q: Qualifier, round: bool) -> Result<ArrayRef> {
+    if let DataType::List(_) = a.data_type() {
+        let l = a.as_list::<i32>();
+        let values = from_numbers(l.values(), q, round)?;
+        let item = Arc::new(Field::new("item", q.data_type(), true).with_metadata(q.metadata()));
+        return Ok(Arc::new(datafusion::arrow::array::ListArray::try_new(
+            item,
+            l.offsets().clone(),
+            values,
+            l.nulls().cloned(),
+        )?));
+    }
+    let f = cast(a, &DataType::Float64)?;
+    let f = f.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    let ints: Option<ArrayRef> = if a.data_type().is_integer() {
+        Some(cast(a, &DataType::Int64)?)
+    } else {
+        None
+    };
+    let mut out: Vec<Option<i64>> = Vec::with_capacity(a.len());
+    for i in 0..a.len() {
+        if a.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let v = match &ints {
+            Some(x) => Some(x.as_primitive::<Int64Type>().value(i)),
+            None => {
+                let x = f.value(i);
+                let x = if round { x.round() } else { x.trunc() };
+                (x.is_finite() && x.abs() < 9.2e18).then_some(x as i64)
+            }
+        };
+        let v = v.filter(|v| !q.year_month() || i32::try_from(*v).is_ok());
+        out.push(v);
+    }
+    Ok(if q.year_month() {
+        Arc::new(IntervalYearMonthArray::from(
+            out.into_iter().map(|v| v.map(|v| v as i32)).collect::<Vec<_>>(),
+        ))
+    } else {
+        Arc::new(DurationMicrosecondArray::from(out))
+    })
 }
 
 /// `make_ym_interval` (`year_month` true) or `make_dt_interval`: see the module doc.

@@ -9,6 +9,8 @@
 //! - `a * n`, `n * a`, `a / n` are `ember_interval_mul`/`ember_interval_div` (Spark's
 //!   rounding and errors; the full range).
 //! - `date ± interval` of days (`interval day`) is a date, as Spark's `date_add`.
+//! - aggregates of intervals (`sum`, `avg`, `min`, `max`, `median`, the
+//!   percentiles, `mode`) run over the months or microseconds and are typed back.
 
 use std::sync::Arc;
 
@@ -18,7 +20,9 @@ use datafusion::common::{plan_err, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, ScalarFunction};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
+use datafusion::logical_expr::{
+    Aggregate, BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Projection,
+};
 
 use crate::functions::intervals::{arith_type, IntervalArith, IntervalLiteral};
 use crate::interval::{Qualifier, Unit};
@@ -164,12 +168,102 @@ impl ExprPlanner for IntervalPlanner {
     }
 }
 
+/// How an aggregate of intervals is typed: `Some(true)` keeps the input's range
+/// (`sum`, `min`, `max`, `mode`, the approximate percentiles), `Some(false)` gives the
+/// type's full range (`avg`, `median`, `percentile`...), `None` for aggregates that
+/// take intervals as they are.
+fn aggregate_range(name: &str) -> Option<bool> {
+    match name {
+        "sum" | "try_sum" | "min" | "max" | "mode" | "percentile_approx"
+        | "approx_percentile" => Some(true),
+        "avg" | "try_avg" | "median" | "percentile" | "percentile_cont" | "percentile_disc" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Aggregates of intervals (Spark's `Sum`, `Average`, percentiles... of
+/// `interval` columns): computed over the intervals' months or microseconds, the
+/// results typed back (`avg` rounds half up, the percentiles truncate, as Spark).
+/// The aggregate's output columns keep their names.
+fn interval_aggregates(agg: &Aggregate) -> Result<Option<LogicalPlan>> {
+    let schema = agg.input.schema();
+    let mut changed = false;
+    let mut back: Vec<Option<(Qualifier, bool)>> = Vec::new();
+    let mut exprs = Vec::new();
+    for e in &agg.aggr_expr {
+        let inner = match e {
+            Expr::Alias(a) => a.expr.as_ref(),
+            other => other,
+        };
+        if let Expr::AggregateFunction(af) = inner {
+            let name = af.func.name().to_string();
+            let q = af.params.args.first().and_then(|a| qualifier(a, schema));
+            if let (Some(keep), Some(q)) = (aggregate_range(&name), q) {
+                let out_name = e.schema_name().to_string();
+                let mut f = af.clone();
+                f.params.args[0] = Expr::Cast(Cast::new(Box::new(f.params.args[0].clone()), DataType::Int64));
+                exprs.push(Expr::AggregateFunction(f).alias(out_name));
+                let round = name == "avg" || name == "try_avg";
+                back.push(Some((if keep { q } else { q.full() }, round)));
+                changed = true;
+                continue;
+            }
+        }
+        exprs.push(e.clone());
+        back.push(None);
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let new = LogicalPlan::Aggregate(Aggregate::try_new(
+        agg.input.clone(),
+        agg.group_expr.clone(),
+        exprs,
+    )?);
+    let out = new.schema().clone();
+    let prefix = out.fields().len() - back.len();
+    let columns: Vec<Expr> = out
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match i.checked_sub(prefix).and_then(|k| back[k]) {
+            Some((q, round)) => {
+                let name = c.name.clone();
+                let mut args = vec![
+                    Expr::Column(c),
+                    Expr::Literal(ScalarValue::Utf8(Some(q.sql())), None),
+                ];
+                if round {
+                    args.push(Expr::Literal(ScalarValue::Utf8(Some("round".into())), None));
+                }
+                Expr::ScalarFunction(ScalarFunction::new_udf(
+                    Arc::new(IntervalLiteral::udf()),
+                    args,
+                ))
+                .alias(name)
+            }
+            None => Expr::Column(c),
+        })
+        .collect();
+    Ok(Some(LogicalPlan::Projection(Projection::try_new(
+        columns,
+        Arc::new(new),
+    )?)))
+}
+
 /// Applies the module's rewrites to every expression of `plan` (see the module docs).
 pub fn interval_arithmetic(plan: LogicalPlan) -> Result<LogicalPlan> {
     Ok(plan
         .transform_up_with_subqueries(|p| {
             if p.inputs().is_empty() {
                 return Ok(Transformed::no(p));
+            }
+            if let LogicalPlan::Aggregate(agg) = &p {
+                if let Some(new) = interval_aggregates(agg)? {
+                    return Ok(Transformed::yes(new));
+                }
             }
             let schema = datafusion::logical_expr::utils::merge_schema(&p.inputs());
             let names = NamePreserver::new(&p);
