@@ -40,3 +40,19 @@ SELECT try_divide(INTERVAL '1' DAY, 0), try_multiply(INTERVAL '1' DAY, 2), try_s
 SELECT try_add(date'2021-01-01', interval 1 year), DATE '2021-01-01' + INTERVAL '1' DAY - INTERVAL '1' DAY AS d, DATE '2021-03-01' + INTERVAL '2' DAY AS e
 SELECT sequence(to_date('2018-01-01'), to_date('2018-03-01'), interval 1 month), sequence(to_date('2018-01-01'), to_date('2018-03-01'), interval '0-1' year to month)
 SELECT width_bucket(INTERVAL '1' YEAR, INTERVAL '0' YEAR, INTERVAL '10' YEAR, 10), width_bucket(INTERVAL '1' DAY, INTERVAL '0' DAY, INTERVAL '10' DAY, 10)
+-- a VALUES column of intervals takes the union of the rows' ranges; NULL rows are NULLs of it
+SELECT x FROM VALUES (INTERVAL '1' DAY), (INTERVAL '2' HOUR) AS t(x)
+SELECT typeof(x), x FROM VALUES (INTERVAL '1' MONTH), (NULL) AS t(x)
+-- aggregates: sum, min, max, mode and the approximate percentiles keep the range; avg, median and percentile take the full range
+SELECT sum(x), avg(x), min(x), max(x), count(x) FROM VALUES (INTERVAL '1' DAY), (INTERVAL '2' DAY), (NULL) AS t(x)
+SELECT sum(x), avg(x) FROM VALUES (INTERVAL '1' MONTH), (INTERVAL '2' MONTH) AS t(x)
+SELECT median(col), percentile(col, 0.5), mode(col) FROM VALUES (INTERVAL '0' MONTH), (INTERVAL '10' MONTH), (INTERVAL '10' MONTH) AS tab(col)
+SELECT percentile(col, array(0.2, 0.5)) FROM VALUES (INTERVAL '0' SECOND), (INTERVAL '10' SECOND) AS tab(col)
+SELECT percentile_approx(col, 0.5, 100), approx_percentile(col, 0.5, 100) FROM VALUES (INTERVAL '0' MONTH), (INTERVAL '1' MONTH), (INTERVAL '2' MONTH), (INTERVAL '10' MONTH) AS tab(col)
+SELECT percentile_approx(col, array(0.5, 0.7), 100) FROM VALUES (INTERVAL '0' SECOND), (INTERVAL '1' SECOND), (INTERVAL '2' SECOND), (INTERVAL '10' SECOND) AS tab(col)
+SELECT k, sum(x), avg(x) FROM VALUES (1, INTERVAL '1' HOUR), (1, INTERVAL '2' HOUR), (2, INTERVAL '90' MINUTE) AS t(k, x) GROUP BY k ORDER BY k
+SELECT INTERVAL '1-1' YEAR TO MONTH div INTERVAL '-1' MONTH, INTERVAL '1' DAY div INTERVAL '7' HOUR
+-- a later value of a multi-unit interval may carry its own sign
+SELECT interval 1 day -3 hours, interval 2 years -1 month
+-- interval frame bounds of a RANGE window over timestamps
+SELECT v, sum(v) OVER (ORDER BY ts RANGE BETWEEN INTERVAL 1 DAY PRECEDING AND CURRENT ROW) AS s FROM VALUES (TIMESTAMP '2021-01-01 00:00:00', 1), (TIMESTAMP '2021-01-01 12:00:00', 2), (TIMESTAMP '2021-01-03 00:00:00', 3) AS t(ts, v) ORDER BY v

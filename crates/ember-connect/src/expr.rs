@@ -728,7 +728,9 @@ impl<'a> Scope<'a> {
                 it.next().unwrap_or_else(null),
                 it.next().unwrap_or_else(null),
             );
-            let e = binary(l, op, r);
+            // Spark's operators on intervals (ranges, `interval * n`) as the SQL door plans them.
+            let e = ember_sql::sql::interval_rules::plan_binary(op, l, r, self.schema())
+                .map_err(EmberError::from)?;
             return Ok(match shown {
                 Some(n) => e.alias(n),
                 None => e,

@@ -189,7 +189,9 @@ fn from_numbers(a: &ArrayRef, q: Qualifier, round: bool) -> Result<ArrayRef> {
     }
     Ok(if q.year_month() {
         Arc::new(IntervalYearMonthArray::from(
-            out.into_iter().map(|v| v.map(|v| v as i32)).collect::<Vec<_>>(),
+            out.into_iter()
+                .map(|v| v.map(|v| v as i32))
+                .collect::<Vec<_>>(),
         ))
     } else {
         Arc::new(DurationMicrosecondArray::from(out))
@@ -890,6 +892,108 @@ impl ScalarUDFImpl for IntervalAbs {
                 }
                 Arc::new(DurationMicrosecondArray::from(v))
             }
+        };
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
+}
+
+/// An aggregate's `coerce_types` that also takes an ANSI interval first argument
+/// (Spark's `sum`, `avg`, percentiles... of intervals): the interval is kept and the
+/// other arguments coerced as `coerce` would for a `bigint` first argument. The
+/// analyzer then computes the aggregate over the months or microseconds
+/// (`sql::interval_rules`).
+pub fn agg_coerce(
+    args: &[DataType],
+    coerce: impl FnOnce(&[DataType]) -> Result<Vec<DataType>>,
+) -> Result<Vec<DataType>> {
+    match args.first() {
+        Some(t) if Qualifier::of_type(t).is_some() => {
+            let mut a = args.to_vec();
+            a[0] = DataType::Int64;
+            let mut out = coerce(&a)?;
+            if let Some(first) = out.first_mut() {
+                *first = t.clone();
+            }
+            Ok(out)
+        }
+        _ => coerce(args),
+    }
+}
+
+/// An aggregate's result type with an ANSI interval first argument: `ret` of a
+/// `bigint` argument with its numbers (or lists of numbers) typed as the interval.
+pub fn agg_return(
+    args: &[DataType],
+    ret: impl FnOnce(&[DataType]) -> Result<DataType>,
+) -> Result<DataType> {
+    match args.first() {
+        Some(t) if Qualifier::of_type(t).is_some() => {
+            let mut a = args.to_vec();
+            a[0] = DataType::Int64;
+            Ok(match ret(&a)? {
+                DataType::List(f) => {
+                    DataType::List(Arc::new(Field::new(f.name(), t.clone(), f.is_nullable())))
+                }
+                _ => t.clone(),
+            })
+        }
+        _ => ret(args),
+    }
+}
+
+/// `ember_interval_number(x)`: an ANSI interval's months or microseconds as a
+/// `bigint` (Arrow casts year-month intervals to no integer type).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IntervalNumber {
+    signature: Signature,
+}
+
+impl IntervalNumber {
+    pub fn udf() -> ScalarUDF {
+        ScalarUDF::new_from_impl(IntervalNumber {
+            signature: Signature::any(1, Volatility::Immutable),
+        })
+    }
+
+    /// `ember_interval_number(e)` as an expression.
+    pub fn call(e: datafusion::logical_expr::Expr) -> datafusion::logical_expr::Expr {
+        datafusion::logical_expr::Expr::ScalarFunction(
+            datafusion::logical_expr::expr::ScalarFunction::new_udf(Arc::new(Self::udf()), vec![e]),
+        )
+    }
+}
+
+impl ScalarUDFImpl for IntervalNumber {
+    fn name(&self) -> &str {
+        "ember_interval_number"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types {
+            [t] if Qualifier::of_type(t).is_some() || t.is_null() => Ok(DataType::Int64),
+            _ => plan_err!("ember_interval_number takes one ANSI interval"),
+        }
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let a = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
+        let out: ArrayRef = match a.data_type() {
+            DataType::Interval(IntervalUnit::YearMonth) => Arc::new(
+                a.as_primitive::<datafusion::arrow::datatypes::IntervalYearMonthType>()
+                    .iter()
+                    .map(|v| v.map(i64::from))
+                    .collect::<datafusion::arrow::array::Int64Array>(),
+            ),
+            _ => cast(
+                &cast(&a, &DataType::Duration(TimeUnit::Microsecond))?,
+                &DataType::Int64,
+            )?,
         };
         Ok(if scalar {
             ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)

@@ -52,18 +52,8 @@ fn is_array(t: &DataType) -> bool {
     )
 }
 
-impl AggregateUDFImpl for Percentile {
-    fn name(&self) -> &str {
-        if self.median {
-            "median"
-        } else {
-            "percentile"
-        }
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+impl Percentile {
+    fn coerce_numbers(&self, t: &[DataType]) -> Result<Vec<DataType>> {
         let pct = |p: &DataType| {
             if is_array(p) {
                 DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
@@ -82,13 +72,32 @@ impl AggregateUDFImpl for Percentile {
             ),
         }
     }
-    fn return_type(&self, t: &[DataType]) -> Result<DataType> {
+    fn number_type(&self, t: &[DataType]) -> Result<DataType> {
         Ok(match t.get(1) {
             Some(p) if is_array(p) => {
                 DataType::List(Arc::new(Field::new_list_field(DataType::Float64, false)))
             }
             _ => DataType::Float64,
         })
+    }
+}
+
+impl AggregateUDFImpl for Percentile {
+    fn name(&self) -> &str {
+        if self.median {
+            "median"
+        } else {
+            "percentile"
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        crate::functions::intervals::agg_coerce(t, |t| self.coerce_numbers(t))
+    }
+    fn return_type(&self, t: &[DataType]) -> Result<DataType> {
+        crate::functions::intervals::agg_return(t, |t| self.number_type(t))
     }
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let batch = datafusion::arrow::record_batch::RecordBatch::new_empty(Arc::new(

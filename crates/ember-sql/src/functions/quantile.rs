@@ -361,17 +361,8 @@ fn percentages(v: &ScalarValue) -> Result<(Vec<f64>, bool)> {
     Ok((ps, array))
 }
 
-impl AggregateUDFImpl for QuantileAgg {
-    fn name(&self) -> &str {
-        match self.kind {
-            Kind::Percentile => "percentile_approx",
-            Kind::Stat => "ember_approx_quantile",
-        }
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+impl QuantileAgg {
+    fn coerce_numbers(&self, t: &[DataType]) -> Result<Vec<DataType>> {
         let pct = |p: &DataType| match p {
             DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => {
                 list_of(DataType::Float64)
@@ -404,6 +395,21 @@ impl AggregateUDFImpl for QuantileAgg {
                 t.len()
             ),
         }
+    }
+}
+
+impl AggregateUDFImpl for QuantileAgg {
+    fn name(&self) -> &str {
+        match self.kind {
+            Kind::Percentile => "percentile_approx",
+            Kind::Stat => "ember_approx_quantile",
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        crate::functions::intervals::agg_coerce(t, |t| self.coerce_numbers(t))
     }
     fn return_type(&self, t: &[DataType]) -> Result<DataType> {
         let item = match self.kind {

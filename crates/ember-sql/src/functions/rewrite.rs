@@ -249,13 +249,30 @@ pub fn functions() -> Vec<ScalarUDF> {
         SparkRewrite::udf("date_from_unix_date", 1, 1, |args, _| {
             Ok(cast(cast(first(args), &DataType::Int32), &DataType::Date32))
         }),
-        // Spark's `a DIV b`: the quotient truncated toward zero, as a bigint.
+        // Spark's `a DIV b`: the quotient truncated toward zero, as a bigint (of two
+        // intervals of one kind: of their months or microseconds).
         SparkRewrite::udf("div", 2, 2, |args, fields| {
-            let integral = fields
+            let intervals = fields
                 .iter()
-                .all(|f| f.data_type().is_integer() || f.data_type() == &DataType::Null);
+                .all(|f| crate::interval::Qualifier::of_type(f.data_type()).is_some())
+                && fields
+                    .iter()
+                    .map(|f| f.data_type())
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+                    == 1;
+            let integral = intervals
+                || fields
+                    .iter()
+                    .all(|f| f.data_type().is_integer() || f.data_type() == &DataType::Null);
             let mut it = args.into_iter();
             let (a, b) = (first(it.by_ref().take(1).collect()), first(it.collect()));
+            let (a, b) = if intervals {
+                use crate::functions::intervals::IntervalNumber;
+                (IntervalNumber::call(a), IntervalNumber::call(b))
+            } else {
+                (a, b)
+            };
             let q = if integral {
                 Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
                     Box::new(cast(a, &DataType::Int64)),

@@ -33,23 +33,8 @@ struct SequentialDouble {
     signature: Signature,
 }
 
-impl AggregateUDFImpl for SequentialDouble {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        self.inner.inner().return_type(arg_types)
-    }
-    fn return_field(&self, arg_fields: &[FieldRef]) -> Result<FieldRef> {
-        self.inner.inner().return_field(arg_fields)
-    }
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+impl SequentialDouble {
+    fn coerce_numbers(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         // Spark reads an untyped NULL column as `double` here (`sum(NULL)` is NULL).
         let typed: Vec<FieldRef> = arg_types
             .iter()
@@ -71,6 +56,38 @@ impl AggregateUDFImpl for SequentialDouble {
             .map(|f| f.data_type().clone())
             .collect(),
         )
+    }
+}
+
+impl AggregateUDFImpl for SequentialDouble {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        crate::functions::intervals::agg_return(arg_types, |t| self.inner.inner().return_type(t))
+    }
+    fn return_field(&self, arg_fields: &[FieldRef]) -> Result<FieldRef> {
+        // Of intervals: typed as the interval until the analyzer computes it over
+        // numbers (`sql::interval_rules`).
+        if let Some(f) = arg_fields.first() {
+            if crate::interval::Qualifier::of_type(f.data_type()).is_some() {
+                return Ok(Arc::new(datafusion::arrow::datatypes::Field::new(
+                    self.name(),
+                    f.data_type().clone(),
+                    true,
+                )));
+            }
+        }
+        self.inner.inner().return_field(arg_fields)
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        crate::functions::intervals::agg_coerce(arg_types, |t| self.coerce_numbers(t))
     }
     fn is_nullable(&self) -> bool {
         self.inner.inner().is_nullable()

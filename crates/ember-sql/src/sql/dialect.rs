@@ -57,7 +57,12 @@ fn parse_interval(parser: &mut Parser) -> Result<Expr, ParserError> {
     let mut ansi: Option<(String, Qualifier)> = None;
     loop {
         let mut sign = "";
-        if pairs.is_empty() {
+        // `INTERVAL 1 DAY -3 HOURS`: a later value may carry a sign too.
+        let signed_next = !pairs.is_empty()
+            && matches!(parser.peek_token_ref().token, Token::Minus | Token::Plus)
+            && matches!(parser.peek_nth_token_ref(1).token, Token::Number(_, _))
+            && matches!(&parser.peek_nth_token_ref(2).token, Token::Word(w) if Unit::parse(&w.value).is_some());
+        if pairs.is_empty() || signed_next {
             match parser.peek_token_ref().token {
                 Token::Minus => {
                     parser.next_token();
@@ -155,10 +160,15 @@ fn parse_interval(parser: &mut Parser) -> Result<Expr, ParserError> {
             }
         }
         pairs.push((format!("{sign}{value}"), unit));
-        if !matches!(
-            parser.peek_token_ref().token,
-            Token::SingleQuotedString(_) | Token::Number(_, _)
-        ) {
+        let next_signed = matches!(parser.peek_token_ref().token, Token::Minus | Token::Plus)
+            && matches!(parser.peek_nth_token_ref(1).token, Token::Number(_, _))
+            && matches!(&parser.peek_nth_token_ref(2).token, Token::Word(w) if Unit::parse(&w.value).is_some());
+        if !next_signed
+            && !matches!(
+                parser.peek_token_ref().token,
+                Token::SingleQuotedString(_) | Token::Number(_, _)
+            )
+        {
             break;
         }
     }

@@ -24,7 +24,7 @@ use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Projection,
 };
 
-use crate::functions::intervals::{arith_type, IntervalArith, IntervalLiteral};
+use crate::functions::intervals::{arith_type, IntervalArith, IntervalLiteral, IntervalNumber};
 use crate::interval::{Qualifier, Unit};
 
 fn qualifier(e: &Expr, schema: &DFSchema) -> Option<Qualifier> {
@@ -174,8 +174,9 @@ impl ExprPlanner for IntervalPlanner {
 /// take intervals as they are.
 fn aggregate_range(name: &str) -> Option<bool> {
     match name {
-        "sum" | "try_sum" | "min" | "max" | "mode" | "percentile_approx"
-        | "approx_percentile" => Some(true),
+        "sum" | "try_sum" | "min" | "max" | "mode" | "percentile_approx" | "approx_percentile" => {
+            Some(true)
+        }
         "avg" | "try_avg" | "median" | "percentile" | "percentile_cont" | "percentile_disc" => {
             Some(false)
         }
@@ -203,7 +204,7 @@ fn interval_aggregates(agg: &Aggregate) -> Result<Option<LogicalPlan>> {
             if let (Some(keep), Some(q)) = (aggregate_range(&name), q) {
                 let out_name = e.schema_name().to_string();
                 let mut f = af.clone();
-                f.params.args[0] = Expr::Cast(Cast::new(Box::new(f.params.args[0].clone()), DataType::Int64));
+                f.params.args[0] = IntervalNumber::call(f.params.args[0].clone());
                 exprs.push(Expr::AggregateFunction(f).alias(out_name));
                 let round = name == "avg" || name == "try_avg";
                 back.push(Some((if keep { q } else { q.full() }, round)));

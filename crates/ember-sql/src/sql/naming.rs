@@ -863,6 +863,10 @@ pub fn shown_defaults(name: &str, n: usize) -> Option<&'static str> {
         ("make_dt_interval", 0..=3) => &MAKE_DT_INTERVAL[3 * n..],
         ("make_ym_interval", 0..=1) => &MAKE_YM_INTERVAL[3 * n..],
         ("time_bucket", 2) => "TIMESTAMP '1970-01-01 00:00:00'",
+        ("hmac", 2) => "SHA-256",
+        // sentences(s[, language[, country]]): the omitted ones are empty strings.
+        ("sentences", 1) => ", ",
+        ("sentences", 2) => "",
         ("hll_sketch_agg" | "theta_sketch_agg" | "theta_union_agg", 1) => "12",
         ("theta_union", 2) => "12",
         ("hll_union_agg", 1) | ("hll_union", 2) => "false",
@@ -987,6 +991,7 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
     use datafusion::sql::sqlparser::ast::VisitMut;
     use datafusion::sql::sqlparser::ast::{visit_expressions_mut, visit_relations_mut, Expr as A};
     let _ = stmt.visit(&mut EmptyMapsInValues);
+    let _ = stmt.visit(&mut IntervalsInValues);
     crate::sql::grouping::rewrite_grouping_id(stmt);
     // Table-valued functions resolve case-insensitively (`FROM RANGE(5)`).
     let _ = visit_relations_mut(stmt, |name| {
@@ -998,6 +1003,24 @@ pub fn rename_functions(stmt: &mut ast::Statement) {
         std::ops::ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(stmt, |e| {
+        // Interval literals in `RANGE` frame bounds: the planner's interval form.
+        if let A::Function(f) = e {
+            if let Some(ast::WindowType::WindowSpec(spec)) = &mut f.over {
+                if let Some(frame) = &mut spec.window_frame {
+                    let bounds =
+                        std::iter::once(&mut frame.start_bound).chain(frame.end_bound.as_mut());
+                    for b in bounds {
+                        if let ast::WindowFrameBound::Preceding(Some(x))
+                        | ast::WindowFrameBound::Following(Some(x)) = b
+                        {
+                            if let Some(iv) = frame_interval(x) {
+                                **x = iv;
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if let A::Function(f) = e {
             let n = f.name.to_string().to_ascii_lowercase();
             if let ast::FunctionArguments::List(l) = &mut f.args {
@@ -1261,6 +1284,108 @@ fn map_call_args(e: &ast::Expr) -> Option<usize> {
         ast::FunctionArguments::List(l) => Some(l.args.len()),
         ast::FunctionArguments::None => Some(0),
         ast::FunctionArguments::Subquery(_) => None,
+    }
+}
+
+/// The qualifier of an interval literal (the dialect's `ember_interval('text', 'Q')`).
+fn interval_literal_qualifier(e: &ast::Expr) -> Option<crate::interval::Qualifier> {
+    let ast::Expr::Function(f) = e else {
+        return None;
+    };
+    if f.name.to_string() != crate::functions::intervals::LITERAL {
+        return None;
+    }
+    let ast::FunctionArguments::List(l) = &f.args else {
+        return None;
+    };
+    match l.args.as_slice() {
+        [_, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::Value(v)))] => {
+            match &v.value {
+                ast::Value::SingleQuotedString(q) => crate::interval::Qualifier::parse_sql(q),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An interval literal (the dialect's `ember_interval('text', 'Q')`) as the
+/// `INTERVAL 'n unit'` form DataFusion's planner reads in a window frame bound.
+fn frame_interval(e: &ast::Expr) -> Option<ast::Expr> {
+    let q = interval_literal_qualifier(e)?;
+    let ast::Expr::Function(f) = e else {
+        return None;
+    };
+    let ast::FunctionArguments::List(l) = &f.args else {
+        return None;
+    };
+    let text = match l.args.first()? {
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::Value(v))) => {
+            match &v.value {
+                ast::Value::SingleQuotedString(t) => t.clone(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let v = q.parse_value(&text).ok()?;
+    let s = if q.year_month() {
+        format!("{v} months")
+    } else {
+        format!("{v} microseconds")
+    };
+    Some(ast::Expr::Interval(ast::Interval {
+        value: Box::new(ast::Expr::Value(ast::Value::SingleQuotedString(s).into())),
+        leading_field: None,
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    }))
+}
+
+/// A `VALUES` column of interval literals takes the union of their ranges, as Spark
+/// types it (`VALUES (INTERVAL '1' DAY), (INTERVAL '2' HOUR)` is `interval day to
+/// hour`); its NULLs are NULLs of that type.
+struct IntervalsInValues;
+
+impl ast::VisitorMut for IntervalsInValues {
+    type Break = ();
+    fn pre_visit_query(&mut self, q: &mut ast::Query) -> std::ops::ControlFlow<()> {
+        if let ast::SetExpr::Values(v) = q.body.as_mut() {
+            let width = v.rows.first().map(|r| r.content.len()).unwrap_or(0);
+            for c in 0..width {
+                let union = v
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.content.get(c).and_then(interval_literal_qualifier))
+                    .try_fold(None::<crate::interval::Qualifier>, |acc, q| match acc {
+                        None => Some(Some(q)),
+                        Some(a) => a.union(q).map(Some),
+                    });
+                let Some(Some(u)) = union else { continue };
+                for r in v.rows.iter_mut() {
+                    let Some(e) = r.content.get_mut(c) else {
+                        continue;
+                    };
+                    let is_null = matches!(e, ast::Expr::Value(v) if v.value == ast::Value::Null);
+                    let retype = is_null || interval_literal_qualifier(e).is_some_and(|q| q != u);
+                    if retype {
+                        let arg =
+                            |x: ast::Expr| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x));
+                        *e = call_of(
+                            crate::functions::intervals::LITERAL,
+                            vec![
+                                arg(e.clone()),
+                                arg(ast::Expr::Value(
+                                    ast::Value::SingleQuotedString(u.sql()).into(),
+                                )),
+                            ],
+                        );
+                    }
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
     }
 }
 
